@@ -1,0 +1,83 @@
+"""The transactional outbox and the idempotency table, written inside the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking.adapters import event_codec
+from booking.adapters.orm import IdempotencyRow, OutboxRow
+from booking.domain.events import DomainEvent
+from booking.service_layer.ports import IdempotencyKey, Replay
+
+
+class SqlOutbox:
+    def __init__(self, session: AsyncSession, clock: Callable[[], datetime], new_id: Callable[[], UUID]) -> None:
+        self._session = session
+        self._clock = clock
+        self._new_id = new_id
+
+    async def add(self, event: DomainEvent, *, actor: str, request_id: str) -> None:
+        row_id = self._new_id()
+        now = self._clock()
+        encoded = event_codec.encode(event, event_codec.metadata(row_id, now, actor, request_id))
+        await self._session.execute(
+            insert(OutboxRow).values(
+                id=row_id,
+                aggregate=encoded.aggregate,
+                aggregate_id=encoded.aggregate_id,
+                type=encoded.message.DESCRIPTOR.full_name,
+                routing_key=encoded.routing_key,
+                payload=encoded.message.SerializeToString(),
+                created_at=now,
+            )
+        )
+
+
+class SqlIdempotencyStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def begin(self, key: IdempotencyKey, fingerprint: bytes) -> Replay | None:
+        """Claim the key. If another transaction holds it, PostgreSQL makes this INSERT wait for that
+        transaction's end; then either it committed (we replay its result) or rolled back (we own it)."""
+        claimed = await self._session.scalar(
+            pg_insert(IdempotencyRow)
+            .values(
+                subject=key.subject,
+                operation=key.operation,
+                request_id=key.request_id,
+                fingerprint=fingerprint,
+                result="",
+            )
+            .on_conflict_do_nothing()
+            .returning(IdempotencyRow.request_id)
+        )
+        if claimed is not None:
+            return None
+        row = (
+            await self._session.execute(
+                select(IdempotencyRow.fingerprint, IdempotencyRow.result).where(
+                    IdempotencyRow.subject == key.subject,
+                    IdempotencyRow.operation == key.operation,
+                    IdempotencyRow.request_id == key.request_id,
+                )
+            )
+        ).one()
+        return Replay(bytes(row.fingerprint), row.result)
+
+    async def finish(self, key: IdempotencyKey, result: str) -> None:
+        await self._session.execute(
+            update(IdempotencyRow)
+            .where(
+                IdempotencyRow.subject == key.subject,
+                IdempotencyRow.operation == key.operation,
+                IdempotencyRow.request_id == key.request_id,
+            )
+            .values(result=result)
+        )

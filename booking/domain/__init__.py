@@ -1,0 +1,1 @@
+"""Pure domain model: no database, network, gRPC or protobuf imports live here."""

@@ -1,0 +1,65 @@
+"""Domain errors carry a stable code; each edge translates them exactly once (see entrypoints)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Stable reasons, mirrored one for one by ``apextick.errors.v1.ErrorReason`` (a test keeps them in step)."""
+
+    INVALID_ARGUMENT = "INVALID_ARGUMENT"
+    TOKEN_MISSING = "TOKEN_MISSING"
+    TOKEN_INVALID = "TOKEN_INVALID"
+    ROLE_REQUIRED = "ROLE_REQUIRED"
+    VENUE_NOT_FOUND = "VENUE_NOT_FOUND"
+    SEAT_MAP_NOT_FOUND = "SEAT_MAP_NOT_FOUND"
+    EVENT_NOT_FOUND = "EVENT_NOT_FOUND"
+    PRICE_TIER_NOT_FOUND = "PRICE_TIER_NOT_FOUND"
+    EVENT_NOT_DRAFT = "EVENT_NOT_DRAFT"
+    EVENT_CLOSED = "EVENT_CLOSED"
+    TIERS_INCOMPLETE = "TIERS_INCOMPLETE"
+    SEAT_MAP_IN_USE = "SEAT_MAP_IN_USE"
+    REQUEST_ID_REUSED = "REQUEST_ID_REUSED"
+    PRICE_TIER_EXISTS = "PRICE_TIER_EXISTS"
+    SCHEDULE_INVALID = "SCHEDULE_INVALID"
+    PAGE_TOKEN_INVALID = "PAGE_TOKEN_INVALID"
+    UNAVAILABLE = "UNAVAILABLE"
+    INTERNAL = "INTERNAL"
+
+
+@dataclass(frozen=True)
+class FieldViolation:
+    """One bad field: a dotted path in the request and what is wrong with it."""
+
+    field: str
+    description: str
+
+
+class DomainError(Exception):
+    """A rule said no. Nothing was written: the unit of work rolls back on any exception."""
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        *,
+        violations: Iterable[FieldViolation] = (),
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.violations = tuple(violations)
+        self.metadata = dict(metadata or {})
+
+
+def invalid(field: str, description: str) -> DomainError:
+    """Shorthand for the common single-field INVALID_ARGUMENT."""
+    return DomainError(
+        ErrorCode.INVALID_ARGUMENT,
+        f"{field}: {description}",
+        violations=[FieldViolation(field, description)],
+    )

@@ -1,0 +1,1 @@
+"""Entry points: the gRPC server and the command line that starts it."""

@@ -1,0 +1,73 @@
+"""The one table that turns domain errors into gRPC statuses with google.rpc.ErrorInfo."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from booking.domain.errors import DomainError, ErrorCode
+
+ERROR_DOMAIN = "apextick.dev"
+
+STATUS_BY_CODE: dict[ErrorCode, grpc.StatusCode] = {
+    ErrorCode.INVALID_ARGUMENT: grpc.StatusCode.INVALID_ARGUMENT,
+    ErrorCode.TOKEN_MISSING: grpc.StatusCode.UNAUTHENTICATED,
+    ErrorCode.TOKEN_INVALID: grpc.StatusCode.UNAUTHENTICATED,
+    ErrorCode.ROLE_REQUIRED: grpc.StatusCode.PERMISSION_DENIED,
+    ErrorCode.VENUE_NOT_FOUND: grpc.StatusCode.NOT_FOUND,
+    ErrorCode.SEAT_MAP_NOT_FOUND: grpc.StatusCode.NOT_FOUND,
+    ErrorCode.EVENT_NOT_FOUND: grpc.StatusCode.NOT_FOUND,
+    ErrorCode.PRICE_TIER_NOT_FOUND: grpc.StatusCode.NOT_FOUND,
+    ErrorCode.EVENT_NOT_DRAFT: grpc.StatusCode.FAILED_PRECONDITION,
+    ErrorCode.EVENT_CLOSED: grpc.StatusCode.FAILED_PRECONDITION,
+    ErrorCode.TIERS_INCOMPLETE: grpc.StatusCode.FAILED_PRECONDITION,
+    ErrorCode.SEAT_MAP_IN_USE: grpc.StatusCode.FAILED_PRECONDITION,
+    ErrorCode.REQUEST_ID_REUSED: grpc.StatusCode.FAILED_PRECONDITION,
+    ErrorCode.PRICE_TIER_EXISTS: grpc.StatusCode.ALREADY_EXISTS,
+    ErrorCode.SCHEDULE_INVALID: grpc.StatusCode.INVALID_ARGUMENT,
+    ErrorCode.PAGE_TOKEN_INVALID: grpc.StatusCode.INVALID_ARGUMENT,
+    ErrorCode.UNAVAILABLE: grpc.StatusCode.UNAVAILABLE,
+    ErrorCode.INTERNAL: grpc.StatusCode.INTERNAL,
+}
+
+
+def _pack(message: error_details_pb2.ErrorInfo | error_details_pb2.BadRequest) -> any_pb2.Any:
+    packed = any_pb2.Any()
+    packed.Pack(message)
+    return packed
+
+
+@dataclass(frozen=True)
+class _Status(grpc.Status):  # type: ignore[misc]
+    code: grpc.StatusCode
+    details: str
+    trailing_metadata: tuple[tuple[str, str | bytes], ...]
+
+
+def to_status(error: DomainError, extra_metadata: tuple[tuple[str, str], ...] = ()) -> grpc.Status:
+    """Exactly one ErrorInfo; a BadRequest as well when fields are at fault."""
+    code = STATUS_BY_CODE[error.code]
+    details = [_pack(error_details_pb2.ErrorInfo(reason=error.code.value, domain=ERROR_DOMAIN,
+                                                 metadata=error.metadata))]
+    if error.violations:
+        bad_request = error_details_pb2.BadRequest(
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+                for v in error.violations
+            ]
+        )
+        details.append(_pack(bad_request))
+    status = status_pb2.Status(code=getattr(code_pb2, code.name), message=error.message, details=details)
+    plain = rpc_status.to_status(status)
+    return _Status(plain.code, plain.details, tuple(plain.trailing_metadata) + extra_metadata)
+
+
+def internal_error(request_id: str) -> DomainError:
+    """What a caller sees of an unexpected failure: a code and a request id, never a stack trace."""
+    return DomainError(
+        ErrorCode.INTERNAL, f"internal error; quote request id {request_id}", metadata={"request_id": request_id}
+    )

@@ -1,0 +1,162 @@
+"""One interceptor for every ApexTick RPC: request id, authentication, caller policy, input
+validation, structured access log, and the single translation of errors into gRPC statuses."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+import grpc
+import protovalidate
+from google.protobuf.message import Message
+
+from booking.domain.errors import DomainError, ErrorCode, FieldViolation
+from booking.domain.identity import CallerPolicy, Principal, authorize
+from booking.entrypoints.grpc import call_context
+from booking.entrypoints.grpc.errors import internal_error, to_status
+from booking.service_layer.ports import TokenVerifier
+
+log = logging.getLogger("apextick.access")
+
+REQUEST_ID_HEADER = "x-request-id"
+MAX_REQUEST_ID = 64
+
+Metadata = Sequence[tuple[str, str | bytes]]
+Unary = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
+Streaming = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], AsyncIterator[Any]]
+
+
+def _header(metadata: Metadata | None, name: str) -> str:
+    for key, value in metadata or ():
+        if key == name:
+            return value if isinstance(value, str) else value.decode("latin-1")
+    return ""
+
+
+def _violations(error: protovalidate.ValidationError) -> DomainError:
+    violations = [
+        FieldViolation(".".join(e.field_name for e in v.proto.field.elements), v.proto.message)
+        for v in error.violations
+    ]
+    return DomainError(ErrorCode.INVALID_ARGUMENT, "the request is invalid", violations=violations)
+
+
+class CallPipeline(grpc.aio.ServerInterceptor):
+    def __init__(self, policies: Mapping[str, CallerPolicy], verifier: TokenVerifier) -> None:
+        self._policies = policies
+        self._verifier = verifier
+        self._validator = protovalidate.Validator()
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        method = handler_call_details.method
+        policy = self._policies.get(method)
+        if handler is None or policy is None:
+            return handler  # health and reflection: not ours, no policy to apply
+        if handler.unary_unary:
+            return grpc.unary_unary_rpc_method_handler(
+                self._unary(method, policy, handler.unary_unary),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream:
+            return grpc.unary_stream_rpc_method_handler(
+                self._streaming(method, policy, handler.unary_stream),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler
+
+    async def _admit(self, policy: CallerPolicy, request: Message, context: grpc.aio.ServicerContext[Any, Any]) -> str:
+        """Authenticate, authorize and validate; set the call context. Returns the request id."""
+        metadata = context.invocation_metadata()
+        request_id = _header(metadata, REQUEST_ID_HEADER)[:MAX_REQUEST_ID] or uuid.uuid4().hex
+        call_context.begin(call_context.Call(request_id, None))
+        context.set_trailing_metadata(((REQUEST_ID_HEADER, request_id),))
+        principal = await self._authenticate(_header(metadata, "authorization"))
+        authorize(policy, principal)
+        try:
+            self._validator.validate(request)
+        except protovalidate.ValidationError as error:
+            raise _violations(error) from None
+        call_context.begin(call_context.Call(request_id, principal))
+        return request_id
+
+    async def _authenticate(self, authorization: str) -> Principal | None:
+        if not authorization:
+            return None
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise DomainError(ErrorCode.TOKEN_INVALID, "the authorization header is not a bearer token")
+        return await self._verifier.verify(token.strip())
+
+    def _unary(self, method: str, policy: CallerPolicy, inner: Unary) -> Unary:
+        async def behavior(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+            started = time.perf_counter()
+            outcome = "OK"
+            try:
+                await self._admit(policy, request, context)
+                return await inner(request, context)
+            except Exception as exc:  # noqa: BLE001 - every failure leaves through the error table
+                error = _translate(exc)
+                outcome = error.code.value
+                await _abort(error, context)
+            finally:
+                _access_log(method, outcome, started)
+
+        return behavior
+
+    def _streaming(self, method: str, policy: CallerPolicy, inner: Streaming) -> Streaming:
+        async def behavior(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
+            started = time.perf_counter()
+            outcome = "OK"
+            try:
+                await self._admit(policy, request, context)
+                async for response in inner(request, context):
+                    yield response
+            except Exception as exc:  # noqa: BLE001 - every failure leaves through the error table
+                error = _translate(exc)
+                outcome = error.code.value
+                await _abort(error, context)
+            finally:
+                _access_log(method, outcome, started)
+
+        return behavior
+
+
+def _translate(exc: Exception) -> DomainError:
+    if isinstance(exc, grpc.aio.AbortError):
+        raise exc  # already a status
+    if isinstance(exc, DomainError):
+        return exc
+    request_id = call_context.current().request_id
+    log.exception("unhandled error", extra={"request_id": request_id})
+    return internal_error(request_id)
+
+
+async def _abort(error: DomainError, context: grpc.aio.ServicerContext[Any, Any]) -> None:
+    request_id = call_context.current().request_id
+    await context.abort_with_status(to_status(error, ((REQUEST_ID_HEADER, request_id),)))
+
+
+def _access_log(method: str, outcome: str, started: float) -> None:
+    call = call_context.current()
+    if not log.isEnabledFor(logging.INFO):
+        return
+    log.info(
+        "rpc",
+        extra={
+            "method": method,
+            "outcome": outcome,
+            "ms": round((time.perf_counter() - started) * 1000, 2),
+            "request_id": call.request_id,
+            "subject": call.principal.subject if call.principal else "",
+        },
+    )

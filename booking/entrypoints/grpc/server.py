@@ -1,0 +1,54 @@
+"""Assembles the booking gRPC server: servicers, interceptor, health and reflection."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import grpc
+from apextick.catalog.v1 import catalog_service_pb2, catalog_service_pb2_grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from booking.bootstrap import Container
+from booking.entrypoints.grpc.catalog_servicer import CatalogServicer
+from booking.entrypoints.grpc.interceptor import CallPipeline
+from booking.entrypoints.grpc.policy import policies_of
+
+log = logging.getLogger(__name__)
+
+SERVICES = (catalog_service_pb2.DESCRIPTOR.services_by_name["CatalogService"],)
+
+
+class BookingServer:
+    """A started server plus what graceful shutdown needs."""
+
+    def __init__(self, container: Container, address: str) -> None:
+        self.container = container
+        self.health = health.aio.HealthServicer()
+        self.server = grpc.aio.server(
+            interceptors=[CallPipeline(policies_of(SERVICES), container.verifier)],
+            options=[("grpc.so_reuseport", 1), ("grpc.max_receive_message_length", 4 * 1024 * 1024)],
+        )
+        catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(
+            CatalogServicer(container.venues, container.events, container.clock), self.server
+        )
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        names = [service.full_name for service in SERVICES]
+        reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server)
+        self.port = self.server.add_insecure_port(address)
+        self._names = names
+
+    async def start(self) -> None:
+        await self.server.start()
+        for name in ["", *self._names]:
+            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        log.info("booking server listening", extra={"port": self.port})
+
+    async def stop(self, grace: float) -> None:
+        """Say NOT_SERVING first so load balancers stop sending, let calls in flight finish, then close."""
+        await self.health.enter_graceful_shutdown()
+        await asyncio.sleep(min(grace, 1.0))
+        await self.server.stop(grace)
+        await self.container.close()
+        log.info("booking server stopped")

@@ -1,0 +1,58 @@
+"""`apextick-dev`: the development identity provider, demo tokens and demo data.
+
+    apextick-dev identity-serve            serve the JWKS on APEXTICK_IDENTITY_PORT (default 8180)
+    apextick-dev token organizer           print an access token for a demo user (customer|organizer|admin)
+    apextick-dev seed                      create the demo venue and event through gRPC
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from apextick.catalog.v1 import event_pb2
+
+from devstack.identity import DEMO_USERS, REALM, JwksServer, SigningKey, access_claims
+from devstack.seed import seed_demo
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _key() -> SigningKey:
+    default = ROOT / "var" / "devauth" / "signing-key.pem"
+    return SigningKey.load_or_create(Path(os.environ.get("APEXTICK_DEV_KEY_FILE", default)))
+
+
+def _issuer() -> str:
+    port = os.environ.get("APEXTICK_IDENTITY_PORT", "8180")
+    return os.environ.get("APEXTICK_OIDC_ISSUER", f"http://localhost:{port}/realms/{REALM}")
+
+
+def _token(role: str, ttl: int) -> str:
+    return _key().sign(access_claims(DEMO_USERS[role], _issuer(), ttl=ttl))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="apextick-dev", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("identity-serve")
+    token = commands.add_parser("token")
+    token.add_argument("role", choices=sorted(DEMO_USERS))
+    token.add_argument("--ttl", type=int, default=3600, help="seconds until the token expires")
+    seed = commands.add_parser("seed")
+    seed.add_argument("--target", default=f"127.0.0.1:{os.environ.get('APEXTICK_BOOKING_PORT', '50051')}")
+    args = parser.parse_args(argv)
+
+    if args.command == "identity-serve":
+        port = int(os.environ.get("APEXTICK_IDENTITY_PORT", "8180"))
+        server = JwksServer([_key()], port=port)
+        print(f"dev identity provider: issuer {_issuer()} jwks {server.jwks_url}", flush=True)
+        server.serve_forever()
+    elif args.command == "token":
+        print(_token(args.role, args.ttl))
+    else:
+        published = seed_demo(args.target, _token("organizer", 300))
+        print(f"demo event: {published.event.name} ({published.event.display_name}, "
+              f"{published.event.seat_count} seats, {event_pb2.EventState.Name(published.event.state)})")

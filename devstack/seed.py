@@ -1,0 +1,94 @@
+"""Demo data through the public gRPC API, as an organizer would create it.
+
+Every request carries a request_id derived from its purpose, so running the seed again (every
+`make up` does) replays the first outcome instead of creating duplicates."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import grpc
+from apextick.catalog.v1 import catalog_service_pb2 as svc
+from apextick.catalog.v1 import catalog_service_pb2_grpc as svc_grpc
+from apextick.catalog.v1 import event_pb2, venue_pb2
+from google.protobuf.timestamp_pb2 import Timestamp
+
+
+def _request_id(purpose: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"apextick-demo-seed:{purpose}"))
+
+
+def _stamp(value: datetime) -> Timestamp:
+    result = Timestamp()
+    result.FromDatetime(value)
+    return result
+
+
+def seed_demo(target: str, organizer_token: str) -> svc.PublishEventResponse:
+    """A venue with a 10x20 seat map, two tiers (front rows VIP), and an event on sale now."""
+    metadata = (("authorization", f"Bearer {organizer_token}"),)
+    with grpc.insecure_channel(target) as channel:
+        catalog = svc_grpc.CatalogServiceStub(channel)
+        venue = catalog.CreateVenue(
+            svc.CreateVenueRequest(
+                venue=venue_pb2.Venue(
+                    display_name="Nelum Pokuna Theatre",
+                    address="110 Ananda Coomaraswamy Mawatha",
+                    city="Colombo",
+                    country_code="LK",
+                    time_zone="Asia/Colombo",
+                ),
+                request_id=_request_id("venue"),
+            ),
+            metadata=metadata,
+        ).venue
+        seat_map = catalog.CreateSeatMap(
+            svc.CreateSeatMapRequest(
+                parent=venue.name,
+                display_name="Main hall",
+                sections=[venue_pb2.SectionSpec(section_id="main", display_name="Main hall",
+                                                grid=venue_pb2.GridSpec(row_count=10, seats_per_row=20))],
+                request_id=_request_id("seat-map"),
+            ),
+            metadata=metadata,
+        ).seat_map
+        # The demo event's dates are fixed by the first seed: a replay returns the same event.
+        now = datetime.now(UTC).replace(microsecond=0)
+        event = catalog.CreateEvent(
+            svc.CreateEventRequest(
+                event=event_pb2.Event(
+                    display_name="Rosewood Strings Live",
+                    description="An evening of strings under the lotus roof.",
+                    category="concert",
+                    seat_map=seat_map.name,
+                    start_time=_stamp(now + timedelta(days=30)),
+                    end_time=_stamp(now + timedelta(days=30, hours=3)),
+                    sale_start_time=_stamp(now - timedelta(minutes=1)),
+                    sale_end_time=_stamp(now + timedelta(days=29)),
+                    max_seats_per_customer=4,
+                    currency_code="LKR",
+                ),
+                request_id=_request_id("event"),
+            ),
+            metadata=metadata,
+        ).event
+        tiers = [
+            ("vip", "VIP", 1_500_000, [f"main-{row}-{n}" for row in "AB" for n in range(1, 21)], []),
+            ("standard", "Standard", 750_000, [], ["main"]),
+        ]
+        for tier_id, name, price, seats, sections in tiers:
+            catalog.CreatePriceTier(
+                svc.CreatePriceTierRequest(
+                    parent=event.name,
+                    price_tier_id=tier_id,
+                    price_tier=event_pb2.PriceTier(display_name=name, price_minor=price, seat_ids=seats,
+                                                   section_ids=sections),
+                    request_id=_request_id(f"tier-{tier_id}"),
+                ),
+                metadata=metadata,
+            )
+        published: svc.PublishEventResponse = catalog.PublishEvent(
+            svc.PublishEventRequest(name=event.name, request_id=_request_id("publish")), metadata=metadata
+        )
+        return published
