@@ -63,3 +63,14 @@ def invalid(field: str, description: str) -> DomainError:
         f"{field}: {description}",
         violations=[FieldViolation(field, description)],
     )
+
+
+def require(values: Mapping[str, object]) -> None:
+    """Every named value must be set (non-empty, non-zero); otherwise one violation per missing field."""
+    missing = [name for name, value in values.items() if not value]
+    if missing:
+        raise DomainError(
+            ErrorCode.INVALID_ARGUMENT,
+            f"required fields are missing: {', '.join(missing)}",
+            violations=[FieldViolation(name, "is required") for name in missing],
+        )

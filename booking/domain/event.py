@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from booking.domain.errors import DomainError, ErrorCode, FieldViolation
+from booking.domain.errors import DomainError, ErrorCode, FieldViolation, require
 from booking.domain.identity import Principal
 
 
@@ -73,6 +73,15 @@ class EventDetails:
     max_seats_per_customer: int
     currency_code: str
 
+    def check(self) -> None:
+        require({
+            "event.display_name": self.display_name,
+            "event.category": self.category,
+            "event.max_seats_per_customer": self.max_seats_per_customer,
+            "event.currency_code": self.currency_code,
+        })
+        self.schedule.check()
+
 
 @dataclass
 class Event:
@@ -121,13 +130,13 @@ class Event:
         self.ensure_open(now)
         if self.status is not EventStatus.DRAFT and any(not MUTABLE_FIELDS[f] for f in fields):
             raise DomainError(ErrorCode.EVENT_NOT_DRAFT, "seat map and currency are fixed once published")
-        details.schedule.check()
+        details.check()
         self.details = details
         self.updated_at = now
 
     def publish(self, seat_count: int, now: datetime) -> None:
         self.ensure_draft()
-        self.details.schedule.check()
+        self.details.check()
         if self.details.schedule.end <= now:
             raise DomainError(ErrorCode.SCHEDULE_INVALID, "the event is already over")
         self.status = EventStatus.PUBLISHED

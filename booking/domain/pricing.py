@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
-from booking.domain.errors import DomainError, ErrorCode, FieldViolation
+from booking.domain.errors import DomainError, ErrorCode, FieldViolation, require
 from booking.domain.venue import Seat
 
 MAX_REPORTED = 20  # seats named in an error: enough to act on, short enough to read
@@ -22,7 +22,8 @@ class PriceTier:
     seat_ids: tuple[str, ...] = ()
 
     def check_against(self, seats: Sequence[Seat]) -> None:
-        """Every section and seat a tier names must exist in the event's seat map."""
+        """A tier has a name, and every section and seat it names exists in the event's seat map."""
+        require({"price_tier.display_name": self.display_name})
         known_sections = {seat.section_id for seat in seats}
         known_seats = {seat.seat_id for seat in seats}
         problems = [

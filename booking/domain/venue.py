@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from booking.domain.errors import DomainError, ErrorCode, FieldViolation, invalid
+from booking.domain.errors import DomainError, ErrorCode, FieldViolation, invalid, require
 
 SEAT_SPACING = 1.0  # layout units between neighbouring seats and rows
 MAX_SEATS_PER_MAP = 100_000
@@ -24,6 +24,14 @@ class Venue:
     time_zone: str
     created_at: datetime
     updated_at: datetime
+
+    def check(self) -> None:
+        require({
+            "venue.display_name": self.display_name,
+            "venue.city": self.city,
+            "venue.country_code": self.country_code,
+            "venue.time_zone": self.time_zone,
+        })
 
 
 @dataclass(frozen=True)

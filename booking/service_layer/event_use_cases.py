@@ -68,7 +68,7 @@ class EventUseCases:
     async def create_event(
         self, principal: Principal, venue_id: UUID, seat_map_id: UUID, details: EventDetails, request: RequestKey
     ) -> Event:
-        details.schedule.check()
+        details.check()
         async with self._uow() as uow:
 
             async def create() -> str:

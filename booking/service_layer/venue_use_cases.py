@@ -70,6 +70,7 @@ class VenueUseCases:
             async def create() -> str:
                 now = self._clock()
                 venue = Venue(self._new_id(), principal.subject, **vars(fields), created_at=now, updated_at=now)
+                venue.check()
                 await uow.venues.add(venue)
                 return str(venue.id)
 
@@ -92,6 +93,7 @@ class VenueUseCases:
             async def update() -> str:
                 venue = await owned_venue(uow, principal, venue_id)
                 updated = replace(venue, **{f: getattr(fields, f) for f in changed}, updated_at=self._clock())
+                updated.check()
                 await uow.venues.save(updated)
                 if updated.city != venue.city:
                     await uow.events.set_city_for_venue(venue_id, updated.city)

@@ -27,7 +27,7 @@ from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior_
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61pextick/catalog/v1/event.proto\x12\x13\x61pextick.catalog.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd6\x06\n\x05\x45vent\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12$\n\x0c\x64isplay_name\x18\x02 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xc8\x01\x12\x1d\n\x0b\x64\x65scription\x18\x03 \x01(\tB\x08\xbaH\x05r\x03\x18\x88\'\x12\x33\n\x08\x63\x61tegory\x18\x04 \x01(\tB!\xe2\x41\x01\x02\xbaH\x1ar\x18\x32\x16^[a-z][a-z0-9-]{0,39}$\x12K\n\x08seat_map\x18\x05 \x01(\tB9\xe2\x41\x02\x02\x05\xbaH1r/2-^venues/[0-9a-f-]{36}/seatMaps/[0-9a-f-]{36}$\x12\x13\n\x05venue\x18\x06 \x01(\tB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x63ity\x18\x07 \x01(\tB\x04\xe2\x41\x01\x03\x12\x34\n\nstart_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x02\x12\x32\n\x08\x65nd_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x02\x12\x39\n\x0fsale_start_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x02\x12\x37\n\rsale_end_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x02\x12\x34\n\x05state\x18\x0c \x01(\x0e\x32\x1f.apextick.catalog.v1.EventStateB\x04\xe2\x41\x01\x03\x12-\n\x16max_seats_per_customer\x18\r \x01(\x05\x42\r\xe2\x41\x01\x02\xbaH\x06\x1a\x04\x18\x14(\x01\x12-\n\rcurrency_code\x18\x0e \x01(\tB\x16\xe2\x41\x02\x02\x05\xbaH\x0er\x0c\x32\n^[A-Z]{3}$\x12\x17\n\torganizer\x18\x0f \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\nseat_count\x18\x10 \x01(\x05\x42\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x36\n\x0cpublish_time\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"\xc6\x01\n\tPriceTier\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12#\n\x0c\x64isplay_name\x18\x02 \x01(\tB\r\xe2\x41\x01\x02\xbaH\x06r\x04\x10\x01\x18\x64\x12\'\n\x0bprice_minor\x18\x03 \x01(\x03\x42\x12\xe2\x41\x01\x02\xbaH\x0b\"\t\x18\x80\xd0\xdb\xc3\xf4\x02(\x00\x12\x1d\n\x0bsection_ids\x18\x04 \x03(\tB\x08\xbaH\x05\x92\x01\x02\x10\x64\x12\x1b\n\x08seat_ids\x18\x05 \x03(\tB\t\xbaH\x06\x92\x01\x03\x10\x90N\x12\x1b\n\rcurrency_code\x18\x06 \x01(\tB\x04\xe2\x41\x01\x03\"\xbf\x01\n\tEventSeat\x12\x0f\n\x07seat_id\x18\x01 \x01(\t\x12\x12\n\nsection_id\x18\x02 \x01(\t\x12\x0b\n\x03row\x18\x03 \x01(\t\x12\x0e\n\x06number\x18\x04 \x01(\x05\x12\t\n\x01x\x18\x05 \x01(\x01\x12\t\n\x01y\x18\x06 \x01(\x01\x12\x12\n\naccessible\x18\x07 \x01(\x08\x12\x15\n\rprice_tier_id\x18\x08 \x01(\t\x12/\n\x06status\x18\t \x01(\x0e\x32\x1f.apextick.catalog.v1.SeatStatus*\xa6\x01\n\nEventState\x12\x1b\n\x17\x45VENT_STATE_UNSPECIFIED\x10\x00\x12\x15\n\x11\x45VENT_STATE_DRAFT\x10\x01\x12\x19\n\x15\x45VENT_STATE_PUBLISHED\x10\x02\x12\x17\n\x13\x45VENT_STATE_ON_SALE\x10\x03\x12\x19\n\x15\x45VENT_STATE_CANCELLED\x10\x04\x12\x15\n\x11\x45VENT_STATE_ENDED\x10\x05*r\n\nSeatStatus\x12\x1b\n\x17SEAT_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15SEAT_STATUS_AVAILABLE\x10\x01\x12\x14\n\x10SEAT_STATUS_HELD\x10\x02\x12\x16\n\x12SEAT_STATUS_BOOKED\x10\x03\x42\'\n\x17\x64\x65v.apextick.catalog.v1B\nEventProtoP\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61pextick/catalog/v1/event.proto\x12\x13\x61pextick.catalog.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe5\x06\n\x05\x45vent\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12\'\n\x0c\x64isplay_name\x18\x02 \x01(\tB\x11\xe2\x41\x01\x02\xbaH\nr\x05\x10\x01\x18\xc8\x01\xd8\x01\x01\x12\x1d\n\x0b\x64\x65scription\x18\x03 \x01(\tB\x08\xbaH\x05r\x03\x18\x88\'\x12\x36\n\x08\x63\x61tegory\x18\x04 \x01(\tB$\xe2\x41\x01\x02\xbaH\x1dr\x18\x32\x16^[a-z][a-z0-9-]{0,39}$\xd8\x01\x01\x12N\n\x08seat_map\x18\x05 \x01(\tB<\xe2\x41\x02\x02\x05\xbaH4r/2-^venues/[0-9a-f-]{36}/seatMaps/[0-9a-f-]{36}$\xd8\x01\x01\x12\x13\n\x05venue\x18\x06 \x01(\tB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x63ity\x18\x07 \x01(\tB\x04\xe2\x41\x01\x03\x12\x34\n\nstart_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x02\x12\x32\n\x08\x65nd_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x02\x12\x39\n\x0fsale_start_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x02\x12\x37\n\rsale_end_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x02\x12\x34\n\x05state\x18\x0c \x01(\x0e\x32\x1f.apextick.catalog.v1.EventStateB\x04\xe2\x41\x01\x03\x12\x30\n\x16max_seats_per_customer\x18\r \x01(\x05\x42\x10\xe2\x41\x01\x02\xbaH\t\x1a\x04\x18\x14(\x01\xd8\x01\x01\x12\x30\n\rcurrency_code\x18\x0e \x01(\tB\x19\xe2\x41\x02\x02\x05\xbaH\x11r\x0c\x32\n^[A-Z]{3}$\xd8\x01\x01\x12\x17\n\torganizer\x18\x0f \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\nseat_count\x18\x10 \x01(\x05\x42\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x36\n\x0cpublish_time\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"\xc9\x01\n\tPriceTier\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12&\n\x0c\x64isplay_name\x18\x02 \x01(\tB\x10\xe2\x41\x01\x02\xbaH\tr\x04\x10\x01\x18\x64\xd8\x01\x01\x12\'\n\x0bprice_minor\x18\x03 \x01(\x03\x42\x12\xe2\x41\x01\x02\xbaH\x0b\"\t\x18\x80\xd0\xdb\xc3\xf4\x02(\x00\x12\x1d\n\x0bsection_ids\x18\x04 \x03(\tB\x08\xbaH\x05\x92\x01\x02\x10\x64\x12\x1b\n\x08seat_ids\x18\x05 \x03(\tB\t\xbaH\x06\x92\x01\x03\x10\x90N\x12\x1b\n\rcurrency_code\x18\x06 \x01(\tB\x04\xe2\x41\x01\x03\"\xbf\x01\n\tEventSeat\x12\x0f\n\x07seat_id\x18\x01 \x01(\t\x12\x12\n\nsection_id\x18\x02 \x01(\t\x12\x0b\n\x03row\x18\x03 \x01(\t\x12\x0e\n\x06number\x18\x04 \x01(\x05\x12\t\n\x01x\x18\x05 \x01(\x01\x12\t\n\x01y\x18\x06 \x01(\x01\x12\x12\n\naccessible\x18\x07 \x01(\x08\x12\x15\n\rprice_tier_id\x18\x08 \x01(\t\x12/\n\x06status\x18\t \x01(\x0e\x32\x1f.apextick.catalog.v1.SeatStatus*\xa6\x01\n\nEventState\x12\x1b\n\x17\x45VENT_STATE_UNSPECIFIED\x10\x00\x12\x15\n\x11\x45VENT_STATE_DRAFT\x10\x01\x12\x19\n\x15\x45VENT_STATE_PUBLISHED\x10\x02\x12\x17\n\x13\x45VENT_STATE_ON_SALE\x10\x03\x12\x19\n\x15\x45VENT_STATE_CANCELLED\x10\x04\x12\x15\n\x11\x45VENT_STATE_ENDED\x10\x05*r\n\nSeatStatus\x12\x1b\n\x17SEAT_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15SEAT_STATUS_AVAILABLE\x10\x01\x12\x14\n\x10SEAT_STATUS_HELD\x10\x02\x12\x16\n\x12SEAT_STATUS_BOOKED\x10\x03\x42\'\n\x17\x64\x65v.apextick.catalog.v1B\nEventProtoP\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,13 +38,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EVENT'].fields_by_name['name']._loaded_options = None
   _globals['_EVENT'].fields_by_name['name']._serialized_options = b'\342A\001\010'
   _globals['_EVENT'].fields_by_name['display_name']._loaded_options = None
-  _globals['_EVENT'].fields_by_name['display_name']._serialized_options = b'\342A\001\002\272H\007r\005\020\001\030\310\001'
+  _globals['_EVENT'].fields_by_name['display_name']._serialized_options = b'\342A\001\002\272H\nr\005\020\001\030\310\001\330\001\001'
   _globals['_EVENT'].fields_by_name['description']._loaded_options = None
   _globals['_EVENT'].fields_by_name['description']._serialized_options = b'\272H\005r\003\030\210\''
   _globals['_EVENT'].fields_by_name['category']._loaded_options = None
-  _globals['_EVENT'].fields_by_name['category']._serialized_options = b'\342A\001\002\272H\032r\0302\026^[a-z][a-z0-9-]{0,39}$'
+  _globals['_EVENT'].fields_by_name['category']._serialized_options = b'\342A\001\002\272H\035r\0302\026^[a-z][a-z0-9-]{0,39}$\330\001\001'
   _globals['_EVENT'].fields_by_name['seat_map']._loaded_options = None
-  _globals['_EVENT'].fields_by_name['seat_map']._serialized_options = b'\342A\002\002\005\272H1r/2-^venues/[0-9a-f-]{36}/seatMaps/[0-9a-f-]{36}$'
+  _globals['_EVENT'].fields_by_name['seat_map']._serialized_options = b'\342A\002\002\005\272H4r/2-^venues/[0-9a-f-]{36}/seatMaps/[0-9a-f-]{36}$\330\001\001'
   _globals['_EVENT'].fields_by_name['venue']._loaded_options = None
   _globals['_EVENT'].fields_by_name['venue']._serialized_options = b'\342A\001\003'
   _globals['_EVENT'].fields_by_name['city']._loaded_options = None
@@ -60,9 +60,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EVENT'].fields_by_name['state']._loaded_options = None
   _globals['_EVENT'].fields_by_name['state']._serialized_options = b'\342A\001\003'
   _globals['_EVENT'].fields_by_name['max_seats_per_customer']._loaded_options = None
-  _globals['_EVENT'].fields_by_name['max_seats_per_customer']._serialized_options = b'\342A\001\002\272H\006\032\004\030\024(\001'
+  _globals['_EVENT'].fields_by_name['max_seats_per_customer']._serialized_options = b'\342A\001\002\272H\t\032\004\030\024(\001\330\001\001'
   _globals['_EVENT'].fields_by_name['currency_code']._loaded_options = None
-  _globals['_EVENT'].fields_by_name['currency_code']._serialized_options = b'\342A\002\002\005\272H\016r\0142\n^[A-Z]{3}$'
+  _globals['_EVENT'].fields_by_name['currency_code']._serialized_options = b'\342A\002\002\005\272H\021r\0142\n^[A-Z]{3}$\330\001\001'
   _globals['_EVENT'].fields_by_name['organizer']._loaded_options = None
   _globals['_EVENT'].fields_by_name['organizer']._serialized_options = b'\342A\001\003'
   _globals['_EVENT'].fields_by_name['seat_count']._loaded_options = None
@@ -76,7 +76,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PRICETIER'].fields_by_name['name']._loaded_options = None
   _globals['_PRICETIER'].fields_by_name['name']._serialized_options = b'\342A\001\010'
   _globals['_PRICETIER'].fields_by_name['display_name']._loaded_options = None
-  _globals['_PRICETIER'].fields_by_name['display_name']._serialized_options = b'\342A\001\002\272H\006r\004\020\001\030d'
+  _globals['_PRICETIER'].fields_by_name['display_name']._serialized_options = b'\342A\001\002\272H\tr\004\020\001\030d\330\001\001'
   _globals['_PRICETIER'].fields_by_name['price_minor']._loaded_options = None
   _globals['_PRICETIER'].fields_by_name['price_minor']._serialized_options = b'\342A\001\002\272H\013\"\t\030\200\320\333\303\364\002(\000'
   _globals['_PRICETIER'].fields_by_name['section_ids']._loaded_options = None
@@ -85,14 +85,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PRICETIER'].fields_by_name['seat_ids']._serialized_options = b'\272H\006\222\001\003\020\220N'
   _globals['_PRICETIER'].fields_by_name['currency_code']._loaded_options = None
   _globals['_PRICETIER'].fields_by_name['currency_code']._serialized_options = b'\342A\001\003'
-  _globals['_EVENTSTATE']._serialized_start=1404
-  _globals['_EVENTSTATE']._serialized_end=1570
-  _globals['_SEATSTATUS']._serialized_start=1572
-  _globals['_SEATSTATUS']._serialized_end=1686
+  _globals['_EVENTSTATE']._serialized_start=1422
+  _globals['_EVENTSTATE']._serialized_end=1588
+  _globals['_SEATSTATUS']._serialized_start=1590
+  _globals['_SEATSTATUS']._serialized_end=1704
   _globals['_EVENT']._serialized_start=152
-  _globals['_EVENT']._serialized_end=1006
-  _globals['_PRICETIER']._serialized_start=1009
-  _globals['_PRICETIER']._serialized_end=1207
-  _globals['_EVENTSEAT']._serialized_start=1210
-  _globals['_EVENTSEAT']._serialized_end=1401
+  _globals['_EVENT']._serialized_end=1021
+  _globals['_PRICETIER']._serialized_start=1024
+  _globals['_PRICETIER']._serialized_end=1225
+  _globals['_EVENTSEAT']._serialized_start=1228
+  _globals['_EVENTSEAT']._serialized_end=1419
 # @@protoc_insertion_point(module_scope)

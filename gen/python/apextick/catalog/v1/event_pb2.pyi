@@ -88,7 +88,9 @@ Global___SeatStatus: _TypeAlias = SeatStatus  # noqa: Y015
 
 @_typing.final
 class Event(_message.Message):
-    """Something people buy tickets for."""
+    """Something people buy tickets for. Format rules skip empty fields so that partial updates
+    validate; the service requires every REQUIRED field on the event it ends up with.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 

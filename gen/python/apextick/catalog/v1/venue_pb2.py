@@ -27,7 +27,7 @@ from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior_
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61pextick/catalog/v1/venue.proto\x12\x13\x61pextick.catalog.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcb\x02\n\x05Venue\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12$\n\x0c\x64isplay_name\x18\x02 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xc8\x01\x12\x19\n\x07\x61\x64\x64ress\x18\x03 \x01(\tB\x08\xbaH\x05r\x03\x18\xf4\x03\x12\x1b\n\x04\x63ity\x18\x04 \x01(\tB\r\xe2\x41\x01\x02\xbaH\x06r\x04\x10\x01\x18\x64\x12+\n\x0c\x63ountry_code\x18\x05 \x01(\tB\x15\xe2\x41\x01\x02\xbaH\x0er\x0c\x32\n^[A-Z]{2}$\x12 \n\ttime_zone\x18\x06 \x01(\tB\r\xe2\x41\x01\x02\xbaH\x06r\x04\x10\x01\x18@\x12\x13\n\x05owner\x18\x07 \x01(\tB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"\x81\x02\n\x07SeatMap\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12$\n\x0c\x64isplay_name\x18\x02 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xc8\x01\x12\x34\n\x08sections\x18\x03 \x03(\x0b\x32\x1c.apextick.catalog.v1.SectionB\x04\xe2\x41\x01\x03\x12\x18\n\nseat_count\x18\x04 \x01(\x05\x42\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"[\n\x07Section\x12\x12\n\nsection_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12&\n\x04rows\x18\x03 \x03(\x0b\x32\x18.apextick.catalog.v1.Row\">\n\x03Row\x12\r\n\x05label\x18\x01 \x01(\t\x12(\n\x05seats\x18\x02 \x03(\x0b\x32\x19.apextick.catalog.v1.Seat\"Q\n\x04Seat\x12\x0f\n\x07seat_id\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\x05\x12\t\n\x01x\x18\x03 \x01(\x01\x12\t\n\x01y\x18\x04 \x01(\x01\x12\x12\n\naccessible\x18\x05 \x01(\x08\"\xf4\x01\n\x0bSectionSpec\x12\x34\n\nsection_id\x18\x01 \x01(\tB \xe2\x41\x01\x02\xbaH\x19r\x17\x32\x15^[a-z][a-z0-9]{0,19}$\x12\x1d\n\x0c\x64isplay_name\x18\x02 \x01(\tB\x07\xbaH\x04r\x02\x18\x64\x12-\n\x04grid\x18\x03 \x01(\x0b\x32\x1d.apextick.catalog.v1.GridSpecH\x00\x12,\n\x04rows\x18\x04 \x01(\x0b\x32\x1c.apextick.catalog.v1.RowListH\x00\x12\x10\n\x08origin_x\x18\x05 \x01(\x01\x12\x10\n\x08origin_y\x18\x06 \x01(\x01\x42\x0f\n\x06layout\x12\x05\xbaH\x02\x08\x01\"t\n\x08GridSpec\x12\x1d\n\trow_count\x18\x01 \x01(\x05\x42\n\xbaH\x07\x1a\x05\x18\xc8\x01(\x01\x12!\n\rseats_per_row\x18\x02 \x01(\x05\x42\n\xbaH\x07\x1a\x05\x18\xf4\x03(\x01\x12&\n\x13\x61\x63\x63\x65ssible_seat_ids\x18\x03 \x03(\tB\t\xbaH\x06\x92\x01\x03\x10\xe8\x07\"B\n\x07RowList\x12\x37\n\x04rows\x18\x01 \x03(\x0b\x32\x1c.apextick.catalog.v1.RowSpecB\x0b\xbaH\x08\x92\x01\x05\x08\x01\x10\xc8\x01\"\x96\x01\n\x07RowSpec\x12%\n\x05label\x18\x01 \x01(\tB\x16\xbaH\x13r\x11\x32\x0f^[A-Z0-9]{1,4}$\x12\x1e\n\nseat_count\x18\x02 \x01(\x05\x42\n\xbaH\x07\x1a\x05\x18\xf4\x03(\x01\x12\x1d\n\x0c\x66irst_number\x18\x03 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x00\x12%\n\x12\x61\x63\x63\x65ssible_numbers\x18\x04 \x03(\x05\x42\t\xbaH\x06\x92\x01\x03\x10\xf4\x03\x42\'\n\x17\x64\x65v.apextick.catalog.v1B\nVenueProtoP\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61pextick/catalog/v1/venue.proto\x12\x13\x61pextick.catalog.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd7\x02\n\x05Venue\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12\'\n\x0c\x64isplay_name\x18\x02 \x01(\tB\x11\xe2\x41\x01\x02\xbaH\nr\x05\x10\x01\x18\xc8\x01\xd8\x01\x01\x12\x19\n\x07\x61\x64\x64ress\x18\x03 \x01(\tB\x08\xbaH\x05r\x03\x18\xf4\x03\x12\x1e\n\x04\x63ity\x18\x04 \x01(\tB\x10\xe2\x41\x01\x02\xbaH\tr\x04\x10\x01\x18\x64\xd8\x01\x01\x12.\n\x0c\x63ountry_code\x18\x05 \x01(\tB\x18\xe2\x41\x01\x02\xbaH\x11r\x0c\x32\n^[A-Z]{2}$\xd8\x01\x01\x12#\n\ttime_zone\x18\x06 \x01(\tB\x10\xe2\x41\x01\x02\xbaH\tr\x04\x10\x01\x18@\xd8\x01\x01\x12\x13\n\x05owner\x18\x07 \x01(\tB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"\x81\x02\n\x07SeatMap\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12$\n\x0c\x64isplay_name\x18\x02 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xc8\x01\x12\x34\n\x08sections\x18\x03 \x03(\x0b\x32\x1c.apextick.catalog.v1.SectionB\x04\xe2\x41\x01\x03\x12\x18\n\nseat_count\x18\x04 \x01(\x05\x42\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"[\n\x07Section\x12\x12\n\nsection_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12&\n\x04rows\x18\x03 \x03(\x0b\x32\x18.apextick.catalog.v1.Row\">\n\x03Row\x12\r\n\x05label\x18\x01 \x01(\t\x12(\n\x05seats\x18\x02 \x03(\x0b\x32\x19.apextick.catalog.v1.Seat\"Q\n\x04Seat\x12\x0f\n\x07seat_id\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\x05\x12\t\n\x01x\x18\x03 \x01(\x01\x12\t\n\x01y\x18\x04 \x01(\x01\x12\x12\n\naccessible\x18\x05 \x01(\x08\"\xf4\x01\n\x0bSectionSpec\x12\x34\n\nsection_id\x18\x01 \x01(\tB \xe2\x41\x01\x02\xbaH\x19r\x17\x32\x15^[a-z][a-z0-9]{0,19}$\x12\x1d\n\x0c\x64isplay_name\x18\x02 \x01(\tB\x07\xbaH\x04r\x02\x18\x64\x12-\n\x04grid\x18\x03 \x01(\x0b\x32\x1d.apextick.catalog.v1.GridSpecH\x00\x12,\n\x04rows\x18\x04 \x01(\x0b\x32\x1c.apextick.catalog.v1.RowListH\x00\x12\x10\n\x08origin_x\x18\x05 \x01(\x01\x12\x10\n\x08origin_y\x18\x06 \x01(\x01\x42\x0f\n\x06layout\x12\x05\xbaH\x02\x08\x01\"t\n\x08GridSpec\x12\x1d\n\trow_count\x18\x01 \x01(\x05\x42\n\xbaH\x07\x1a\x05\x18\xc8\x01(\x01\x12!\n\rseats_per_row\x18\x02 \x01(\x05\x42\n\xbaH\x07\x1a\x05\x18\xf4\x03(\x01\x12&\n\x13\x61\x63\x63\x65ssible_seat_ids\x18\x03 \x03(\tB\t\xbaH\x06\x92\x01\x03\x10\xe8\x07\"B\n\x07RowList\x12\x37\n\x04rows\x18\x01 \x03(\x0b\x32\x1c.apextick.catalog.v1.RowSpecB\x0b\xbaH\x08\x92\x01\x05\x08\x01\x10\xc8\x01\"\x96\x01\n\x07RowSpec\x12%\n\x05label\x18\x01 \x01(\tB\x16\xbaH\x13r\x11\x32\x0f^[A-Z0-9]{1,4}$\x12\x1e\n\nseat_count\x18\x02 \x01(\x05\x42\n\xbaH\x07\x1a\x05\x18\xf4\x03(\x01\x12\x1d\n\x0c\x66irst_number\x18\x03 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x00\x12%\n\x12\x61\x63\x63\x65ssible_numbers\x18\x04 \x03(\x05\x42\t\xbaH\x06\x92\x01\x03\x10\xf4\x03\x42\'\n\x17\x64\x65v.apextick.catalog.v1B\nVenueProtoP\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,15 +38,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_VENUE'].fields_by_name['name']._loaded_options = None
   _globals['_VENUE'].fields_by_name['name']._serialized_options = b'\342A\001\010'
   _globals['_VENUE'].fields_by_name['display_name']._loaded_options = None
-  _globals['_VENUE'].fields_by_name['display_name']._serialized_options = b'\342A\001\002\272H\007r\005\020\001\030\310\001'
+  _globals['_VENUE'].fields_by_name['display_name']._serialized_options = b'\342A\001\002\272H\nr\005\020\001\030\310\001\330\001\001'
   _globals['_VENUE'].fields_by_name['address']._loaded_options = None
   _globals['_VENUE'].fields_by_name['address']._serialized_options = b'\272H\005r\003\030\364\003'
   _globals['_VENUE'].fields_by_name['city']._loaded_options = None
-  _globals['_VENUE'].fields_by_name['city']._serialized_options = b'\342A\001\002\272H\006r\004\020\001\030d'
+  _globals['_VENUE'].fields_by_name['city']._serialized_options = b'\342A\001\002\272H\tr\004\020\001\030d\330\001\001'
   _globals['_VENUE'].fields_by_name['country_code']._loaded_options = None
-  _globals['_VENUE'].fields_by_name['country_code']._serialized_options = b'\342A\001\002\272H\016r\0142\n^[A-Z]{2}$'
+  _globals['_VENUE'].fields_by_name['country_code']._serialized_options = b'\342A\001\002\272H\021r\0142\n^[A-Z]{2}$\330\001\001'
   _globals['_VENUE'].fields_by_name['time_zone']._loaded_options = None
-  _globals['_VENUE'].fields_by_name['time_zone']._serialized_options = b'\342A\001\002\272H\006r\004\020\001\030@'
+  _globals['_VENUE'].fields_by_name['time_zone']._serialized_options = b'\342A\001\002\272H\tr\004\020\001\030@\330\001\001'
   _globals['_VENUE'].fields_by_name['owner']._loaded_options = None
   _globals['_VENUE'].fields_by_name['owner']._serialized_options = b'\342A\001\003'
   _globals['_VENUE'].fields_by_name['create_time']._loaded_options = None
@@ -88,21 +88,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ROWSPEC'].fields_by_name['accessible_numbers']._loaded_options = None
   _globals['_ROWSPEC'].fields_by_name['accessible_numbers']._serialized_options = b'\272H\006\222\001\003\020\364\003'
   _globals['_VENUE']._serialized_start=152
-  _globals['_VENUE']._serialized_end=483
-  _globals['_SEATMAP']._serialized_start=486
-  _globals['_SEATMAP']._serialized_end=743
-  _globals['_SECTION']._serialized_start=745
-  _globals['_SECTION']._serialized_end=836
-  _globals['_ROW']._serialized_start=838
-  _globals['_ROW']._serialized_end=900
-  _globals['_SEAT']._serialized_start=902
-  _globals['_SEAT']._serialized_end=983
-  _globals['_SECTIONSPEC']._serialized_start=986
-  _globals['_SECTIONSPEC']._serialized_end=1230
-  _globals['_GRIDSPEC']._serialized_start=1232
-  _globals['_GRIDSPEC']._serialized_end=1348
-  _globals['_ROWLIST']._serialized_start=1350
-  _globals['_ROWLIST']._serialized_end=1416
-  _globals['_ROWSPEC']._serialized_start=1419
-  _globals['_ROWSPEC']._serialized_end=1569
+  _globals['_VENUE']._serialized_end=495
+  _globals['_SEATMAP']._serialized_start=498
+  _globals['_SEATMAP']._serialized_end=755
+  _globals['_SECTION']._serialized_start=757
+  _globals['_SECTION']._serialized_end=848
+  _globals['_ROW']._serialized_start=850
+  _globals['_ROW']._serialized_end=912
+  _globals['_SEAT']._serialized_start=914
+  _globals['_SEAT']._serialized_end=995
+  _globals['_SECTIONSPEC']._serialized_start=998
+  _globals['_SECTIONSPEC']._serialized_end=1242
+  _globals['_GRIDSPEC']._serialized_start=1244
+  _globals['_GRIDSPEC']._serialized_end=1360
+  _globals['_ROWLIST']._serialized_start=1362
+  _globals['_ROWLIST']._serialized_end=1428
+  _globals['_ROWSPEC']._serialized_start=1431
+  _globals['_ROWSPEC']._serialized_end=1581
 # @@protoc_insertion_point(module_scope)

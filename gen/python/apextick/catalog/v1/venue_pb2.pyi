@@ -21,7 +21,10 @@ DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
 class Venue(_message.Message):
-    """A place where events happen. Venues are public; only their owner (or an admin) changes them."""
+    """A place where events happen. Venues are public; only their owner (or an admin) changes them.
+    Format rules skip empty fields so that partial updates validate; the service requires
+    display_name, city, country_code and time_zone on the resource it ends up with.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -1,0 +1,69 @@
+"""A real booking gRPC server on an ephemeral port, a real JWKS over loopback HTTP, real PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+import grpc
+import pytest
+from apextick.catalog.v1 import catalog_service_pb2_grpc as catalog_grpc
+
+from booking import bootstrap
+from booking.entrypoints.grpc.server import BookingServer
+from booking.settings import BookingSettings, sqlalchemy_url
+from devstack.identity import AUDIENCE, DemoUser, JwksServer, SigningKey, access_claims
+
+
+@dataclass
+class Identity:
+    server: JwksServer
+    key: SigningKey
+
+    def token(self, *roles: str, subject: str | None = None, **claims: object) -> str:
+        user = DemoUser(f"user-{uuid.uuid4().hex[:8]}", roles)
+        body = access_claims(user, self.server.issuer)
+        if subject:
+            body["sub"] = subject
+        body.update(claims)
+        return self.key.sign({k: v for k, v in body.items() if v is not None})
+
+    def auth(self, *roles: str, subject: str | None = None) -> tuple[tuple[str, str], ...]:
+        return (("authorization", f"Bearer {self.token(*roles, subject=subject)}"),)
+
+
+@pytest.fixture(scope="session")
+def identity() -> Iterator[Identity]:
+    key = SigningKey.generate()
+    server = JwksServer([key]).start()
+    yield Identity(server, key)
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+async def booking_target(database_url: str, identity: Identity) -> AsyncIterator[str]:
+    settings = BookingSettings(
+        database_url=sqlalchemy_url(database_url),
+        port=0,
+        oidc_issuer=identity.server.issuer,
+        oidc_audience=AUDIENCE,
+        oidc_jwks_url=identity.server.jwks_url,
+        db_pool_size=5,
+        log_level="WARNING",
+    )
+    server = BookingServer(bootstrap.build(settings), "127.0.0.1:0")
+    await server.start()
+    yield f"127.0.0.1:{server.port}"
+    await server.stop(0.5)
+
+
+@pytest.fixture(scope="session")
+async def channel(booking_target: str) -> AsyncIterator[grpc.aio.Channel]:
+    async with grpc.aio.insecure_channel(booking_target) as chan:
+        yield chan
+
+
+@pytest.fixture(scope="session")
+def catalog(channel: grpc.aio.Channel) -> catalog_grpc.CatalogServiceStub:
+    return catalog_grpc.CatalogServiceStub(channel)

@@ -1,0 +1,27 @@
+"""The domain and the protobuf contracts must not drift apart."""
+
+from __future__ import annotations
+
+from apextick.catalog.v1 import catalog_service_pb2
+from apextick.errors.v1 import error_reason_pb2
+
+from booking.domain.errors import ErrorCode
+from booking.domain.identity import CallerPolicy
+from booking.entrypoints.grpc.errors import STATUS_BY_CODE
+from booking.entrypoints.grpc.policy import policies_of
+from booking.entrypoints.grpc.server import SERVICES
+
+
+def test_every_domain_error_code_is_a_declared_reason_and_has_a_status() -> None:
+    declared = {name.removeprefix("ERROR_REASON_") for name in error_reason_pb2.ErrorReason.keys()}
+    assert {code.value for code in ErrorCode} <= declared
+    assert set(STATUS_BY_CODE) == set(ErrorCode)
+
+
+def test_every_rpc_declares_a_caller_policy() -> None:
+    table = policies_of(SERVICES)
+    catalog = catalog_service_pb2.DESCRIPTOR.services_by_name["CatalogService"]
+    assert len(table) == len(catalog.methods) > 10
+    assert CallerPolicy.UNSPECIFIED not in table.values()
+    assert table["/apextick.catalog.v1.CatalogService/CreateEvent"] is CallerPolicy.ORGANIZER
+    assert table["/apextick.catalog.v1.CatalogService/SearchEvents"] is CallerPolicy.PUBLIC
