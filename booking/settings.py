@@ -22,7 +22,7 @@ def sqlalchemy_url(url: str) -> str:
     """Accept plain `postgresql://` URLs (what psql takes) and pin SQLAlchemy to psycopg 3."""
     for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     raise SettingsError("APEXTICK_DATABASE_URL must be a postgresql:// URL")
 
 

@@ -1,8 +1,8 @@
 """`apextick-dev`: the development identity provider, demo tokens and demo data.
 
-    apextick-dev identity-serve            serve the JWKS on APEXTICK_IDENTITY_PORT (default 8180)
-    apextick-dev token organizer           print an access token for a demo user (customer|organizer|admin)
-    apextick-dev seed                      create the demo venue and event through gRPC
+apextick-dev identity-serve            serve the JWKS on APEXTICK_IDENTITY_PORT (default 8180)
+apextick-dev token organizer           print an access token for a demo user (customer|organizer|admin)
+apextick-dev seed                      create the demo venue and event through gRPC
 """
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ def _token(role: str, ttl: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="apextick-dev", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="apextick-dev", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("identity-serve")
     token = commands.add_parser("token")
@@ -54,5 +55,7 @@ def main(argv: list[str] | None = None) -> None:
         print(_token(args.role, args.ttl))
     else:
         published = seed_demo(args.target, _token("organizer", 300))
-        print(f"demo event: {published.event.name} ({published.event.display_name}, "
-              f"{published.event.seat_count} seats, {event_pb2.EventState.Name(published.event.state)})")
+        print(
+            f"demo event: {published.event.name} ({published.event.display_name}, "
+            f"{published.event.seat_count} seats, {event_pb2.EventState.Name(published.event.state)})"
+        )

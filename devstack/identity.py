@@ -81,7 +81,9 @@ class SigningKey:
 
     def sign(self, claims: Mapping[str, Any], headers: Mapping[str, Any] | None = None) -> str:
         all_headers = {"kid": self.kid, **(headers or {})}
-        return str(jwt.encode(dict(claims), self.private_pem.decode(), algorithm="RS256", headers=all_headers))
+        return str(
+            jwt.encode(dict(claims), self.private_pem.decode(), algorithm="RS256", headers=all_headers)
+        )
 
 
 def access_claims(
@@ -158,7 +160,7 @@ class JwksServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002, ARG002 - stdlib signature
                 return
 
         return Handler

@@ -47,8 +47,13 @@ def seed_demo(target: str, organizer_token: str) -> svc.PublishEventResponse:
             svc.CreateSeatMapRequest(
                 parent=venue.name,
                 display_name="Main hall",
-                sections=[venue_pb2.SectionSpec(section_id="main", display_name="Main hall",
-                                                grid=venue_pb2.GridSpec(row_count=10, seats_per_row=20))],
+                sections=[
+                    venue_pb2.SectionSpec(
+                        section_id="main",
+                        display_name="Main hall",
+                        grid=venue_pb2.GridSpec(row_count=10, seats_per_row=20),
+                    )
+                ],
                 request_id=_request_id("seat-map"),
             ),
             metadata=metadata,
@@ -82,8 +87,9 @@ def seed_demo(target: str, organizer_token: str) -> svc.PublishEventResponse:
                 svc.CreatePriceTierRequest(
                     parent=event.name,
                     price_tier_id=tier_id,
-                    price_tier=event_pb2.PriceTier(display_name=name, price_minor=price, seat_ids=seats,
-                                                   section_ids=sections),
+                    price_tier=event_pb2.PriceTier(
+                        display_name=name, price_minor=price, seat_ids=seats, section_ids=sections
+                    ),
                     request_id=_request_id(f"tier-{tier_id}"),
                 ),
                 metadata=metadata,

@@ -24,7 +24,9 @@ def _with_database(url: str, name: str) -> str:
 def server_url() -> str:
     url = os.environ.get("APEXTICK_DATABASE_URL", "")
     if not url:
-        pytest.fail("APEXTICK_DATABASE_URL is not set: run the tests with `make test`, which starts PostgreSQL")
+        pytest.fail(
+            "APEXTICK_DATABASE_URL is not set: run the tests with `make test`, which starts PostgreSQL"
+        )
     return url
 
 

@@ -50,6 +50,9 @@ def encode(event: DomainEvent, meta: pb.EventMetadata) -> Encoded:
             return Encoded("event", str(event.event_id), "catalog.event_published", message)
         case EventCancelled():
             message = pb.EventCancelled(
-                metadata=meta, event=f"events/{event.event_id}", organizer=event.organizer, reason=event.reason
+                metadata=meta,
+                event=f"events/{event.event_id}",
+                organizer=event.organizer,
+                reason=event.reason,
             )
             return Encoded("event", str(event.event_id), "catalog.event_cancelled", message)

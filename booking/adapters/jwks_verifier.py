@@ -21,7 +21,7 @@ from booking.domain.identity import Principal, Role
 log = logging.getLogger(__name__)
 
 ALGORITHM = "RS256"  # the only one we accept: no "none", no HMAC keyed with the public key
-ACCESS_TOKEN_TYPE = "Bearer"  # Keycloak's `typ` claim; ID tokens say "ID"
+ACCESS_TOKEN_TYPE = "Bearer"  # noqa: S105 - Keycloak's `typ` claim; ID tokens say "ID"
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,12 @@ class JwksTokenVerifier:
     Verified tokens are remembered until they expire, so a client's repeated calls cost one dict
     lookup instead of an RSA verification."""
 
-    def __init__(self, policy: TokenPolicy, fetch: Callable[[str], Any] = fetch_json,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        policy: TokenPolicy,
+        fetch: Callable[[str], Any] = fetch_json,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._policy = policy
         self._fetch = fetch
         self._clock = clock

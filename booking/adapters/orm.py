@@ -72,7 +72,9 @@ class SeatMapRow(Base):
 class SeatMapSectionRow(Base):
     __tablename__ = "seat_map_section"
 
-    seat_map_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("seat_map.id", ondelete="CASCADE"), primary_key=True)
+    seat_map_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("seat_map.id", ondelete="CASCADE"), primary_key=True
+    )
     section_id: Mapped[str] = mapped_column(String(20), primary_key=True)
     display_name: Mapped[str] = mapped_column(String(100))
     ordinal: Mapped[int] = mapped_column(Integer)

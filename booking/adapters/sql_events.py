@@ -84,7 +84,9 @@ class SqlEventStore:
         return _event(row) if row else None
 
     async def save(self, event: Event) -> None:
-        await self._session.execute(update(EventRow).where(EventRow.id == event.id).values(**_event_values(event)))
+        await self._session.execute(
+            update(EventRow).where(EventRow.id == event.id).values(**_event_values(event))
+        )
 
     async def query(self, query: EventQuery) -> Sequence[Event]:
         stmt = select(EventRow).order_by(EventRow.starts_at, EventRow.id).limit(query.limit)
@@ -105,7 +107,9 @@ class SqlEventStore:
         if query.start_before:
             stmt = stmt.where(EventRow.starts_at < query.start_before)
         if query.after:
-            stmt = stmt.where(tuple_(EventRow.starts_at, EventRow.id) > tuple_(query.after.sort_value, query.after.id))
+            stmt = stmt.where(
+                tuple_(EventRow.starts_at, EventRow.id) > tuple_(query.after.sort_value, query.after.id)
+            )
         rows = await self._session.scalars(stmt)
         return [_event(row) for row in rows]
 
@@ -178,7 +182,9 @@ class SqlInventoryStore:
         self._session = session
 
     async def create(self, event_id: UUID, tiers_by_seat: dict[str, str]) -> None:
-        rows = [{"event_id": event_id, "seat_id": seat, "tier_id": tier} for seat, tier in tiers_by_seat.items()]
+        rows = [
+            {"event_id": event_id, "seat_id": seat, "tier_id": tier} for seat, tier in tiers_by_seat.items()
+        ]
         if rows:
             await self._session.execute(insert(EventSeatRow), rows)
 
@@ -189,5 +195,3 @@ class SqlInventoryStore:
             )
         )
         return [SeatState(seat_id, tier_id, status) for seat_id, tier_id, status in result]
-
-

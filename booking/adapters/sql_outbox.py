@@ -17,7 +17,9 @@ from booking.service_layer.ports import IdempotencyKey, Replay
 
 
 class SqlOutbox:
-    def __init__(self, session: AsyncSession, clock: Callable[[], datetime], new_id: Callable[[], UUID]) -> None:
+    def __init__(
+        self, session: AsyncSession, clock: Callable[[], datetime], new_id: Callable[[], UUID]
+    ) -> None:
         self._session = session
         self._clock = clock
         self._new_id = new_id

@@ -71,7 +71,12 @@ class SqlSeatMapStore:
 
     async def _insert_layout(self, seat_map: SeatMap) -> None:
         sections = [
-            {"seat_map_id": seat_map.id, "section_id": s.section_id, "display_name": s.display_name, "ordinal": i}
+            {
+                "seat_map_id": seat_map.id,
+                "section_id": s.section_id,
+                "display_name": s.display_name,
+                "ordinal": i,
+            }
             for i, s in enumerate(seat_map.sections)
         ]
         await self._session.execute(insert(SeatMapSectionRow), sections)
@@ -106,7 +111,15 @@ class SqlSeatMapStore:
         by_section: dict[str, list[Seat]] = {}
         for seat in seats:
             by_section.setdefault(seat.section_id, []).append(
-                Seat(seat.seat_id, seat.section_id, seat.row_label, seat.number, seat.x, seat.y, seat.accessible)
+                Seat(
+                    seat.seat_id,
+                    seat.section_id,
+                    seat.row_label,
+                    seat.number,
+                    seat.x,
+                    seat.y,
+                    seat.accessible,
+                )
             )
         layout = tuple(
             Section(s.section_id, s.display_name, tuple(by_section.get(s.section_id, []))) for s in sections
@@ -120,7 +133,9 @@ class SqlSeatMapStore:
             .values(display_name=seat_map.display_name, updated_at=seat_map.updated_at)
         )
         await self._session.execute(delete(SeatRow).where(SeatRow.seat_map_id == seat_map.id))
-        await self._session.execute(delete(SeatMapSectionRow).where(SeatMapSectionRow.seat_map_id == seat_map.id))
+        await self._session.execute(
+            delete(SeatMapSectionRow).where(SeatMapSectionRow.seat_map_id == seat_map.id)
+        )
         await self._insert_layout(seat_map)
 
     async def used_by_published_event(self, seat_map_id: UUID) -> bool:

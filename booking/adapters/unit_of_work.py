@@ -19,6 +19,14 @@ class SqlUnitOfWork:
     """READ COMMITTED, the PostgreSQL default: row locks and conditional UPDATEs give the
     guarantees we need without serialization failures to retry."""
 
+    venues: SqlVenueStore
+    seat_maps: SqlSeatMapStore
+    events: SqlEventStore
+    tiers: SqlPriceTierStore
+    inventory: SqlInventoryStore
+    outbox: SqlOutbox
+    idempotency: SqlIdempotencyStore
+
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],

@@ -8,11 +8,11 @@ from enum import StrEnum
 
 
 class ErrorCode(StrEnum):
-    """Stable reasons, mirrored one for one by ``apextick.errors.v1.ErrorReason`` (a test keeps them in step)."""
+    """Stable reasons, mirrored by ``apextick.errors.v1.ErrorReason`` (a test keeps them in step)."""
 
     INVALID_ARGUMENT = "INVALID_ARGUMENT"
-    TOKEN_MISSING = "TOKEN_MISSING"
-    TOKEN_INVALID = "TOKEN_INVALID"
+    TOKEN_MISSING = "TOKEN_MISSING"  # noqa: S105 - an error code, not a secret
+    TOKEN_INVALID = "TOKEN_INVALID"  # noqa: S105 - an error code, not a secret
     ROLE_REQUIRED = "ROLE_REQUIRED"
     VENUE_NOT_FOUND = "VENUE_NOT_FOUND"
     SEAT_MAP_NOT_FOUND = "SEAT_MAP_NOT_FOUND"
@@ -25,7 +25,7 @@ class ErrorCode(StrEnum):
     REQUEST_ID_REUSED = "REQUEST_ID_REUSED"
     PRICE_TIER_EXISTS = "PRICE_TIER_EXISTS"
     SCHEDULE_INVALID = "SCHEDULE_INVALID"
-    PAGE_TOKEN_INVALID = "PAGE_TOKEN_INVALID"
+    PAGE_TOKEN_INVALID = "PAGE_TOKEN_INVALID"  # noqa: S105 - an error code, not a secret
     UNAVAILABLE = "UNAVAILABLE"
     INTERNAL = "INTERNAL"
 

@@ -35,7 +35,7 @@ class Schedule:
     sale_end: datetime
 
     def check(self) -> None:
-        """The sale opens before it closes, closes no later than the end, and the event ends after it starts."""
+        """The sale opens before it closes and closes by the end; the event ends after it starts."""
         problems = []
         if self.end <= self.start:
             problems.append(FieldViolation("event.end_time", "must be after start_time"))
@@ -74,12 +74,14 @@ class EventDetails:
     currency_code: str
 
     def check(self) -> None:
-        require({
-            "event.display_name": self.display_name,
-            "event.category": self.category,
-            "event.max_seats_per_customer": self.max_seats_per_customer,
-            "event.currency_code": self.currency_code,
-        })
+        require(
+            {
+                "event.display_name": self.display_name,
+                "event.category": self.category,
+                "event.max_seats_per_customer": self.max_seats_per_customer,
+                "event.currency_code": self.currency_code,
+            }
+        )
         self.schedule.check()
 
 
@@ -154,11 +156,17 @@ class Event:
 
 def merge_details(current: EventDetails, proposed: EventDetails, fields: set[str]) -> EventDetails:
     """Take the named fields from ``proposed`` and the rest from ``current`` (an update mask)."""
-    schedule_fields = {"start_time": "start", "end_time": "end", "sale_start_time": "sale_start",
-                       "sale_end_time": "sale_end"}
+    schedule_fields = {
+        "start_time": "start",
+        "end_time": "end",
+        "sale_start_time": "sale_start",
+        "sale_end_time": "sale_end",
+    }
     schedule = replace(
         current.schedule,
-        **{attr: getattr(proposed.schedule, attr) for name, attr in schedule_fields.items() if name in fields},
+        **{
+            attr: getattr(proposed.schedule, attr) for name, attr in schedule_fields.items() if name in fields
+        },
     )
     plain = {"display_name", "description", "category", "max_seats_per_customer", "currency_code"}
     return replace(

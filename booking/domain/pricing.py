@@ -50,12 +50,8 @@ def assign_tiers(seats: Iterable[Seat], tiers: Sequence[PriceTier]) -> dict[str,
     by_section: dict[str, str] = {}
     conflicts: list[str] = []
     for tier in tiers:
-        for sid in tier.seat_ids:
-            if by_seat.setdefault(sid, tier.tier_id) != tier.tier_id:
-                conflicts.append(sid)
-        for section in tier.section_ids:
-            if by_section.setdefault(section, tier.tier_id) != tier.tier_id:
-                conflicts.append(section)
+        conflicts += [sid for sid in tier.seat_ids if by_seat.setdefault(sid, tier.tier_id) != tier.tier_id]
+        conflicts += [s for s in tier.section_ids if by_section.setdefault(s, tier.tier_id) != tier.tier_id]
     assigned: dict[str, str] = {}
     unpriced: list[str] = []
     for seat in seats:

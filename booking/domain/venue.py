@@ -26,12 +26,14 @@ class Venue:
     updated_at: datetime
 
     def check(self) -> None:
-        require({
-            "venue.display_name": self.display_name,
-            "venue.city": self.city,
-            "venue.country_code": self.country_code,
-            "venue.time_zone": self.time_zone,
-        })
+        require(
+            {
+                "venue.display_name": self.display_name,
+                "venue.city": self.city,
+                "venue.country_code": self.country_code,
+                "venue.time_zone": self.time_zone,
+            }
+        )
 
 
 @dataclass(frozen=True)

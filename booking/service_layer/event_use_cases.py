@@ -66,7 +66,12 @@ class EventUseCases:
         self._new_id = new_id
 
     async def create_event(
-        self, principal: Principal, venue_id: UUID, seat_map_id: UUID, details: EventDetails, request: RequestKey
+        self,
+        principal: Principal,
+        venue_id: UUID,
+        seat_map_id: UUID,
+        details: EventDetails,
+        request: RequestKey,
     ) -> Event:
         details.check()
         async with self._uow() as uow:
@@ -146,7 +151,9 @@ class EventUseCases:
                 event.publish(len(assignment), self._clock())
                 await uow.inventory.create(event_id, assignment)
                 await uow.events.save(event)
-                await uow.outbox.add(self._published(event), actor=principal.subject, request_id=request.request_id)
+                await uow.outbox.add(
+                    self._published(event), actor=principal.subject, request_id=request.request_id
+                )
                 return str(event_id)
 
             await run_once(uow, principal, "PublishEvent", request, publish)
@@ -167,7 +174,9 @@ class EventUseCases:
             sale_end=schedule.sale_end,
         )
 
-    async def cancel_event(self, principal: Principal, event_id: UUID, reason: str, request: RequestKey) -> Event:
+    async def cancel_event(
+        self, principal: Principal, event_id: UUID, reason: str, request: RequestKey
+    ) -> Event:
         async with self._uow() as uow:
 
             async def cancel() -> str:
@@ -211,7 +220,9 @@ class EventUseCases:
                 seat_map = await seat_map_of(uow, event.venue_id, event.seat_map_id)
                 tier.check_against(seat_map.seats)
                 if not await uow.tiers.add(tier):
-                    raise DomainError(ErrorCode.PRICE_TIER_EXISTS, f"price tier {tier.tier_id} already exists")
+                    raise DomainError(
+                        ErrorCode.PRICE_TIER_EXISTS, f"price tier {tier.tier_id} already exists"
+                    )
                 return tier.tier_id
 
             await run_once(uow, principal, "CreatePriceTier", request, create)
@@ -251,7 +262,9 @@ class EventUseCases:
             raise tier_not_found(proposed.tier_id)
         return event, stored
 
-    async def delete_tier(self, principal: Principal, event_id: UUID, tier_id: str, request: RequestKey) -> None:
+    async def delete_tier(
+        self, principal: Principal, event_id: UUID, tier_id: str, request: RequestKey
+    ) -> None:
         async with self._uow() as uow:
 
             async def delete() -> str:
@@ -265,7 +278,9 @@ class EventUseCases:
             await run_once(uow, principal, "DeletePriceTier", request, delete)
             await uow.commit()
 
-    async def list_tiers(self, principal: Principal | None, event_id: UUID) -> tuple[Event, Sequence[PriceTier]]:
+    async def list_tiers(
+        self, principal: Principal | None, event_id: UUID
+    ) -> tuple[Event, Sequence[PriceTier]]:
         async with self._uow() as uow:
             event = await visible_event(uow, principal, event_id)
             return event, await uow.tiers.list(event_id)

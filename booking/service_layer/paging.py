@@ -34,8 +34,14 @@ def decode(token: str, query: str) -> Cursor | None:
         return None
     try:
         raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        if raw["q"] != query:
-            raise ValueError("token of another query")
-        return Cursor(datetime.fromisoformat(raw["v"]), UUID(raw["id"]))
+        cursor = Cursor(datetime.fromisoformat(raw["v"]), UUID(raw["id"]))
+        same_query = raw["q"] == query
     except (ValueError, KeyError, TypeError, binascii.Error) as exc:
-        raise DomainError(ErrorCode.PAGE_TOKEN_INVALID, "the page token is not valid for this query") from exc
+        raise _invalid_token() from exc
+    if not same_query:
+        raise _invalid_token()
+    return cursor
+
+
+def _invalid_token() -> DomainError:
+    return DomainError(ErrorCode.PAGE_TOKEN_INVALID, "the page token is not valid for this query")

@@ -103,13 +103,20 @@ class IdempotencyStore(Protocol):
 class UnitOfWork(Protocol):
     """One PostgreSQL transaction. Leaving the block without ``commit`` rolls everything back."""
 
-    venues: VenueStore
-    seat_maps: SeatMapStore
-    events: EventStore
-    tiers: PriceTierStore
-    inventory: InventoryStore
-    outbox: Outbox
-    idempotency: IdempotencyStore
+    @property
+    def venues(self) -> VenueStore: ...
+    @property
+    def seat_maps(self) -> SeatMapStore: ...
+    @property
+    def events(self) -> EventStore: ...
+    @property
+    def tiers(self) -> PriceTierStore: ...
+    @property
+    def inventory(self) -> InventoryStore: ...
+    @property
+    def outbox(self) -> Outbox: ...
+    @property
+    def idempotency(self) -> IdempotencyStore: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -40,7 +40,9 @@ def venue_not_found(venue_id: UUID | str) -> DomainError:
 
 
 def seat_map_not_found(seat_map_id: UUID | str) -> DomainError:
-    return DomainError(ErrorCode.SEAT_MAP_NOT_FOUND, "no such seat map", metadata={"seat_map": str(seat_map_id)})
+    return DomainError(
+        ErrorCode.SEAT_MAP_NOT_FOUND, "no such seat map", metadata={"seat_map": str(seat_map_id)}
+    )
 
 
 async def owned_venue(uow: UnitOfWork, principal: Principal, venue_id: UUID) -> Venue:
@@ -69,7 +71,9 @@ class VenueUseCases:
 
             async def create() -> str:
                 now = self._clock()
-                venue = Venue(self._new_id(), principal.subject, **vars(fields), created_at=now, updated_at=now)
+                venue = Venue(
+                    self._new_id(), principal.subject, **vars(fields), created_at=now, updated_at=now
+                )
                 venue.check()
                 await uow.venues.add(venue)
                 return str(venue.id)
@@ -86,7 +90,9 @@ class VenueUseCases:
     ) -> Venue:
         unknown = mask - VENUE_FIELDS
         if unknown:
-            raise DomainError(ErrorCode.INVALID_ARGUMENT, f"update_mask names unknown fields: {sorted(unknown)}")
+            raise DomainError(
+                ErrorCode.INVALID_ARGUMENT, f"update_mask names unknown fields: {sorted(unknown)}"
+            )
         changed = mask or set(VENUE_FIELDS)
         async with self._uow() as uow:
 
@@ -164,7 +170,9 @@ class VenueUseCases:
                 seat_map = await seat_map_of(uow, venue_id, seat_map_id)
                 if await uow.seat_maps.used_by_published_event(seat_map_id):
                     raise DomainError(ErrorCode.SEAT_MAP_IN_USE, "a published event sells this seat map")
-                changed = replace(seat_map, display_name=display_name, sections=sections, updated_at=self._clock())
+                changed = replace(
+                    seat_map, display_name=display_name, sections=sections, updated_at=self._clock()
+                )
                 await uow.seat_maps.replace(changed)
                 return str(seat_map_id)
 

@@ -65,5 +65,5 @@ async def channel(booking_target: str) -> AsyncIterator[grpc.aio.Channel]:
 
 
 @pytest.fixture(scope="session")
-def catalog(channel: grpc.aio.Channel) -> catalog_grpc.CatalogServiceStub:
+def catalog(channel: grpc.aio.Channel) -> catalog_grpc.CatalogServiceAsyncStub:
     return catalog_grpc.CatalogServiceStub(channel)

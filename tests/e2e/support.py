@@ -31,9 +31,10 @@ async def rich_error(call: Awaitable[Any]) -> RichError:
     try:
         await call
     except grpc.aio.AioRpcError as error:
-        raw = dict(error.trailing_metadata() or ()).get("grpc-status-details-bin")
-        assert raw is not None, f"no rich status on {error.code()}: {error.details()}"
-        status = status_pb2.Status.FromString(raw)  # type: ignore[arg-type]
+        trailers: Any = error.trailing_metadata() or ()
+        raw = next((value for key, value in trailers if key == "grpc-status-details-bin"), None)
+        assert isinstance(raw, bytes), f"no rich status on {error.code()}: {error.details()}"
+        status = status_pb2.Status.FromString(raw)
         infos, violations = [], []
         for detail in status.details:
             if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
@@ -61,8 +62,9 @@ def stamp(value: datetime) -> Timestamp:
 
 
 def venue_message(city: str = "Colombo") -> venue_pb2.Venue:
-    return venue_pb2.Venue(display_name="Test Hall", address="1 Main St", city=city, country_code="LK",
-                           time_zone="Asia/Colombo")
+    return venue_pb2.Venue(
+        display_name="Test Hall", address="1 Main St", city=city, country_code="LK", time_zone="Asia/Colombo"
+    )
 
 
 def event_message(seat_map: str, title: str, *, category: str = "concert", days: int = 30) -> event_pb2.Event:
@@ -89,7 +91,7 @@ class Built:
 
 
 async def build_event(
-    catalog: catalog_grpc.CatalogServiceStub,
+    catalog: catalog_grpc.CatalogServiceAsyncStub,
     auth: Metadata,
     title: str,
     *,
@@ -101,26 +103,48 @@ async def build_event(
     publish: bool = True,
 ) -> Built:
     """Venue, rows x per_row grid, a VIP tier on row A and a standard tier on the section, an event."""
-    venue = (await catalog.CreateVenue(svc.CreateVenueRequest(venue=venue_message(city), request_id=rid()),
-                                       metadata=auth)).venue
+    venue = (
+        await catalog.CreateVenue(
+            svc.CreateVenueRequest(venue=venue_message(city), request_id=rid()), metadata=auth
+        )
+    ).venue
     grid = venue_pb2.GridSpec(row_count=rows, seats_per_row=per_row)
-    seat_map = (await catalog.CreateSeatMap(
-        svc.CreateSeatMapRequest(parent=venue.name, display_name="Hall",
-                                 sections=[venue_pb2.SectionSpec(section_id="main", grid=grid)], request_id=rid()),
-        metadata=auth)).seat_map
-    event = (await catalog.CreateEvent(
-        svc.CreateEventRequest(event=event_message(seat_map.name, title, category=category, days=days),
-                               request_id=rid()), metadata=auth)).event
-    vip = event_pb2.PriceTier(display_name="VIP", price_minor=500_00,
-                              seat_ids=[f"main-A-{n}" for n in range(1, per_row + 1)])
+    seat_map = (
+        await catalog.CreateSeatMap(
+            svc.CreateSeatMapRequest(
+                parent=venue.name,
+                display_name="Hall",
+                sections=[venue_pb2.SectionSpec(section_id="main", grid=grid)],
+                request_id=rid(),
+            ),
+            metadata=auth,
+        )
+    ).seat_map
+    event = (
+        await catalog.CreateEvent(
+            svc.CreateEventRequest(
+                event=event_message(seat_map.name, title, category=category, days=days), request_id=rid()
+            ),
+            metadata=auth,
+        )
+    ).event
+    vip = event_pb2.PriceTier(
+        display_name="VIP", price_minor=500_00, seat_ids=[f"main-A-{n}" for n in range(1, per_row + 1)]
+    )
     std = event_pb2.PriceTier(display_name="Standard", price_minor=200_00, section_ids=["main"])
     for tier_id, tier in (("vip", vip), ("standard", std)):
         await catalog.CreatePriceTier(
-            svc.CreatePriceTierRequest(parent=event.name, price_tier_id=tier_id, price_tier=tier, request_id=rid()),
-            metadata=auth)
+            svc.CreatePriceTierRequest(
+                parent=event.name, price_tier_id=tier_id, price_tier=tier, request_id=rid()
+            ),
+            metadata=auth,
+        )
     if publish:
-        event = (await catalog.PublishEvent(svc.PublishEventRequest(name=event.name, request_id=rid()),
-                                            metadata=auth)).event
+        event = (
+            await catalog.PublishEvent(
+                svc.PublishEventRequest(name=event.name, request_id=rid()), metadata=auth
+            )
+        ).event
     return Built(venue, seat_map, event)
 
 

@@ -14,7 +14,9 @@ from tests.e2e.conftest import Identity
 from tests.e2e.support import all_pages, build_event, rich_error, stamp
 
 
-async def test_publish_then_browse_anonymously(catalog: catalog_grpc.CatalogServiceStub, identity: Identity) -> None:
+async def test_publish_then_browse_anonymously(
+    catalog: catalog_grpc.CatalogServiceAsyncStub, identity: Identity
+) -> None:
     word = f"zq{uuid.uuid4().hex[:8]}"
     built = await build_event(catalog, identity.auth("organizer"), f"Rosewood {word} Live")
     assert built.event.state == event_pb2.EVENT_STATE_ON_SALE
@@ -32,7 +34,10 @@ async def test_publish_then_browse_anonymously(catalog: catalog_grpc.CatalogServ
     assert {s.status for s in seats.seats} == {event_pb2.SEAT_STATUS_AVAILABLE}
     by_tier = {tier: sum(s.price_tier_id == tier for s in seats.seats) for tier in ("vip", "standard")}
     assert by_tier == {"vip": 20, "standard": 180}
-    assert {t.name.rsplit("/", 1)[1]: t.price_minor for t in seats.price_tiers} == {"vip": 500_00, "standard": 200_00}
+    assert {t.name.rsplit("/", 1)[1]: t.price_minor for t in seats.price_tiers} == {
+        "vip": 500_00,
+        "standard": 200_00,
+    }
     corner = next(s for s in seats.seats if s.seat_id == "main-J-20")
     assert (corner.row, corner.number, corner.x, corner.y) == ("J", 20, 19.0, 9.0)
 
@@ -43,23 +48,28 @@ async def test_publish_then_browse_anonymously(catalog: catalog_grpc.CatalogServ
     assert [r.label for r in seat_map.seat_map.sections[0].rows] == list("ABCDEFGHIJ")
 
 
-async def test_filters_and_pages(catalog: catalog_grpc.CatalogServiceStub, identity: Identity) -> None:
+async def test_filters_and_pages(catalog: catalog_grpc.CatalogServiceAsyncStub, identity: Identity) -> None:
     city = f"City{uuid.uuid4().hex[:6]}"
     auth = identity.auth("organizer")
-    concerts = [await build_event(catalog, auth, f"Night {i}", rows=1, per_row=2, city=city, days=10 + i)
-                for i in range(3)]
+    concerts = [
+        await build_event(catalog, auth, f"Night {i}", rows=1, per_row=2, city=city, days=10 + i)
+        for i in range(3)
+    ]
     await build_event(catalog, auth, "Match", rows=1, per_row=2, city=city, category="cricket", days=20)
 
     in_city = svc.EventFilter(city=city.lower(), category="concert")
     first = await catalog.ListEvents(svc.ListEventsRequest(filter=in_city, page_size=2))
-    second = await catalog.ListEvents(svc.ListEventsRequest(filter=in_city, page_size=2,
-                                                            page_token=first.next_page_token))
+    second = await catalog.ListEvents(
+        svc.ListEventsRequest(filter=in_city, page_size=2, page_token=first.next_page_token)
+    )
     assert [e.name for e in [*first.events, *second.events]] == [b.event.name for b in concerts]
     assert second.next_page_token == ""
 
     soon = svc.EventFilter(city=city, start_before=stamp(datetime.now(UTC) + timedelta(days=11, hours=12)))
     assert [e.name for e in (await catalog.ListEvents(svc.ListEventsRequest(filter=soon))).events] == [
-        concerts[0].event.name, concerts[1].event.name]
+        concerts[0].event.name,
+        concerts[1].event.name,
+    ]
 
     wrong_query = svc.ListEventsRequest(filter=svc.EventFilter(city=city), page_token=first.next_page_token)
     error = await rich_error(catalog.ListEvents(wrong_query))
@@ -67,7 +77,7 @@ async def test_filters_and_pages(catalog: catalog_grpc.CatalogServiceStub, ident
 
 
 async def test_drafts_are_visible_only_to_their_organizer(
-    catalog: catalog_grpc.CatalogServiceStub, identity: Identity
+    catalog: catalog_grpc.CatalogServiceAsyncStub, identity: Identity
 ) -> None:
     owner = identity.auth("organizer", subject=f"org-{uuid.uuid4().hex[:6]}")
     draft = await build_event(catalog, owner, "Secret draft", rows=1, per_row=2, publish=False)

@@ -13,7 +13,9 @@ from booking.entrypoints.grpc.server import SERVICES
 
 
 def test_every_domain_error_code_is_a_declared_reason_and_has_a_status() -> None:
-    declared = {name.removeprefix("ERROR_REASON_") for name in error_reason_pb2.ErrorReason.keys()}
+    declared = {
+        name.removeprefix("ERROR_REASON_") for name in error_reason_pb2.ErrorReason.DESCRIPTOR.values_by_name
+    }
     assert {code.value for code in ErrorCode} <= declared
     assert set(STATUS_BY_CODE) == set(ErrorCode)
 

@@ -9,8 +9,13 @@ from booking.domain.pricing import PriceTier, assign_tiers
 from booking.domain.venue import GridLayout, SectionLayout, build_sections
 
 EVENT = uuid.uuid4()
-SEATS = [s for section in build_sections([SectionLayout("main", "", grid=GridLayout(2, 3)),
-                                          SectionLayout("box", "", grid=GridLayout(1, 2))]) for s in section.seats]
+SEATS = [
+    s
+    for section in build_sections(
+        [SectionLayout("main", "", grid=GridLayout(2, 3)), SectionLayout("box", "", grid=GridLayout(1, 2))]
+    )
+    for s in section.seats
+]
 
 
 def tier(tier_id: str, sections: tuple[str, ...] = (), seats: tuple[str, ...] = ()) -> PriceTier:
@@ -18,7 +23,9 @@ def tier(tier_id: str, sections: tuple[str, ...] = (), seats: tuple[str, ...] = 
 
 
 def test_seat_tiers_beat_section_tiers() -> None:
-    assignment = assign_tiers(SEATS, [tier("std", ("main", "box")), tier("vip", seats=("main-A-1", "box-A-2"))])
+    assignment = assign_tiers(
+        SEATS, [tier("std", ("main", "box")), tier("vip", seats=("main-A-1", "box-A-2"))]
+    )
     assert assignment["main-A-1"] == "vip"
     assert assignment["box-A-2"] == "vip"
     assert assignment["main-B-3"] == "std"
@@ -34,7 +41,9 @@ def test_unpriced_seats_block_publishing_and_are_named() -> None:
 
 def test_a_seat_priced_by_two_tiers_is_a_conflict() -> None:
     with pytest.raises(DomainError) as caught:
-        assign_tiers(SEATS, [tier("a", ("main", "box")), tier("b", seats=("box-A-1",)), tier("c", seats=("box-A-1",))])
+        assign_tiers(
+            SEATS, [tier("a", ("main", "box")), tier("b", seats=("box-A-1",)), tier("c", seats=("box-A-1",))]
+        )
     assert caught.value.metadata["conflicting"] == "box-A-1"
 
 

@@ -23,7 +23,11 @@ def test_grid_lays_out_every_seat_with_positions_and_accessibility() -> None:
 
 def test_explicit_rows_number_from_their_first_seat() -> None:
     (section,) = build_sections(
-        [SectionLayout("box", "", rows=(RowLayout("1", 3, first_number=7, accessible_numbers=frozenset({8})),))]
+        [
+            SectionLayout(
+                "box", "", rows=(RowLayout("1", 3, first_number=7, accessible_numbers=frozenset({8})),)
+            )
+        ]
     )
     assert [s.seat_id for s in section.seats] == ["box-1-7", "box-1-8", "box-1-9"]
     assert [s.accessible for s in section.seats] == [False, True, False]

@@ -26,7 +26,7 @@ def request_key(request: Message) -> RequestKey:
     """The request_id plus a digest of everything else, to tell a retry from a reused id."""
     copy = type(request)()
     copy.CopyFrom(request)
-    copy.ClearField("request_id")  # type: ignore[arg-type]
+    copy.ClearField("request_id")
     digest = hashlib.sha256(copy.SerializeToString(deterministic=True)).digest()
     return RequestKey(getattr(request, "request_id"), digest)  # noqa: B009 - every mutation has one
 
@@ -73,11 +73,16 @@ def section_layouts(specs: Sequence[venue_pb2.SectionSpec]) -> list[SectionLayou
     for spec in specs:
         grid = None
         if spec.HasField("grid"):
-            grid = GridLayout(spec.grid.row_count, spec.grid.seats_per_row, frozenset(spec.grid.accessible_seat_ids))
+            grid = GridLayout(
+                spec.grid.row_count, spec.grid.seats_per_row, frozenset(spec.grid.accessible_seat_ids)
+            )
         rows = tuple(
-            RowLayout(r.label, r.seat_count, r.first_number, frozenset(r.accessible_numbers)) for r in spec.rows.rows
+            RowLayout(r.label, r.seat_count, r.first_number, frozenset(r.accessible_numbers))
+            for r in spec.rows.rows
         )
-        layouts.append(SectionLayout(spec.section_id, spec.display_name, grid, rows, spec.origin_x, spec.origin_y))
+        layouts.append(
+            SectionLayout(spec.section_id, spec.display_name, grid, rows, spec.origin_x, spec.origin_y)
+        )
     return layouts
 
 
@@ -89,8 +94,12 @@ def seat_map_message(seat_map: SeatMap) -> venue_pb2.SeatMap:
             rows=[
                 venue_pb2.Row(
                     label=label,
-                    seats=[venue_pb2.Seat(seat_id=s.seat_id, number=s.number, x=s.x, y=s.y, accessible=s.accessible)
-                           for s in seats],
+                    seats=[
+                        venue_pb2.Seat(
+                            seat_id=s.seat_id, number=s.number, x=s.x, y=s.y, accessible=s.accessible
+                        )
+                        for s in seats
+                    ],
                 )
                 for label, seats in section.rows()
             ],
@@ -112,7 +121,7 @@ def seat_map_message(seat_map: SeatMap) -> venue_pb2.SeatMap:
 SCHEDULE_FIELDS = ("start_time", "end_time", "sale_start_time", "sale_end_time")
 
 
-def event_details(event: event_pb2.Event, required: bool) -> EventDetails:
+def event_details(event: event_pb2.Event, *, required: bool) -> EventDetails:
     """Read the editable fields. Creating needs the whole schedule; an update reads what it has."""
     missing = [f for f in SCHEDULE_FIELDS if not event.HasField(f)]  # type: ignore[arg-type]
     if required and missing:
@@ -165,8 +174,9 @@ def search_terms(text: str) -> tuple[str, ...]:
     return tuple(cleaned.split())[:10]
 
 
-def event_query(event_filter: svc.EventFilter, page_size: int, organizer: str = "",
-                text: str = "") -> EventQuery:
+def event_query(
+    event_filter: svc.EventFilter, page_size: int, organizer: str = "", text: str = ""
+) -> EventQuery:
     return EventQuery(
         text_terms=search_terms(text),
         city=event_filter.city,
@@ -203,6 +213,13 @@ def tier_from(message: event_pb2.PriceTier, event_id: str, tier_id: str) -> Pric
     )
 
 
+def seat_status(status: str) -> event_pb2.SeatStatus.ValueType:
+    """Drafts have no inventory yet: their seats report SEAT_STATUS_UNSPECIFIED."""
+    return (
+        event_pb2.SeatStatus.Value(f"SEAT_STATUS_{status}") if status else event_pb2.SEAT_STATUS_UNSPECIFIED
+    )
+
+
 def seat_map_response(view: EventSeatMap) -> svc.GetEventSeatMapResponse:
     states = {s.seat_id: s for s in view.seats}
     seats = []
@@ -221,7 +238,7 @@ def seat_map_response(view: EventSeatMap) -> svc.GetEventSeatMapResponse:
                 y=seat.y,
                 accessible=seat.accessible,
                 price_tier_id=state.tier_id if state else "",
-                status=event_pb2.SeatStatus.Value(f"SEAT_STATUS_{state.status}") if state else 0,
+                status=seat_status(state.status if state else ""),
             )
         )
     currency = view.event.details.currency_code

@@ -106,7 +106,9 @@ class CatalogServicer(svc_grpc.CatalogServiceServicer):
             events=[m.event_message(e, now) for e in page.items], next_page_token=page.next_page_token
         )
 
-    async def SearchEvents(self, request: svc.SearchEventsRequest, context: Context) -> svc.SearchEventsResponse:
+    async def SearchEvents(
+        self, request: svc.SearchEventsRequest, context: Context
+    ) -> svc.SearchEventsResponse:
         query = m.event_query(request.filter, request.page_size, text=request.query)
         page = await self._events.list_events(call_context.principal(), query, request.page_token)
         now = self._clock()
@@ -129,7 +131,9 @@ class CatalogServicer(svc_grpc.CatalogServiceServicer):
         )
         return svc.UpdateEventResponse(event=m.event_message(event, self._clock()))
 
-    async def PublishEvent(self, request: svc.PublishEventRequest, context: Context) -> svc.PublishEventResponse:
+    async def PublishEvent(
+        self, request: svc.PublishEventRequest, context: Context
+    ) -> svc.PublishEventResponse:
         event = await self._events.publish_event(
             call_context.signed_in(), names.event_id(request.name), m.request_key(request)
         )
@@ -148,13 +152,17 @@ class CatalogServicer(svc_grpc.CatalogServiceServicer):
     ) -> svc.CreatePriceTierResponse:
         (event_id,) = names.parse(request.parent, "events", field="parent")
         tier = m.tier_from(request.price_tier, event_id, request.price_tier_id)
-        event, created = await self._events.create_tier(call_context.signed_in(), tier, m.request_key(request))
+        event, created = await self._events.create_tier(
+            call_context.signed_in(), tier, m.request_key(request)
+        )
         return svc.CreatePriceTierResponse(price_tier=m.tier_message(created, event.details.currency_code))
 
     async def UpdatePriceTier(
         self, request: svc.UpdatePriceTierRequest, context: Context
     ) -> svc.UpdatePriceTierResponse:
-        event_id, tier_id = names.parse(request.price_tier.name, "events", "priceTiers", field="price_tier.name")
+        event_id, tier_id = names.parse(
+            request.price_tier.name, "events", "priceTiers", field="price_tier.name"
+        )
         proposed = m.tier_from(request.price_tier, event_id, tier_id)
         event, updated = await self._events.update_tier(
             call_context.signed_in(), proposed, m.mask_paths(request), m.request_key(request)
@@ -180,5 +188,7 @@ class CatalogServicer(svc_grpc.CatalogServiceServicer):
     async def GetEventSeatMap(
         self, request: svc.GetEventSeatMapRequest, context: Context
     ) -> svc.GetEventSeatMapResponse:
-        view = await self._events.event_seat_map(call_context.principal(), names.event_id(request.event, "event"))
+        view = await self._events.event_seat_map(
+            call_context.principal(), names.event_id(request.event, "event")
+        )
         return m.seat_map_response(view)

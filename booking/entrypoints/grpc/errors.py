@@ -42,7 +42,7 @@ def _pack(message: error_details_pb2.ErrorInfo | error_details_pb2.BadRequest) -
 
 
 @dataclass(frozen=True)
-class _Status(grpc.Status):  # type: ignore[misc]
+class _Status(grpc.Status):
     code: grpc.StatusCode
     details: str
     trailing_metadata: tuple[tuple[str, str | bytes], ...]
@@ -51,8 +51,11 @@ class _Status(grpc.Status):  # type: ignore[misc]
 def to_status(error: DomainError, extra_metadata: tuple[tuple[str, str], ...] = ()) -> grpc.Status:
     """Exactly one ErrorInfo; a BadRequest as well when fields are at fault."""
     code = STATUS_BY_CODE[error.code]
-    details = [_pack(error_details_pb2.ErrorInfo(reason=error.code.value, domain=ERROR_DOMAIN,
-                                                 metadata=error.metadata))]
+    details = [
+        _pack(
+            error_details_pb2.ErrorInfo(reason=error.code.value, domain=ERROR_DOMAIN, metadata=error.metadata)
+        )
+    ]
     if error.violations:
         bad_request = error_details_pb2.BadRequest(
             field_violations=[
@@ -69,5 +72,7 @@ def to_status(error: DomainError, extra_metadata: tuple[tuple[str, str], ...] = 
 def internal_error(request_id: str) -> DomainError:
     """What a caller sees of an unexpected failure: a code and a request id, never a stack trace."""
     return DomainError(
-        ErrorCode.INTERNAL, f"internal error; quote request id {request_id}", metadata={"request_id": request_id}
+        ErrorCode.INTERNAL,
+        f"internal error; quote request id {request_id}",
+        metadata={"request_id": request_id},
     )

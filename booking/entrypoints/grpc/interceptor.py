@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 import grpc
 import protovalidate
@@ -24,7 +24,7 @@ log = logging.getLogger("apextick.access")
 REQUEST_ID_HEADER = "x-request-id"
 MAX_REQUEST_ID = 64
 
-Metadata = Sequence[tuple[str, str | bytes]]
+Metadata = Iterable[tuple[str, str | bytes]]
 Unary = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
 Streaming = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], AsyncIterator[Any]]
 
@@ -36,15 +36,26 @@ def _header(metadata: Metadata | None, name: str) -> str:
     return ""
 
 
+def _field_path(violation: protovalidate.Violation) -> str:
+    path = violation.proto.field
+    return ".".join(e.field_name for e in path.elements) if path is not None else ""
+
+
 def _violations(error: protovalidate.ValidationError) -> DomainError:
-    violations = [
-        FieldViolation(".".join(e.field_name for e in v.proto.field.elements), v.proto.message)
-        for v in error.violations
-    ]
+    violations = [FieldViolation(_field_path(v), v.proto.message) for v in error.violations]
     return DomainError(ErrorCode.INVALID_ARGUMENT, "the request is invalid", violations=violations)
 
 
-class CallPipeline(grpc.aio.ServerInterceptor):
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    Handler: TypeAlias = grpc.RpcMethodHandler[Any, Any]
+    _Interceptor = grpc.aio.ServerInterceptor[Any, Any]
+else:
+    _Interceptor = grpc.aio.ServerInterceptor
+
+
+class CallPipeline(_Interceptor):
     def __init__(self, policies: Mapping[str, CallerPolicy], verifier: TokenVerifier) -> None:
         self._policies = policies
         self._verifier = verifier
@@ -52,29 +63,31 @@ class CallPipeline(grpc.aio.ServerInterceptor):
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler]],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+    ) -> Handler:
         handler = await continuation(handler_call_details)
         method = handler_call_details.method
         policy = self._policies.get(method)
-        if handler is None or policy is None:
-            return handler  # health and reflection: not ours, no policy to apply
+        if policy is None:
+            return handler  # health, reflection, unknown methods: not ours, no policy to apply
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
-                self._unary(method, policy, handler.unary_unary),
+                self._unary(method, policy, cast("Unary", handler.unary_unary)),
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
-                self._streaming(method, policy, handler.unary_stream),
+                self._streaming(method, policy, cast("Streaming", handler.unary_stream)),
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
         return handler
 
-    async def _admit(self, policy: CallerPolicy, request: Message, context: grpc.aio.ServicerContext[Any, Any]) -> str:
+    async def _admit(
+        self, policy: CallerPolicy, request: Message, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> str:
         """Authenticate, authorize and validate; set the call context. Returns the request id."""
         metadata = context.invocation_metadata()
         request_id = _header(metadata, REQUEST_ID_HEADER)[:MAX_REQUEST_ID] or uuid.uuid4().hex
@@ -137,13 +150,16 @@ def _translate(exc: Exception) -> DomainError:
     if isinstance(exc, DomainError):
         return exc
     request_id = call_context.current().request_id
-    log.exception("unhandled error", extra={"request_id": request_id})
+    log.error("unhandled error", exc_info=exc, extra={"request_id": request_id})
     return internal_error(request_id)
 
 
 async def _abort(error: DomainError, context: grpc.aio.ServicerContext[Any, Any]) -> None:
     request_id = call_context.current().request_id
-    await context.abort_with_status(to_status(error, ((REQUEST_ID_HEADER, request_id),)))
+    # grpc.aio contexts have abort_with_status at run time; the type stubs only list it on the sync one.
+    await context.abort_with_status(  # type: ignore[attr-defined]
+        to_status(error, ((REQUEST_ID_HEADER, request_id),))
+    )
 
 
 def _access_log(method: str, outcome: str, started: float) -> None:

@@ -8,6 +8,7 @@ import logging
 import grpc
 from apextick.catalog.v1 import catalog_service_pb2, catalog_service_pb2_grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer  # the asyncio servicer; `health.aio` aliases it
 from grpc_reflection.v1alpha import reflection
 
 from booking.bootstrap import Container
@@ -25,7 +26,7 @@ class BookingServer:
 
     def __init__(self, container: Container, address: str) -> None:
         self.container = container
-        self.health = health.aio.HealthServicer()
+        self.health = HealthServicer()
         self.server = grpc.aio.server(
             interceptors=[CallPipeline(policies_of(SERVICES), container.verifier)],
             options=[("grpc.so_reuseport", 1), ("grpc.max_receive_message_length", 4 * 1024 * 1024)],
@@ -35,7 +36,9 @@ class BookingServer:
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         names = [service.full_name for service in SERVICES]
-        reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server)
+        reflection.enable_server_reflection(
+            [*names, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server
+        )
         self.port = self.server.add_insecure_port(address)
         self._names = names
 
