@@ -26,9 +26,17 @@ def sqlalchemy_url(url: str) -> str:
     raise SettingsError("APEXTICK_DATABASE_URL must be a postgresql:// URL")
 
 
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
 @dataclass(frozen=True)
 class BookingSettings:
     database_url: str
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    hold_ttl_seconds: float = 600.0
+    fast_reject: bool = True
+    sweep_interval_seconds: float = 5.0
     host: str = "127.0.0.1"
     port: int = 50051
     oidc_issuer: str = "http://localhost:8180/realms/apextick"
@@ -37,6 +45,11 @@ class BookingSettings:
     db_pool_size: int = 10
     log_level: str = "INFO"
     shutdown_grace_seconds: float = 5.0
+
+    @property
+    def libpq_url(self) -> str:
+        """The same database for psycopg directly (the claim path skips SQLAlchemy)."""
+        return self.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
 
     @property
     def jwks_url(self) -> str:
@@ -48,6 +61,10 @@ class BookingSettings:
         try:
             return cls(
                 database_url=sqlalchemy_url(_require(env, "APEXTICK_DATABASE_URL")),
+                redis_url=env.get("APEXTICK_REDIS_URL", cls.redis_url),
+                hold_ttl_seconds=float(env.get("APEXTICK_HOLD_TTL_SECONDS", cls.hold_ttl_seconds)),
+                fast_reject=_flag(env.get("APEXTICK_FAST_REJECT", "1")),
+                sweep_interval_seconds=float(env.get("APEXTICK_SWEEP_INTERVAL", cls.sweep_interval_seconds)),
                 host=env.get("APEXTICK_BOOKING_HOST", cls.host),
                 port=int(env.get("APEXTICK_BOOKING_PORT", cls.port)),
                 oidc_issuer=env.get("APEXTICK_OIDC_ISSUER", cls.oidc_issuer),

@@ -31,6 +31,14 @@ def server_url() -> str:
 
 
 @pytest.fixture(scope="session")
+def redis_url() -> str:
+    url = os.environ.get("APEXTICK_REDIS_URL", "")
+    if not url:
+        pytest.fail("APEXTICK_REDIS_URL is not set: run the tests with `make test`, which starts Redis")
+    return url
+
+
+@pytest.fixture(scope="session")
 def database_url(server_url: str) -> Iterator[str]:
     """A throwaway database per test session, so runs never see each other's rows."""
     name = f"apextick_test_{uuid.uuid4().hex[:12]}"

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from apextick.events.v1 import catalog_events_pb2 as pb
+from apextick.events.v1 import inventory_events_pb2 as inv
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from booking.domain.events import DomainEvent, EventCancelled, EventPublished
+from booking.domain.events import (
+    DomainEvent,
+    EventCancelled,
+    EventPublished,
+    HoldExpired,
+    HoldReleased,
+    SeatsHeld,
+)
 
 
 @dataclass(frozen=True)
@@ -56,3 +65,45 @@ def encode(event: DomainEvent, meta: pb.EventMetadata) -> Encoded:
                 reason=event.reason,
             )
             return Encoded("event", str(event.event_id), "catalog.event_cancelled", message)
+        case SeatsHeld():
+            message = inv.SeatsHeld(
+                metadata=meta,
+                hold=f"holds/{event.hold_id}",
+                event=f"events/{event.event_id}",
+                customer=event.customer,
+                seat_ids=event.seat_ids,
+                expire_time=timestamp(event.expires_at),
+            )
+            return Encoded("hold", str(event.hold_id), "inventory.seats_held", message)
+        case HoldReleased():
+            message = inv.HoldReleased(
+                metadata=meta,
+                hold=f"holds/{event.hold_id}",
+                event=f"events/{event.event_id}",
+                seat_ids=event.seat_ids,
+            )
+            return Encoded("hold", str(event.hold_id), "inventory.hold_released", message)
+        case HoldExpired():
+            message = inv.HoldExpired(
+                metadata=meta,
+                hold=f"holds/{event.hold_id}",
+                event=f"events/{event.event_id}",
+                seat_ids=event.seat_ids,
+            )
+            return Encoded("hold", str(event.hold_id), "inventory.hold_expired", message)
+
+
+def outbox_row(
+    event: DomainEvent, row_id: UUID, now: datetime, actor: str, request_id: str
+) -> dict[str, Any]:
+    """The outbox columns for one domain event; both the SQLAlchemy and the raw psycopg paths use it."""
+    encoded = encode(event, metadata(row_id, now, actor, request_id))
+    return {
+        "id": row_id,
+        "aggregate": encoded.aggregate,
+        "aggregate_id": encoded.aggregate_id,
+        "type": encoded.message.DESCRIPTOR.full_name,
+        "routing_key": encoded.routing_key,
+        "payload": encoded.message.SerializeToString(),
+        "created_at": now,
+    }

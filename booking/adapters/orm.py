@@ -176,6 +176,7 @@ class EventSeatRow(Base):
         CheckConstraint("status IN ('AVAILABLE', 'HELD', 'BOOKED')", name="status"),
         CheckConstraint("(status = 'AVAILABLE') = (hold_id IS NULL)", name="hold_matches_status"),
         ForeignKeyConstraint(["event_id", "tier_id"], ["price_tier.event_id", "price_tier.tier_id"]),
+        Index("ix_event_seat_holder", "event_id", "holder", postgresql_where=text("holder IS NOT NULL")),
     )
 
 
@@ -209,3 +210,55 @@ class IdempotencyRow(Base):
     fingerprint: Mapped[bytes] = mapped_column(LargeBinary)
     result: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = _now()
+
+
+class HoldRow(Base):
+    """One claim of seats by one customer. (customer, request_id) is unique: a retried HoldSeats
+    finds the first hold instead of making a second."""
+
+    __tablename__ = "hold"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("event.id"))
+    customer: Mapped[str] = mapped_column(String(255))
+    request_id: Mapped[str] = mapped_column(String(64))
+    seat_ids: Mapped[list[str]] = mapped_column(ARRAY(String(40)))
+    tier_ids: Mapped[list[str]] = mapped_column(ARRAY(String(30)))
+    prices_minor: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
+    currency_code: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(10))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _now()
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("status IN ('ACTIVE', 'RELEASED', 'EXPIRED', 'CONVERTED')", name="status"),
+        Index("uq_hold_customer_request", "customer", "request_id", unique=True),
+        Index("ix_hold_active_expiry", "expires_at", postgresql_where=text("status = 'ACTIVE'")),
+    )
+
+
+class HoldSeatRow(Base):
+    """The database's own proof of invariant I1: at most one live hold per seat, whatever the code does."""
+
+    __tablename__ = "hold_seat"
+
+    hold_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hold.id"), primary_key=True)
+    seat_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    live: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+
+    __table_args__ = (
+        Index("uq_hold_seat_live", "event_id", "seat_id", unique=True, postgresql_where=text("live")),
+    )
+
+
+class CustomerEventRow(Base):
+    """A row per (event, customer), locked by each claim so the per-customer limit is counted
+    without a race: two claims of one customer take turns here."""
+
+    __tablename__ = "customer_event"
+
+    event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("event.id"), primary_key=True)
+    customer: Mapped[str] = mapped_column(String(255), primary_key=True)
+    touched_at: Mapped[datetime] = _now()

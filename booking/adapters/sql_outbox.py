@@ -25,20 +25,8 @@ class SqlOutbox:
         self._new_id = new_id
 
     async def add(self, event: DomainEvent, *, actor: str, request_id: str) -> None:
-        row_id = self._new_id()
-        now = self._clock()
-        encoded = event_codec.encode(event, event_codec.metadata(row_id, now, actor, request_id))
-        await self._session.execute(
-            insert(OutboxRow).values(
-                id=row_id,
-                aggregate=encoded.aggregate,
-                aggregate_id=encoded.aggregate_id,
-                type=encoded.message.DESCRIPTOR.full_name,
-                routing_key=encoded.routing_key,
-                payload=encoded.message.SerializeToString(),
-                created_at=now,
-            )
-        )
+        row = event_codec.outbox_row(event, self._new_id(), self._clock(), actor, request_id)
+        await self._session.execute(insert(OutboxRow).values(**row))
 
 
 class SqlIdempotencyStore:

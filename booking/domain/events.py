@@ -25,4 +25,27 @@ class EventCancelled:
     reason: str
 
 
-DomainEvent = EventPublished | EventCancelled
+@dataclass(frozen=True)
+class SeatsHeld:
+    hold_id: UUID
+    event_id: UUID
+    customer: str
+    seat_ids: tuple[str, ...]
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class HoldReleased:
+    hold_id: UUID
+    event_id: UUID
+    seat_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class HoldExpired:
+    hold_id: UUID
+    event_id: UUID
+    seat_ids: tuple[str, ...]
+
+
+DomainEvent = EventPublished | EventCancelled | SeatsHeld | HoldReleased | HoldExpired

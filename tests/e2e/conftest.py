@@ -42,9 +42,10 @@ def identity() -> Iterator[Identity]:
 
 
 @pytest.fixture(scope="session")
-async def booking_target(database_url: str, identity: Identity) -> AsyncIterator[str]:
+async def booking_target(database_url: str, redis_url: str, identity: Identity) -> AsyncIterator[str]:
     settings = BookingSettings(
         database_url=sqlalchemy_url(database_url),
+        redis_url=redis_url,
         port=0,
         oidc_issuer=identity.server.issuer,
         oidc_audience=AUDIENCE,

@@ -32,6 +32,14 @@ STATUS_BY_CODE: dict[ErrorCode, grpc.StatusCode] = {
     ErrorCode.PAGE_TOKEN_INVALID: grpc.StatusCode.INVALID_ARGUMENT,
     ErrorCode.UNAVAILABLE: grpc.StatusCode.UNAVAILABLE,
     ErrorCode.INTERNAL: grpc.StatusCode.INTERNAL,
+    ErrorCode.SEAT_UNAVAILABLE: grpc.StatusCode.ABORTED,
+    ErrorCode.SALE_NOT_OPEN: grpc.StatusCode.FAILED_PRECONDITION,
+    ErrorCode.SEAT_NOT_FOUND: grpc.StatusCode.NOT_FOUND,
+    ErrorCode.TOO_MANY_SEATS: grpc.StatusCode.INVALID_ARGUMENT,
+    ErrorCode.SEAT_LIMIT_REACHED: grpc.StatusCode.FAILED_PRECONDITION,
+    ErrorCode.HOLD_NOT_FOUND: grpc.StatusCode.NOT_FOUND,
+    ErrorCode.HOLD_NOT_ACTIVE: grpc.StatusCode.FAILED_PRECONDITION,
+    ErrorCode.SEATS_BUSY: grpc.StatusCode.UNAVAILABLE,
 }
 
 

@@ -11,6 +11,7 @@ NOT_FOUND_BY_COLLECTION = {
     "venues": ErrorCode.VENUE_NOT_FOUND,
     "seatMaps": ErrorCode.SEAT_MAP_NOT_FOUND,
     "events": ErrorCode.EVENT_NOT_FOUND,
+    "holds": ErrorCode.HOLD_NOT_FOUND,
 }
 
 
@@ -44,6 +45,11 @@ def seat_map_ids(name: str, field: str = "name") -> tuple[UUID, UUID]:
 def event_id(name: str, field: str = "name") -> UUID:
     (event,) = parse(name, "events", field=field)
     return as_uuid(event, "events")
+
+
+def hold_id(name: str, field: str = "name") -> UUID:
+    (hold,) = parse(name, "holds", field=field)
+    return as_uuid(hold, "holds")
 
 
 def tier_ids(name: str, field: str = "name") -> tuple[UUID, str]:

@@ -7,6 +7,7 @@ import logging
 
 import grpc
 from apextick.catalog.v1 import catalog_service_pb2, catalog_service_pb2_grpc
+from apextick.inventory.v1 import inventory_service_pb2, inventory_service_pb2_grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer  # the asyncio servicer; `health.aio` aliases it
 from grpc_reflection.v1alpha import reflection
@@ -14,11 +15,15 @@ from grpc_reflection.v1alpha import reflection
 from booking.bootstrap import Container
 from booking.entrypoints.grpc.catalog_servicer import CatalogServicer
 from booking.entrypoints.grpc.interceptor import CallPipeline
+from booking.entrypoints.grpc.inventory_servicer import InventoryServicer
 from booking.entrypoints.grpc.policy import policies_of
 
 log = logging.getLogger(__name__)
 
-SERVICES = (catalog_service_pb2.DESCRIPTOR.services_by_name["CatalogService"],)
+SERVICES = (
+    catalog_service_pb2.DESCRIPTOR.services_by_name["CatalogService"],
+    inventory_service_pb2.DESCRIPTOR.services_by_name["InventoryService"],
+)
 
 
 class BookingServer:
@@ -34,6 +39,9 @@ class BookingServer:
         catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(
             CatalogServicer(container.venues, container.events, container.clock), self.server
         )
+        inventory_service_pb2_grpc.add_InventoryServiceServicer_to_server(
+            InventoryServicer(container.holds, container.hub, container.clock), self.server
+        )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         names = [service.full_name for service in SERVICES]
         reflection.enable_server_reflection(
@@ -43,6 +51,7 @@ class BookingServer:
         self._names = names
 
     async def start(self) -> None:
+        await self.container.open()
         await self.server.start()
         for name in ["", *self._names]:
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)

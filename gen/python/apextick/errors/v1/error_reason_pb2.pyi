@@ -60,6 +60,22 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """The service is busy or a dependency is unreachable; retry with backoff."""
     ERROR_REASON_INTERNAL: _ErrorReason.ValueType  # 18
     """An unexpected internal error; details are in the service log under the request id."""
+    ERROR_REASON_SEAT_UNAVAILABLE: _ErrorReason.ValueType  # 19
+    """The seat is held or sold by someone else; ErrorInfo metadata `seats` lists the taken ones."""
+    ERROR_REASON_SALE_NOT_OPEN: _ErrorReason.ValueType  # 20
+    """The event is not on sale now (not yet open, closed, cancelled or over)."""
+    ERROR_REASON_SEAT_NOT_FOUND: _ErrorReason.ValueType  # 21
+    """No seat with this id exists in the event; ErrorInfo metadata `seats` lists them."""
+    ERROR_REASON_TOO_MANY_SEATS: _ErrorReason.ValueType  # 22
+    """One request asks for more seats than the event's per-customer limit."""
+    ERROR_REASON_SEAT_LIMIT_REACHED: _ErrorReason.ValueType  # 23
+    """Holding these seats would take the customer past the event's per-customer limit."""
+    ERROR_REASON_HOLD_NOT_FOUND: _ErrorReason.ValueType  # 24
+    """The hold does not exist or belongs to someone else."""
+    ERROR_REASON_HOLD_NOT_ACTIVE: _ErrorReason.ValueType  # 25
+    """The hold is no longer active (released, expired or paid)."""
+    ERROR_REASON_SEATS_BUSY: _ErrorReason.ValueType  # 26
+    """The seats are contended right now; retry after the delay in google.rpc.RetryInfo."""
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """The stable, machine-readable reasons carried in `google.rpc.ErrorInfo.reason` (domain `apextick.dev`)
@@ -106,4 +122,20 @@ ERROR_REASON_UNAVAILABLE: ErrorReason.ValueType  # 17
 """The service is busy or a dependency is unreachable; retry with backoff."""
 ERROR_REASON_INTERNAL: ErrorReason.ValueType  # 18
 """An unexpected internal error; details are in the service log under the request id."""
+ERROR_REASON_SEAT_UNAVAILABLE: ErrorReason.ValueType  # 19
+"""The seat is held or sold by someone else; ErrorInfo metadata `seats` lists the taken ones."""
+ERROR_REASON_SALE_NOT_OPEN: ErrorReason.ValueType  # 20
+"""The event is not on sale now (not yet open, closed, cancelled or over)."""
+ERROR_REASON_SEAT_NOT_FOUND: ErrorReason.ValueType  # 21
+"""No seat with this id exists in the event; ErrorInfo metadata `seats` lists them."""
+ERROR_REASON_TOO_MANY_SEATS: ErrorReason.ValueType  # 22
+"""One request asks for more seats than the event's per-customer limit."""
+ERROR_REASON_SEAT_LIMIT_REACHED: ErrorReason.ValueType  # 23
+"""Holding these seats would take the customer past the event's per-customer limit."""
+ERROR_REASON_HOLD_NOT_FOUND: ErrorReason.ValueType  # 24
+"""The hold does not exist or belongs to someone else."""
+ERROR_REASON_HOLD_NOT_ACTIVE: ErrorReason.ValueType  # 25
+"""The hold is no longer active (released, expired or paid)."""
+ERROR_REASON_SEATS_BUSY: ErrorReason.ValueType  # 26
+"""The seats are contended right now; retry after the delay in google.rpc.RetryInfo."""
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015

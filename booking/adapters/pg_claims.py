@@ -1,0 +1,323 @@
+"""The seat claim and the hold lifecycle in raw psycopg 3: the hot path skips the ORM (it costs about
+twice as much per claim here) but keeps every guarantee in PostgreSQL.
+
+Every transaction runs at READ COMMITTED. A conditional UPDATE re-checks its WHERE clause on the newest
+row version after waiting for a competing writer, so exactly one of any number of concurrent claimers
+of a seat changes the row; the others change nothing, and the row count tells them so."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg import AsyncConnection
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from booking.adapters.event_codec import outbox_row
+from booking.domain.errors import DomainError, ErrorCode
+from booking.domain.events import DomainEvent, HoldExpired, HoldReleased, SeatsHeld
+from booking.domain.hold import (
+    ClaimRequest,
+    HeldSeat,
+    Hold,
+    HoldStatus,
+    SaleTerms,
+    seats_not_found,
+    seats_unavailable,
+)
+from booking.service_layer.ports import Clock
+
+# Rows are locked in seat-id order first, so two overlapping multi-seat claims can never deadlock.
+CLAIM = """
+WITH locked AS (
+    SELECT seat_id FROM event_seat
+    WHERE event_id = %(event)s AND seat_id = ANY(%(seats)s)
+    ORDER BY seat_id
+    FOR UPDATE
+)
+UPDATE event_seat AS s
+SET status = 'HELD', hold_id = %(hold)s, holder = %(customer)s, hold_expires_at = %(expires)s,
+    version = s.version + 1
+FROM locked
+WHERE s.event_id = %(event)s AND s.seat_id = locked.seat_id
+  AND (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.hold_expires_at <= %(now)s))
+RETURNING s.seat_id, s.tier_id
+"""
+
+# The customer's row for the event: locking it makes concurrent claims of one customer take turns,
+# so the count below cannot race (a bare COUNT would let two claims both see room for their seats).
+LOCK_CUSTOMER = """
+INSERT INTO customer_event (event_id, customer) VALUES (%(event)s, %(customer)s)
+ON CONFLICT (event_id, customer) DO UPDATE SET touched_at = now()
+"""
+
+COUNT_CUSTOMER_SEATS = """
+SELECT count(*) FROM event_seat
+WHERE event_id = %(event)s AND holder = %(customer)s
+  AND (status = 'BOOKED' OR (status = 'HELD' AND hold_expires_at > %(now)s))
+"""
+
+# Seats taken over from a lapsed hold stop being that hold's live seats.
+RETIRE_LAPSED = (
+    "UPDATE hold_seat SET live = false WHERE event_id = %(event)s AND seat_id = ANY(%(seats)s) AND live"
+)
+
+INSERT_HOLD = """
+INSERT INTO hold (id, event_id, customer, request_id, seat_ids, tier_ids, prices_minor, currency_code,
+                  status, expires_at, created_at)
+VALUES (%(hold)s, %(event)s, %(customer)s, %(request_id)s, %(seats)s, %(tiers)s, %(prices)s, %(currency)s,
+        'ACTIVE', %(expires)s, %(now)s)
+ON CONFLICT (customer, request_id) DO NOTHING
+RETURNING id
+"""
+
+INSERT_HOLD_SEATS = """
+INSERT INTO hold_seat (hold_id, seat_id, event_id) SELECT %(hold)s, unnest(%(seats)s::text[]), %(event)s
+"""
+
+INSERT_OUTBOX = """
+INSERT INTO outbox (id, aggregate, aggregate_id, type, routing_key, payload, created_at)
+VALUES (%(id)s, %(aggregate)s, %(aggregate_id)s, %(type)s, %(routing_key)s, %(payload)s, %(created_at)s)
+"""
+
+# Why a claim failed: an earlier hold with this request id (a retry), or which seats exist at all.
+DIAGNOSE = """
+SELECT (SELECT id FROM hold WHERE customer = %(customer)s AND request_id = %(request_id)s) AS replay,
+       ARRAY(SELECT seat_id FROM event_seat WHERE event_id = %(event)s AND seat_id = ANY(%(seats)s)) AS found
+"""
+
+HOLD_COLUMNS = (
+    "id, event_id, customer, seat_ids, tier_ids, prices_minor, currency_code, status, expires_at, created_at"
+)
+
+END_HOLD = f"""
+UPDATE hold SET status = %(status)s, ended_at = %(now)s
+WHERE id = %(hold)s AND status = 'ACTIVE' AND {{condition}}
+RETURNING {HOLD_COLUMNS}
+"""  # noqa: S608 - built from constants only; {condition} is filled from constants too
+
+# Conditional on the hold id and HELD: a late release can never free a seat that was re-held or sold.
+FREE_SEATS = """
+UPDATE event_seat
+SET status = 'AVAILABLE', hold_id = NULL, holder = NULL, hold_expires_at = NULL, version = version + 1
+WHERE event_id = %(event)s AND seat_id = ANY(%(seats)s) AND hold_id = %(hold)s AND status = 'HELD'
+RETURNING seat_id
+"""
+
+GET_HOLD = f"SELECT {HOLD_COLUMNS} FROM hold WHERE id = %s"  # noqa: S608 - built from constants only
+
+DUE_HOLDS = """
+SELECT id FROM hold WHERE status = 'ACTIVE' AND expires_at <= %(now)s
+ORDER BY expires_at LIMIT %(limit)s
+FOR UPDATE SKIP LOCKED
+"""
+
+
+def _hold(row: dict[str, Any]) -> Hold:
+    seats = tuple(
+        HeldSeat(seat, tier, price)
+        for seat, tier, price in zip(row["seat_ids"], row["tier_ids"], row["prices_minor"], strict=True)
+    )
+    return Hold(
+        id=row["id"],
+        event_id=row["event_id"],
+        customer=row["customer"],
+        seats=seats,
+        currency_code=row["currency_code"],
+        expires_at=row["expires_at"],
+        status=HoldStatus(row["status"]),
+        created_at=row["created_at"],
+    )
+
+
+class PgSeatClaims:
+    def __init__(self, pool: AsyncConnectionPool[AsyncConnection[Any]], clock: Clock) -> None:
+        self._pool = pool
+        self._clock = clock
+
+    async def sale_terms(self, event_id: UUID) -> SaleTerms | None:
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT status, sale_starts_at, sale_ends_at, max_seats_per_customer, currency_code "
+                "FROM event WHERE id = %s",
+                (event_id,),
+            )
+            event = await cur.fetchone()
+            if event is None:
+                return None
+            cur = await conn.execute(
+                "SELECT tier_id, price_minor FROM price_tier WHERE event_id = %s", (event_id,)
+            )
+            prices = dict(await cur.fetchall())
+        status, sale_start, sale_end, limit, currency = event
+        return SaleTerms(event_id, status == "PUBLISHED", sale_start, sale_end, limit, currency, prices)
+
+    async def claim(self, request: ClaimRequest) -> Hold:
+        params = {
+            "event": request.event_id,
+            "seats": list(request.seat_ids),
+            "hold": request.hold_id,
+            "customer": request.customer,
+            "expires": request.expires_at,
+            "now": request.now,
+            "request_id": request.request_id,
+        }
+        try:
+            async with self._pool.connection() as conn:
+                try:
+                    return await self._claim_in(conn, request, params)
+                except _Rollback:
+                    return await self._explain_failure(conn, request, params)
+        except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected) as exc:
+            raise DomainError(
+                ErrorCode.SEATS_BUSY,
+                "the seats are contended right now; retry shortly",
+                metadata={"retry_ms": "200"},
+            ) from exc
+
+    async def _claim_in(
+        self, conn: AsyncConnection[Any], request: ClaimRequest, params: dict[str, Any]
+    ) -> Hold:
+        """One transaction: seats, customer limit, hold, live seats, outbox. Raises _Rollback (nothing
+        written) when a seat was not claimable or a twin request committed first."""
+        async with conn.transaction():
+            claimed = await (await conn.execute(CLAIM, params)).fetchall()
+            if len(claimed) < len(request.seat_ids):
+                raise _Rollback
+            await conn.execute(LOCK_CUSTOMER, params)
+            held = (await (await conn.execute(COUNT_CUSTOMER_SEATS, params)).fetchone() or (0,))[0]
+            limit = request.terms.max_seats_per_customer
+            if held > limit:
+                raise DomainError(
+                    ErrorCode.SEAT_LIMIT_REACHED,
+                    f"at most {limit} seats per customer for this event",
+                    metadata={"limit": str(limit), "held": str(held - len(claimed))},
+                )
+            tiers = dict(claimed)
+            seats = tuple(
+                HeldSeat(seat, tiers[seat], request.terms.tier_prices.get(tiers[seat], 0))
+                for seat in request.seat_ids
+            )
+            params.update(
+                tiers=[s.tier_id for s in seats],
+                prices=[s.price_minor for s in seats],
+                currency=request.terms.currency_code,
+            )
+            await conn.execute(RETIRE_LAPSED, params)
+            if await (await conn.execute(INSERT_HOLD, params)).fetchone() is None:
+                raise _Rollback  # a concurrent twin with this request id committed first
+            await conn.execute(INSERT_HOLD_SEATS, params)
+            event = SeatsHeld(
+                request.hold_id, request.event_id, request.customer, request.seat_ids, request.expires_at
+            )
+            await self._outbox(conn, event, request.customer, request.request_id)
+        return Hold(
+            request.hold_id,
+            request.event_id,
+            request.customer,
+            seats,
+            request.terms.currency_code,
+            request.expires_at,
+            HoldStatus.ACTIVE,
+            request.now,
+        )
+
+    async def _explain_failure(
+        self, conn: AsyncConnection[Any], request: ClaimRequest, params: dict[str, Any]
+    ) -> Hold:
+        row = await (await conn.execute(DIAGNOSE, params)).fetchone()
+        replay, found = row or (None, [])
+        if replay is not None:
+            earlier = await self.get_hold(replay)
+            if earlier is not None and tuple(sorted(earlier.seat_ids)) == request.seat_ids:
+                return earlier
+            raise DomainError(ErrorCode.REQUEST_ID_REUSED, "this request_id was used for other seats")
+        missing = sorted(set(request.seat_ids) - set(found))
+        if missing:
+            raise seats_not_found(missing)
+        raise seats_unavailable(list(request.seat_ids))
+
+    async def seat_statuses(self, event_id: UUID) -> dict[str, str]:
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT seat_id, status FROM event_seat WHERE event_id = %s", (event_id,)
+            )
+            return dict(await cur.fetchall())
+
+    async def get_hold(self, hold_id: UUID) -> Hold | None:
+        async with self._pool.connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(GET_HOLD, (hold_id,))
+            row = await cur.fetchone()
+        return _hold(row) if row else None
+
+    async def release(self, hold_id: UUID, customer: str, request_id: str) -> Hold | None:
+        async with self._pool.connection() as conn, conn.transaction():
+            return await self._end(
+                conn, hold_id, HoldStatus.RELEASED, "customer = %(customer)s", customer, request_id
+            )
+
+    async def expire(self, hold_id: UUID) -> Hold | None:
+        async with self._pool.connection() as conn, conn.transaction():
+            return await self._end(conn, hold_id, HoldStatus.EXPIRED, "expires_at <= %(now)s", "system", "")
+
+    async def expire_due(self, limit: int) -> Sequence[Hold]:
+        """A batch of lapsed holds in one transaction. SKIP LOCKED lets several sweepers share work."""
+        ended = []
+        async with self._pool.connection() as conn, conn.transaction():
+            due = await (await conn.execute(DUE_HOLDS, {"now": self._clock(), "limit": limit})).fetchall()
+            for (hold_id,) in due:
+                hold = await self._end(
+                    conn, hold_id, HoldStatus.EXPIRED, "expires_at <= %(now)s", "system", ""
+                )
+                if hold is not None:
+                    ended.append(hold)
+        return ended
+
+    async def _end(
+        self,
+        conn: AsyncConnection[Any],
+        hold_id: UUID,
+        status: HoldStatus,
+        condition: str,
+        actor: str,
+        request_id: str,
+    ) -> Hold | None:
+        """End an ACTIVE hold (first, so the hold row serializes a release against an expiry) and
+        free exactly the seats that still belong to it."""
+        now = self._clock()
+        params: dict[str, Any] = {"hold": hold_id, "status": status.value, "now": now, "customer": actor}
+        cur = conn.cursor(row_factory=dict_row)
+        await cur.execute(END_HOLD.format(condition=condition), params)
+        row = await cur.fetchone()
+        if row is None:
+            return None
+        hold = _hold(row)
+        params.update(event=hold.event_id, seats=list(hold.seat_ids))
+        freed = tuple(r[0] for r in await (await conn.execute(FREE_SEATS, params)).fetchall())
+        await conn.execute("UPDATE hold_seat SET live = false WHERE hold_id = %(hold)s AND live", params)
+        event_type = HoldReleased if status is HoldStatus.RELEASED else HoldExpired
+        await self._outbox(conn, event_type(hold.id, hold.event_id, freed), actor, request_id)
+        return Hold(
+            hold.id,
+            hold.event_id,
+            hold.customer,
+            hold.seats,
+            hold.currency_code,
+            hold.expires_at,
+            status,
+            hold.created_at,
+        )
+
+    async def _outbox(
+        self, conn: AsyncConnection[Any], event: DomainEvent, actor: str, request_id: str
+    ) -> None:
+        await conn.execute(INSERT_OUTBOX, outbox_row(event, uuid.uuid4(), self._clock(), actor, request_id))
+
+
+class _Rollback(Exception):  # noqa: N818 - a control-flow signal, not an error
+    """Leaves the transaction block so psycopg rolls it back; the caller then explains why."""

@@ -1,0 +1,205 @@
+"""Redis on the seat path: hold TTL keys, the availability cache, and the seat-change channel that
+every booking replica publishes to and listens on. Redis is never trusted to say a seat is free:
+losing all of it loses no correctness (PostgreSQL is the fence), only speed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID
+
+from redis.asyncio import Redis
+
+from booking.domain.hold import Hold, SeatStatus
+
+log = logging.getLogger(__name__)
+
+HOLD_KEY = "apextick:hold:"
+CACHE_KEY = "apextick:seats:"
+CHANNEL = "apextick:seatmap:"
+CACHE_TTL_SECONDS = 30  # bounds how stale a seat-map read can be if an update is ever lost
+
+# Update the availability cache only where a complete copy exists: a partial hash would look whole.
+HSET_IF_CACHED = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HSET', KEYS[1], unpack(ARGV))
+end
+return 0
+"""
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def hold_key(hold_id: UUID) -> str:
+    return f"{HOLD_KEY}{hold_id}"
+
+
+@dataclass(frozen=True)
+class SeatChange:
+    event_id: UUID
+    status: SeatStatus
+    seat_ids: tuple[str, ...]
+    until: float  # epoch seconds a HELD seat is taken until; 0 otherwise
+
+    def encode(self) -> str:
+        return f"{self.status.value}|{self.until:.3f}|{','.join(self.seat_ids)}"
+
+    @classmethod
+    def decode(cls, event_id: UUID, raw: str) -> SeatChange:
+        status, until, seats = raw.split("|", 2)
+        return cls(event_id, SeatStatus(status), tuple(seats.split(",")) if seats else (), float(until))
+
+
+class RedisHoldSignals:
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._hset_if_cached = redis.register_script(HSET_IF_CACHED)
+
+    async def held(self, hold: Hold) -> None:
+        ttl_ms = max(1, int((hold.expires_at - datetime.now(UTC)).total_seconds() * 1000))
+        change = SeatChange(hold.event_id, SeatStatus.HELD, hold.seat_ids, hold.expires_at.timestamp())
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.set(hold_key(hold.id), str(hold.event_id), px=ttl_ms)
+            await self._publish(pipe, change)
+            await pipe.execute()
+
+    async def freed(self, hold: Hold) -> None:
+        change = SeatChange(hold.event_id, SeatStatus.AVAILABLE, hold.seat_ids, 0.0)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.delete(hold_key(hold.id))
+            await self._publish(pipe, change)
+            await pipe.execute()
+
+    async def _publish(self, pipe: object, change: SeatChange) -> None:
+        args: list[str] = []
+        for seat in change.seat_ids:
+            args += [seat, change.status.value]
+        key = f"{CACHE_KEY}{change.event_id}"
+        await self._hset_if_cached(keys=[key], args=args, client=pipe)  # type: ignore[arg-type]
+        pipe.publish(f"{CHANNEL}{change.event_id}", change.encode())  # type: ignore[attr-defined]
+
+
+class RedisSeatCache:
+    """Seat statuses per event for seat-map reads: filled from PostgreSQL on a miss."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    async def get(self, event_id: UUID) -> dict[str, str] | None:
+        raw = await self._redis.hgetall(f"{CACHE_KEY}{event_id}")
+        if not raw:
+            return None
+        return {_text(k): _text(v) for k, v in raw.items()}
+
+    async def put(self, event_id: UUID, statuses: dict[str, str]) -> None:
+        if not statuses:
+            return
+        key = f"{CACHE_KEY}{event_id}"
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(key)
+            flat: list[str] = [item for pair in statuses.items() for item in pair]
+            pipe.hset(key, items=flat)
+            pipe.expire(key, CACHE_TTL_SECONDS)
+            await pipe.execute()
+
+
+class TakenSeatsView:
+    """Per-process memory of seats known taken, fed by the seat-change channel. It only ever says
+    "taken", and a HELD entry lapses at the hold's expiry, so a lost release message can delay a
+    seat's return at most until then; BOOKED stays taken until a message frees it."""
+
+    def __init__(self) -> None:
+        self._taken: dict[UUID, dict[str, float]] = {}
+
+    def apply(self, change: SeatChange) -> None:
+        seats = self._taken.setdefault(change.event_id, {})
+        if change.status is SeatStatus.AVAILABLE:
+            for seat in change.seat_ids:
+                seats.pop(seat, None)
+            return
+        until = change.until if change.status is SeatStatus.HELD else float("inf")
+        for seat in change.seat_ids:
+            seats[seat] = until
+
+    def known_taken(self, event_id: UUID, seat_ids: Sequence[str]) -> list[str]:
+        seats = self._taken.get(event_id)
+        if not seats:
+            return []
+        now = time.time()
+        return [seat for seat in seat_ids if seats.get(seat, 0.0) > now]
+
+
+@dataclass
+class Watcher:
+    """One stream's mailbox. A watcher too slow to keep up is cut off (overflowed) rather than
+    silently missing changes: its client reconnects and starts again from a snapshot."""
+
+    queue: asyncio.Queue[SeatChange]
+    overflowed: bool = False
+
+
+class SeatChangeHub:
+    """One subscription per process to every event's seat changes, fanned out to local watchers
+    (WatchSeatMap streams) and to the taken-seats view."""
+
+    def __init__(self, redis: Redis, view: TakenSeatsView | None) -> None:
+        self._redis = redis
+        self._view = view
+        self._watchers: dict[UUID, set[Watcher]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self.ready = asyncio.Event()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="seat-change-hub")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    @contextlib.asynccontextmanager
+    async def watch(self, event_id: UUID) -> AsyncIterator[Watcher]:
+        watcher = Watcher(asyncio.Queue(maxsize=10_000))
+        self._watchers.setdefault(event_id, set()).add(watcher)
+        try:
+            yield watcher
+        finally:
+            self._watchers[event_id].discard(watcher)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self._listen()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("seat-change subscription lost; reconnecting", exc_info=True)
+                await asyncio.sleep(1.0)
+
+    async def _listen(self) -> None:
+        async with self._redis.pubsub() as pubsub:
+            await pubsub.psubscribe(f"{CHANNEL}*")
+            self.ready.set()
+            async for message in pubsub.listen():
+                if message.get("type") == "pmessage":
+                    self._dispatch(message["channel"].decode(), message["data"].decode())
+
+    def _dispatch(self, channel: str, data: str) -> None:
+        event_id = UUID(channel.removeprefix(CHANNEL))
+        change = SeatChange.decode(event_id, data)
+        if self._view is not None:
+            self._view.apply(change)
+        for watcher in list(self._watchers.get(event_id, ())):
+            if watcher.queue.full():
+                watcher.overflowed = True
+                self._watchers[event_id].discard(watcher)
+                continue
+            watcher.queue.put_nowait(change)

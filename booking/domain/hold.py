@@ -1,0 +1,138 @@
+"""Seat holds: the rules a claim must pass before PostgreSQL decides who wins."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from uuid import UUID
+
+from booking.domain.errors import DomainError, ErrorCode
+
+
+class HoldStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    RELEASED = "RELEASED"
+    EXPIRED = "EXPIRED"
+    CONVERTED = "CONVERTED"
+
+
+class SeatStatus(StrEnum):
+    AVAILABLE = "AVAILABLE"
+    HELD = "HELD"
+    BOOKED = "BOOKED"
+
+
+@dataclass(frozen=True)
+class HeldSeat:
+    seat_id: str
+    tier_id: str
+    price_minor: int
+
+
+@dataclass(frozen=True)
+class Hold:
+    id: UUID
+    event_id: UUID
+    customer: str
+    seats: tuple[HeldSeat, ...]
+    currency_code: str
+    expires_at: datetime
+    status: HoldStatus
+    created_at: datetime
+
+    @property
+    def seat_ids(self) -> tuple[str, ...]:
+        return tuple(seat.seat_id for seat in self.seats)
+
+    @property
+    def total_minor(self) -> int:
+        return sum(seat.price_minor for seat in self.seats)
+
+    def state_at(self, now: datetime) -> HoldStatus:
+        """An active hold past its time is expired even before the sweeper has recorded it."""
+        if self.status is HoldStatus.ACTIVE and self.expires_at <= now:
+            return HoldStatus.EXPIRED
+        return self.status
+
+
+@dataclass(frozen=True)
+class SaleTerms:
+    """What a claim needs to know about its event; cached per process (it changes rarely)."""
+
+    event_id: UUID
+    published: bool  # published and not cancelled
+    sale_start: datetime
+    sale_end: datetime
+    max_seats_per_customer: int
+    currency_code: str
+    tier_prices: dict[str, int]
+
+    def on_sale_at(self, now: datetime) -> bool:
+        return self.published and self.sale_start <= now < self.sale_end
+
+
+@dataclass(frozen=True)
+class ClaimRequest:
+    hold_id: UUID
+    event_id: UUID
+    customer: str
+    seat_ids: tuple[str, ...]  # sorted: overlapping claims lock rows in the same order
+    request_id: str
+    now: datetime
+    expires_at: datetime
+    terms: SaleTerms
+
+
+def plan_claim(
+    terms: SaleTerms | None,
+    event_id: UUID,
+    customer: str,
+    seat_ids: Sequence[str],
+    request_id: str,
+    hold_id: UUID,
+    now: datetime,
+    ttl: timedelta,
+) -> ClaimRequest:
+    """Check everything that can be checked without PostgreSQL, and fix the lock order."""
+    if terms is None:
+        raise DomainError(ErrorCode.EVENT_NOT_FOUND, "no such event", metadata={"event": str(event_id)})
+    if not terms.on_sale_at(now):
+        raise DomainError(
+            ErrorCode.SALE_NOT_OPEN, "the event is not on sale", metadata={"event": str(event_id)}
+        )
+    if len(set(seat_ids)) != len(seat_ids) or not seat_ids:
+        raise DomainError(ErrorCode.INVALID_ARGUMENT, "seat_ids must be distinct and not empty")
+    if len(seat_ids) > terms.max_seats_per_customer:
+        raise DomainError(
+            ErrorCode.TOO_MANY_SEATS,
+            f"at most {terms.max_seats_per_customer} seats per customer",
+            metadata={"limit": str(terms.max_seats_per_customer), "seats": ",".join(seat_ids)},
+        )
+    return ClaimRequest(
+        hold_id=hold_id,
+        event_id=event_id,
+        customer=customer,
+        seat_ids=tuple(sorted(seat_ids)),
+        request_id=request_id,
+        now=now,
+        expires_at=now + ttl,
+        terms=terms,
+    )
+
+
+def seats_unavailable(seat_ids: Sequence[str]) -> DomainError:
+    return DomainError(
+        ErrorCode.SEAT_UNAVAILABLE, "seats are no longer available", metadata={"seats": ",".join(seat_ids)}
+    )
+
+
+def seats_not_found(seat_ids: Sequence[str]) -> DomainError:
+    return DomainError(
+        ErrorCode.SEAT_NOT_FOUND, "no such seats in this event", metadata={"seats": ",".join(seat_ids)}
+    )
+
+
+def hold_not_found(hold_id: UUID | str) -> DomainError:
+    return DomainError(ErrorCode.HOLD_NOT_FOUND, "no such hold", metadata={"hold": str(hold_id)})

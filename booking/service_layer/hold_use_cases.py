@@ -1,0 +1,176 @@
+"""Use cases of the flash-sale hot path: hold, read, release and expire seats."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Protocol
+from uuid import UUID
+
+from booking.domain.errors import DomainError, ErrorCode
+from booking.domain.hold import (
+    ClaimRequest,
+    Hold,
+    HoldStatus,
+    SaleTerms,
+    hold_not_found,
+    plan_claim,
+    seats_unavailable,
+)
+from booking.domain.identity import Principal
+from booking.service_layer.ports import Clock, IdFactory
+
+log = logging.getLogger(__name__)
+
+
+class SeatClaims(Protocol):
+    """PostgreSQL, the only fence: every method is one transaction with conditional updates."""
+
+    async def sale_terms(self, event_id: UUID) -> SaleTerms | None: ...
+    async def claim(self, request: ClaimRequest) -> Hold: ...
+    async def get_hold(self, hold_id: UUID) -> Hold | None: ...
+    async def release(self, hold_id: UUID, customer: str, request_id: str) -> Hold | None: ...
+    async def expire(self, hold_id: UUID) -> Hold | None: ...
+    async def expire_due(self, limit: int) -> Sequence[Hold]: ...
+    async def seat_statuses(self, event_id: UUID) -> dict[str, str]: ...
+
+
+class SeatStatusCache(Protocol):
+    """Seat statuses per event for reads (never for claims)."""
+
+    async def get(self, event_id: UUID) -> dict[str, str] | None: ...
+    async def put(self, event_id: UUID, statuses: dict[str, str]) -> None: ...
+
+
+class HoldSignals(Protocol):
+    """After-commit notices (Redis): TTL key, availability cache, seat-map stream. Best effort:
+    a failure here never undoes a claim; expiry layers and the cache's TTL repair it."""
+
+    async def held(self, hold: Hold) -> None: ...
+    async def freed(self, hold: Hold) -> None: ...
+
+
+class TakenSeats(Protocol):
+    """A per-process view of seats known to be taken. It may only ever say "taken"."""
+
+    def known_taken(self, event_id: UUID, seat_ids: Sequence[str]) -> list[str]: ...
+
+
+class SaleTermsCache:
+    """Sale terms per event, kept for a few seconds: every claim needs them and they rarely change.
+    A stale entry can only delay a sale opening or closing by the TTL; PostgreSQL still decides seats."""
+
+    def __init__(self, claims: SeatClaims, ttl_seconds: float = 2.0) -> None:
+        self._claims = claims
+        self._ttl = ttl_seconds
+        self._entries: dict[UUID, tuple[float, SaleTerms | None]] = {}
+
+    async def get(self, event_id: UUID) -> SaleTerms | None:
+        entry = self._entries.get(event_id)
+        now = time.monotonic()
+        if entry is not None and entry[0] > now:
+            return entry[1]
+        terms = await self._claims.sale_terms(event_id)
+        self._entries[event_id] = (now + self._ttl, terms)
+        return terms
+
+
+class HoldUseCases:
+    def __init__(
+        self,
+        claims: SeatClaims,
+        signals: HoldSignals,
+        taken: TakenSeats | None,
+        cache: SeatStatusCache,
+        clock: Clock,
+        new_id: IdFactory,
+        hold_ttl: timedelta,
+    ) -> None:
+        self._claims = claims
+        self._cache = cache
+        self._terms = SaleTermsCache(claims)
+        self._signals = signals
+        self._taken = taken
+        self._clock = clock
+        self._new_id = new_id
+        self._ttl = hold_ttl
+
+    async def hold_seats(
+        self, principal: Principal, event_id: UUID, seat_ids: Sequence[str], request_id: str
+    ) -> Hold:
+        now = self._clock()
+        terms = await self._terms.get(event_id)
+        request = plan_claim(
+            terms, event_id, principal.subject, seat_ids, request_id, self._new_id(), now, self._ttl
+        )
+        if self._taken is not None:
+            taken = self._taken.known_taken(event_id, request.seat_ids)
+            if taken:
+                raise seats_unavailable(taken)  # cheap "no" for losers; "yes" is PostgreSQL's alone
+        hold = await self._claims.claim(request)
+        if hold.id == request.hold_id:  # a new claim, not the replay of an earlier one
+            await self._signal(self._signals.held, hold)
+        return hold
+
+    async def get_hold(self, principal: Principal, hold_id: UUID) -> Hold:
+        hold = await self._claims.get_hold(hold_id)
+        if hold is None or not principal.can_manage(hold.customer):
+            raise hold_not_found(hold_id)
+        return hold
+
+    async def release_hold(self, principal: Principal, hold_id: UUID, request_id: str) -> Hold:
+        """Releasing twice answers the released hold again; an expired or paid hold cannot be released."""
+        current = await self.get_hold(principal, hold_id)
+        if current.status is HoldStatus.RELEASED:
+            return current
+        released = await self._claims.release(hold_id, current.customer, request_id)
+        if released is None:
+            latest = await self.get_hold(principal, hold_id)
+            if latest.status is HoldStatus.RELEASED:
+                return latest
+            raise DomainError(ErrorCode.HOLD_NOT_ACTIVE, f"the hold is {latest.status.value.lower()}")
+        await self._signal(self._signals.freed, released)
+        return released
+
+    async def expire_hold(self, hold_id: UUID) -> Hold | None:
+        """Called on a Redis expiry event. PostgreSQL's expiry time decides: an early or duplicate
+        event releases nothing."""
+        expired = await self._claims.expire(hold_id)
+        if expired is not None:
+            await self._signal(self._signals.freed, expired)
+        return expired
+
+    async def sweep(self, batch: int = 500) -> int:
+        """Release every hold past its time, whatever happened to its Redis key."""
+        total = 0
+        while True:
+            expired = await self._claims.expire_due(batch)
+            for hold in expired:
+                await self._signal(self._signals.freed, hold)
+            total += len(expired)
+            if len(expired) < batch:
+                return total
+
+    async def seat_statuses(self, event_id: UUID) -> dict[str, str]:
+        """Every seat's status, from the cache when it has them. Unknown or draft events: NOT_FOUND."""
+        statuses = await self._cache.get(event_id)
+        if statuses is None:
+            statuses = await self._claims.seat_statuses(event_id)
+            if not statuses:
+                raise DomainError(
+                    ErrorCode.EVENT_NOT_FOUND, "no such event", metadata={"event": str(event_id)}
+                )
+            await self._cache.put(event_id, statuses)
+        return statuses
+
+    async def _signal(self, send: _Signal, hold: Hold) -> None:
+        try:
+            await send(hold)
+        except Exception:
+            log.warning("after-commit signal failed", extra={"hold": str(hold.id)}, exc_info=True)
+
+
+class _Signal(Protocol):
+    async def __call__(self, hold: Hold, /) -> None: ...

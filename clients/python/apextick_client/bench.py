@@ -1,0 +1,259 @@
+"""The flash-sale proof: a fresh on-sale event, many concurrent hold attempts over gRPC, then the
+database is asked what really happened. Correctness figures come from SQL, not from the client."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import statistics
+import time
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import grpc
+import psycopg
+from apextick.catalog.v1 import catalog_service_pb2 as cat
+from apextick.catalog.v1 import catalog_service_pb2_grpc as cat_grpc
+from apextick.catalog.v1 import event_pb2, venue_pb2
+from apextick.inventory.v1 import inventory_service_pb2 as inv
+from apextick.inventory.v1 import inventory_service_pb2_grpc as inv_grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from apextick_client.auth import DevTokenSource
+from apextick_client.errors import from_rpc_error
+
+SEATS_PER_ROW = 20
+
+
+@dataclass(frozen=True)
+class Scenario:
+    seats: int
+    attempts: int
+    concurrency: int
+    targets: tuple[str, ...]
+    seats_per_hold: tuple[int, int] = (1, 1)  # inclusive range
+    one_seat: bool = False  # every attempt claims the same seat
+    channels_per_target: int = 4
+
+
+@dataclass
+class Outcomes:
+    latencies_ms: list[float] = field(default_factory=list)
+    won_holds: list[str] = field(default_factory=list)
+    seats_won: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+
+
+def _stamp(value: datetime) -> Timestamp:
+    result = Timestamp()
+    result.FromDatetime(value)
+    return result
+
+
+def _rows(seats: int) -> list[venue_pb2.RowSpec]:
+    full, rest = divmod(seats, SEATS_PER_ROW)
+    labels = [f"R{i + 1}" for i in range(full + (1 if rest else 0))]
+    return [
+        venue_pb2.RowSpec(label=label, seat_count=SEATS_PER_ROW if i < full else rest)
+        for i, label in enumerate(labels)
+    ]
+
+
+async def create_event(channel: grpc.aio.Channel, organizer: str, seats: int) -> tuple[str, list[str]]:
+    """A fresh venue, seat map, one tier and an event on sale now; returns its name and seat ids."""
+    catalog = cat_grpc.CatalogServiceStub(channel)
+    auth = (("authorization", f"Bearer {organizer}"),)
+    now = datetime.now(UTC).replace(microsecond=0)
+    venue = (
+        await catalog.CreateVenue(
+            cat.CreateVenueRequest(
+                venue=venue_pb2.Venue(
+                    display_name="Bench Arena", city="Benchville", country_code="LK", time_zone="UTC"
+                ),
+                request_id=str(uuid.uuid4()),
+            ),
+            metadata=auth,
+        )
+    ).venue
+    section = venue_pb2.SectionSpec(section_id="floor", rows=venue_pb2.RowList(rows=_rows(seats)))
+    seat_map = (
+        await catalog.CreateSeatMap(
+            cat.CreateSeatMapRequest(
+                parent=venue.name, display_name="Bench", sections=[section], request_id=str(uuid.uuid4())
+            ),
+            metadata=auth,
+        )
+    ).seat_map
+    event = (
+        await catalog.CreateEvent(
+            cat.CreateEventRequest(
+                event=event_pb2.Event(
+                    display_name=f"Flash sale {uuid.uuid4().hex[:6]}",
+                    category="bench",
+                    seat_map=seat_map.name,
+                    start_time=_stamp(now + timedelta(days=7)),
+                    end_time=_stamp(now + timedelta(days=7, hours=2)),
+                    sale_start_time=_stamp(now - timedelta(minutes=1)),
+                    sale_end_time=_stamp(now + timedelta(days=6)),
+                    max_seats_per_customer=20,
+                    currency_code="LKR",
+                ),
+                request_id=str(uuid.uuid4()),
+            ),
+            metadata=auth,
+        )
+    ).event
+    await catalog.CreatePriceTier(
+        cat.CreatePriceTierRequest(
+            parent=event.name,
+            price_tier_id="standard",
+            request_id=str(uuid.uuid4()),
+            price_tier=event_pb2.PriceTier(
+                display_name="Standard", price_minor=500_000, section_ids=["floor"]
+            ),
+        ),
+        metadata=auth,
+    )
+    await catalog.PublishEvent(
+        cat.PublishEventRequest(name=event.name, request_id=str(uuid.uuid4())), metadata=auth
+    )
+    seat_ids = [s.seat_id for r in seat_map.sections[0].rows for s in r.seats]
+    return event.name, seat_ids
+
+
+def _pick(scenario: Scenario, seat_ids: Sequence[str], rng: random.Random) -> list[str]:
+    if scenario.one_seat:
+        return [seat_ids[0]]
+    low, high = scenario.seats_per_hold
+    return rng.sample(list(seat_ids), rng.randint(low, high))
+
+
+@dataclass
+class Load:
+    """What every simulated customer shares: where to call, what to claim, the work and the tally."""
+
+    stubs: Sequence[inv_grpc.InventoryServiceAsyncStub]
+    event: str
+    seat_ids: Sequence[str]
+    scenario: Scenario
+    queue: asyncio.Queue[int]
+    start: asyncio.Event
+    out: Outcomes
+
+
+async def _client(load: Load, token: str, rng: random.Random) -> None:
+    auth = (("authorization", f"Bearer {token}"),)
+    out = load.out
+    await load.start.wait()
+    while True:
+        try:
+            load.queue.get_nowait()
+        except asyncio.QueueEmpty:
+            return
+        stub = load.stubs[rng.randrange(len(load.stubs))]
+        request = inv.HoldSeatsRequest(
+            event=load.event, seat_ids=_pick(load.scenario, load.seat_ids, rng), request_id=str(uuid.uuid4())
+        )
+        began = time.perf_counter()
+        try:
+            reply = await stub.HoldSeats(request, metadata=auth, timeout=30)
+            out.won_holds.append(reply.hold.name)
+            out.seats_won += len(reply.hold.seats)
+        except grpc.aio.AioRpcError as error:
+            failure = from_rpc_error(error)
+            bucket = out.rejected if failure.code is grpc.StatusCode.ABORTED else out.errors
+            bucket[failure.reason] += 1
+        out.latencies_ms.append((time.perf_counter() - began) * 1000)
+
+
+def _percentile(samples: Sequence[float], q: float) -> float:
+    if not samples:
+        return 0.0
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def check_in_sql(database_url: str, event: str, won_holds: Sequence[str]) -> dict[str, int]:
+    """Ask PostgreSQL: seats in more than one active hold, holds missing any of their seats, seats
+    HELD, and acknowledged holds the database does not have."""
+    event_id = event.split("/")[1]
+    hold_ids = [name.split("/")[1] for name in won_holds]
+    with psycopg.connect(database_url) as conn:
+        twice = conn.execute(
+            "SELECT count(*) FROM (SELECT seat FROM hold, unnest(seat_ids) AS seat "
+            "WHERE event_id = %s AND status = 'ACTIVE' GROUP BY seat HAVING count(*) > 1) AS t",
+            (event_id,),
+        ).fetchone()
+        partial = conn.execute(
+            "SELECT count(*) FROM hold h WHERE h.event_id = %s AND h.status = 'ACTIVE' AND EXISTS ("
+            " SELECT 1 FROM unnest(h.seat_ids) AS s WHERE NOT EXISTS ("
+            "  SELECT 1 FROM event_seat e WHERE e.event_id = h.event_id AND e.seat_id = s"
+            "  AND e.hold_id = h.id AND e.status = 'HELD'))",
+            (event_id,),
+        ).fetchone()
+        held = conn.execute(
+            "SELECT count(*) FROM event_seat WHERE event_id = %s AND status = 'HELD'", (event_id,)
+        ).fetchone()
+        known = conn.execute(
+            "SELECT count(*) FROM hold WHERE id = ANY(%s::uuid[]) AND status = 'ACTIVE'", (hold_ids,)
+        ).fetchone()
+    return {
+        "seats_held_twice": int(twice[0]) if twice else -1,
+        "partial_holds": int(partial[0]) if partial else -1,
+        "seats_held_in_db": int(held[0]) if held else -1,
+        "lost_acknowledged_holds": len(hold_ids) - (int(known[0]) if known else 0),
+    }
+
+
+async def run(scenario: Scenario, database_url: str, tokens: DevTokenSource) -> dict[str, Any]:
+    channels = [
+        grpc.aio.insecure_channel(t) for t in scenario.targets for _ in range(scenario.channels_per_target)
+    ]
+    try:
+        event, seat_ids = await create_event(
+            channels[0], tokens.token("customer", "organizer"), scenario.seats
+        )
+        stubs = [inv_grpc.InventoryServiceStub(c) for c in channels]
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for i in range(scenario.attempts):
+            queue.put_nowait(i)
+        out = Outcomes()
+        load = Load(stubs, event, seat_ids, scenario, queue, asyncio.Event(), out)
+        customers = [tokens.token("customer") for _ in range(scenario.concurrency)]
+        workers = [
+            asyncio.create_task(_client(load, token, random.Random(i))) for i, token in enumerate(customers)
+        ]
+        await asyncio.sleep(0.05)  # every client is waiting: release them together
+        began = time.perf_counter()
+        load.start.set()
+        await asyncio.gather(*workers)
+        elapsed = time.perf_counter() - began
+    finally:
+        for channel in channels:
+            await channel.close(None)
+    lat = out.latencies_ms
+    return {
+        "event": event,
+        "seats": scenario.seats,
+        "attempts": scenario.attempts,
+        "concurrency": scenario.concurrency,
+        "targets": list(scenario.targets),
+        "won": len(out.won_holds),
+        "seats_won": out.seats_won,
+        "rejected": sum(out.rejected.values()),
+        "rejected_by_reason": dict(out.rejected),
+        "errors": sum(out.errors.values()),
+        "errors_by_reason": dict(out.errors),
+        **check_in_sql(database_url, event, out.won_holds),
+        "duration_s": round(elapsed, 3),
+        "rps": round(len(lat) / elapsed, 1) if elapsed else 0.0,
+        "p50_ms": round(_percentile(lat, 0.50), 2),
+        "p95_ms": round(_percentile(lat, 0.95), 2),
+        "p99_ms": round(_percentile(lat, 0.99), 2),
+        "mean_ms": round(statistics.fmean(lat), 2) if lat else 0.0,
+    }
