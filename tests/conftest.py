@@ -30,12 +30,15 @@ def server_url() -> str:
     return url
 
 
+TEST_REDIS_DB = 15  # tests flush their database; the running stack keeps database 0
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     url = os.environ.get("APEXTICK_REDIS_URL", "")
     if not url:
         pytest.fail("APEXTICK_REDIS_URL is not set: run the tests with `make test`, which starts Redis")
-    return url
+    return urlunsplit(urlsplit(url)._replace(path=f"/{TEST_REDIS_DB}"))
 
 
 @pytest.fixture(scope="session")

@@ -109,6 +109,7 @@ RETURNING seat_id
 """
 
 GET_HOLD = f"SELECT {HOLD_COLUMNS} FROM hold WHERE id = %s"  # noqa: S608 - built from constants only
+FIND_REPLAY = f"SELECT {HOLD_COLUMNS} FROM hold WHERE customer = %s AND request_id = %s"  # noqa: S608 - constants
 
 DUE_HOLDS = """
 SELECT id FROM hold WHERE status = 'ACTIVE' AND expires_at <= %(now)s
@@ -154,7 +155,7 @@ class PgSeatClaims:
             )
             prices = dict(await cur.fetchall())
         status, sale_start, sale_end, limit, currency = event
-        return SaleTerms(event_id, status == "PUBLISHED", sale_start, sale_end, limit, currency, prices)
+        return SaleTerms(event_id, status != "DRAFT", status == "PUBLISHED", sale_start, sale_end, limit, currency, prices)
 
     async def claim(self, request: ClaimRequest) -> Hold:
         params = {
@@ -252,6 +253,13 @@ class PgSeatClaims:
         async with self._pool.connection() as conn:
             cur = conn.cursor(row_factory=dict_row)
             await cur.execute(GET_HOLD, (hold_id,))
+            row = await cur.fetchone()
+        return _hold(row) if row else None
+
+    async def find_replay(self, customer: str, request_id: str) -> Hold | None:
+        async with self._pool.connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(FIND_REPLAY, (customer, request_id))
             row = await cur.fetchone()
         return _hold(row) if row else None
 

@@ -136,7 +136,7 @@ class TakenSeatsView:
         return [seat for seat in seat_ids if seats.get(seat, 0.0) > now]
 
 
-@dataclass
+@dataclass(eq=False)  # identity semantics: watchers live in a set
 class Watcher:
     """One stream's mailbox. A watcher too slow to keep up is cut off (overflowed) rather than
     silently missing changes: its client reconnects and starts again from a snapshot."""
@@ -203,3 +203,20 @@ class SeatChangeHub:
                 self._watchers[event_id].discard(watcher)
                 continue
             watcher.queue.put_nowait(change)
+
+
+async def expired_holds(redis: Redis, ready: asyncio.Event | None = None) -> AsyncIterator[UUID]:
+    """Hold ids whose TTL key Redis just deleted. Redis sends these only while we are subscribed and
+    only when it deletes the key (possibly late): the sweeper covers everything this misses."""
+    db = int(redis.connection_pool.connection_kwargs.get("db", 0))
+    async with redis.pubsub() as pubsub:
+        await pubsub.subscribe(f"__keyevent@{db}__:expired")
+        if ready is not None:
+            ready.set()
+        async for message in pubsub.listen():
+            if message.get("type") != "message":
+                continue
+            key = _text(message["data"])
+            if key.startswith(HOLD_KEY):
+                with contextlib.suppress(ValueError):
+                    yield UUID(key.removeprefix(HOLD_KEY))

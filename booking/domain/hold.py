@@ -62,6 +62,7 @@ class SaleTerms:
     """What a claim needs to know about its event; cached per process (it changes rarely)."""
 
     event_id: UUID
+    visible: bool  # not a draft: drafts answer EVENT_NOT_FOUND, so their ids do not leak
     published: bool  # published and not cancelled
     sale_start: datetime
     sale_end: datetime
@@ -96,7 +97,7 @@ def plan_claim(
     ttl: timedelta,
 ) -> ClaimRequest:
     """Check everything that can be checked without PostgreSQL, and fix the lock order."""
-    if terms is None:
+    if terms is None or not terms.visible:
         raise DomainError(ErrorCode.EVENT_NOT_FOUND, "no such event", metadata={"event": str(event_id)})
     if not terms.on_sale_at(now):
         raise DomainError(

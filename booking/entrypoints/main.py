@@ -12,6 +12,7 @@ import uvloop
 from booking import bootstrap
 from booking.entrypoints import logs
 from booking.entrypoints.grpc.server import BookingServer
+from booking.entrypoints.workers import expiry_listener, expiry_sweeper
 from booking.migrations import upgrade_to_head
 from booking.settings import BookingSettings
 
@@ -27,9 +28,28 @@ async def serve(settings: BookingSettings) -> None:
     await server.stop(settings.shutdown_grace_seconds)
 
 
+async def work(settings: BookingSettings) -> None:
+    """Expiry listener and sweeper until SIGTERM. Several workers may run: every release is conditional."""
+    container = bootstrap.build(settings)
+    await container.pool.open(wait=True)
+    tasks = [
+        asyncio.create_task(expiry_listener(container.redis, container.holds)),
+        asyncio.create_task(expiry_sweeper(container.holds, settings.sweep_interval_seconds)),
+    ]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await container.close()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="apextick-booking")
-    parser.add_argument("command", choices=["serve", "migrate"])
+    parser.add_argument("command", choices=["serve", "worker", "migrate"])
     args = parser.parse_args(argv)
     settings = BookingSettings.from_env()
     logs.configure(settings.log_level)
@@ -37,4 +57,4 @@ def main(argv: list[str] | None = None) -> None:
         upgrade_to_head(settings.database_url)
         return
     with contextlib.suppress(KeyboardInterrupt):
-        uvloop.run(serve(settings))
+        uvloop.run(serve(settings) if args.command == "serve" else work(settings))

@@ -31,6 +31,7 @@ class SeatClaims(Protocol):
     async def sale_terms(self, event_id: UUID) -> SaleTerms | None: ...
     async def claim(self, request: ClaimRequest) -> Hold: ...
     async def get_hold(self, hold_id: UUID) -> Hold | None: ...
+    async def find_replay(self, customer: str, request_id: str) -> Hold | None: ...
     async def release(self, hold_id: UUID, customer: str, request_id: str) -> Hold | None: ...
     async def expire(self, hold_id: UUID) -> Hold | None: ...
     async def expire_due(self, limit: int) -> Sequence[Hold]: ...
@@ -108,11 +109,21 @@ class HoldUseCases:
         if self._taken is not None:
             taken = self._taken.known_taken(event_id, request.seat_ids)
             if taken:
-                raise seats_unavailable(taken)  # cheap "no" for losers; "yes" is PostgreSQL's alone
+                # A cheap "no" for losers ("yes" is PostgreSQL's alone), unless this is the retry of a
+                # claim that won: then the first hold is the answer.
+                return await self._replay_or_reject(request, taken)
         hold = await self._claims.claim(request)
         if hold.id == request.hold_id:  # a new claim, not the replay of an earlier one
             await self._signal(self._signals.held, hold)
         return hold
+
+    async def _replay_or_reject(self, request: ClaimRequest, taken: Sequence[str]) -> Hold:
+        earlier = await self._claims.find_replay(request.customer, request.request_id)
+        if earlier is None:
+            raise seats_unavailable(taken)
+        if tuple(sorted(earlier.seat_ids)) != request.seat_ids:
+            raise DomainError(ErrorCode.REQUEST_ID_REUSED, "this request_id was used for other seats")
+        return earlier
 
     async def get_hold(self, principal: Principal, hold_id: UUID) -> Hold:
         hold = await self._claims.get_hold(hold_id)
@@ -130,7 +141,8 @@ class HoldUseCases:
             latest = await self.get_hold(principal, hold_id)
             if latest.status is HoldStatus.RELEASED:
                 return latest
-            raise DomainError(ErrorCode.HOLD_NOT_ACTIVE, f"the hold is {latest.status.value.lower()}")
+            state = latest.state_at(self._clock()).value.lower()
+            raise DomainError(ErrorCode.HOLD_NOT_ACTIVE, f"the hold is {state}", metadata={"state": state})
         await self._signal(self._signals.freed, released)
         return released
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import grpc
 import pytest
 from apextick.catalog.v1 import catalog_service_pb2_grpc as catalog_grpc
+from apextick.inventory.v1 import inventory_service_pb2_grpc as inventory_grpc
 
 from booking import bootstrap
 from booking.entrypoints.grpc.server import BookingServer
@@ -68,3 +69,8 @@ async def channel(booking_target: str) -> AsyncIterator[grpc.aio.Channel]:
 @pytest.fixture(scope="session")
 def catalog(channel: grpc.aio.Channel) -> catalog_grpc.CatalogServiceAsyncStub:
     return catalog_grpc.CatalogServiceStub(channel)
+
+
+@pytest.fixture(scope="session")
+def inventory(channel: grpc.aio.Channel) -> inventory_grpc.InventoryServiceAsyncStub:
+    return inventory_grpc.InventoryServiceStub(channel)

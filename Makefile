@@ -1,0 +1,26 @@
+# ApexTick developer commands. Every target works on a fresh Debian machine: the scripts install
+# what is missing (apt packages, the Python environment, Go tools) before they use it.
+.PHONY: up down status test check gen lint typecheck protos-check
+
+PY := .venv/bin
+
+up:
+	scripts/stack.sh up
+
+down:
+	scripts/stack.sh down
+
+status:
+	scripts/stack.sh status
+
+# The whole suite against real PostgreSQL, Redis and RabbitMQ (started here if they are not running).
+test:
+	scripts/test.sh
+
+# Lint, types, protobuf lint and breaking-change check, and freshness of generated code.
+check:
+	scripts/check.sh
+
+# Regenerate the committed Python code from protos/.
+gen:
+	scripts/gen_protos.sh

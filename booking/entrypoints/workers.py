@@ -1,0 +1,43 @@
+"""The booking worker process: the three expiry layers that need a loop. (The third layer, a claim
+taking a HELD seat whose time has passed, lives in the claim itself.)"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from redis.asyncio import Redis
+
+from booking.adapters.redis_seats import expired_holds
+from booking.service_layer.hold_use_cases import HoldUseCases
+
+log = logging.getLogger(__name__)
+
+
+async def expiry_listener(redis: Redis, holds: HoldUseCases, ready: asyncio.Event | None = None) -> None:
+    """Layer 1: release a hold as soon as Redis reports its key expired. Reconnects forever."""
+    while True:
+        try:
+            async for hold_id in expired_holds(redis, ready):
+                expired = await holds.expire_hold(hold_id)
+                if expired is not None:
+                    log.info("hold expired", extra={"hold": str(hold_id), "seats": len(expired.seats)})
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("expiry listener lost Redis; reconnecting", exc_info=True)
+            await asyncio.sleep(1.0)
+
+
+async def expiry_sweeper(holds: HoldUseCases, interval: float) -> None:
+    """Layer 2: release every hold past its time in PostgreSQL, whatever happened to Redis."""
+    while True:
+        try:
+            swept = await holds.sweep()
+            if swept:
+                log.info("swept expired holds", extra={"count": swept})
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("expiry sweep failed", exc_info=True)
+        await asyncio.sleep(interval)

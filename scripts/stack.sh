@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The whole local platform in one command:
+#
+#   scripts/stack.sh up       install what is missing, start PostgreSQL, Redis, RabbitMQ, the dev
+#                             identity provider and the booking server, migrate, seed the demo event
+#   scripts/stack.sh down     stop exactly the processes `up` started (by pid), services included
+#   scripts/stack.sh status   what is running
+#
+# Re-running `up` is safe: running processes are left alone and the seed replays by request_id.
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+PY_BIN="$ROOT/.venv/bin"
+export APEXTICK_OIDC_ISSUER="${APEXTICK_OIDC_ISSUER:-http://localhost:$APEXTICK_IDENTITY_PORT/realms/apextick}"
+
+# app_start NAME PORT CMD...: start CMD in the background unless our pid file says it runs, record
+# its pid, and wait until it accepts connections on PORT.
+app_start() {
+  local name=$1 port=$2 pidfile="$RUN/$1.pid"
+  shift 2
+  mkdir -p "$RUN" "$LOG"
+  if pid_alive "$pidfile"; then
+    log "$name already running (pid $(pid_of "$pidfile"))"
+    return 0
+  fi
+  if port_open "$port"; then
+    die "$name: port $port is taken by a process we did not start"
+  fi
+  (cd "$ROOT" && exec setsid "$@") </dev/null >>"$LOG/$name.log" 2>&1 &
+  echo $! >"$pidfile"
+  if ! WAIT_TIMEOUT=30 wait_for port_open "$port"; then
+    tail -n 20 "$LOG/$name.log" >&2 || true
+    die "$name did not start; see $LOG/$name.log"
+  fi
+  log "$name started (pid $(pid_of "$pidfile"), port $port)"
+}
+
+# app_stop NAME: TERM the recorded pid (graceful shutdown drains calls), wait, KILL as a last resort.
+app_stop() {
+  local name=$1 pidfile="$RUN/$1.pid" pid
+  if ! pid_alive "$pidfile"; then
+    rm -f "$pidfile"
+    return 0
+  fi
+  pid=$(pid_of "$pidfile")
+  kill -TERM "$pid"
+  if ! WAIT_TIMEOUT=20 wait_for bash -c "! kill -0 $pid 2>/dev/null"; then
+    log "$name did not stop in time; killing"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+  log "$name stopped"
+}
+
+up() {
+  "$ROOT/scripts/install.sh"
+  "$ROOT/scripts/services.sh" start
+  "$PY_BIN/apextick-booking" migrate 2>>"$LOG/migrate.log"
+  app_start identity "$APEXTICK_IDENTITY_PORT" "$PY_BIN/apextick-dev" identity-serve
+  app_start booking "$APEXTICK_BOOKING_PORT" "$PY_BIN/apextick-booking" serve
+  local demo
+  demo=$("$PY_BIN/apextick-dev" seed)
+  cat <<EOT
+
+ApexTick is up.
+  booking gRPC     127.0.0.1:$APEXTICK_BOOKING_PORT   (var/bin/grpcurl -plaintext localhost:$APEXTICK_BOOKING_PORT list)
+  identity (dev)   $APEXTICK_OIDC_ISSUER
+  PostgreSQL       127.0.0.1:$APEXTICK_PG_PORT  Redis 127.0.0.1:$APEXTICK_REDIS_PORT  RabbitMQ 127.0.0.1:$APEXTICK_RABBITMQ_PORT
+  $demo
+  tokens           .venv/bin/apextick-dev token organizer   (or customer, admin)
+  logs             var/log/        stop with: make down
+EOT
+}
+
+down() {
+  app_stop booking
+  app_stop identity
+  "$ROOT/scripts/services.sh" stop
+}
+
+status() {
+  local name
+  for name in identity booking; do
+    if pid_alive "$RUN/$name.pid"; then echo "$name: running (pid $(pid_of "$RUN/$name.pid"))"; else echo "$name: stopped"; fi
+  done
+  "$ROOT/scripts/services.sh" status || true
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac
