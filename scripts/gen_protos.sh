@@ -16,13 +16,15 @@ generate() {
   mkdir -p "$out"
   local protos
   mapfile -t protos < <(cd "$ROOT/protos" && find apextick -name '*.proto' | sort)
+  # protoc-gen-mypy announces every file it writes on stderr: keep that out of the way.
   (cd "$ROOT" && PATH="$VENV_BIN:$PATH" "$PY" -m grpc_tools.protoc \
     -I protos -I third_party/proto -I "$wkt" \
     --python_out="$out" --mypy_out="$out" \
     --grpc_python_out="$out" --mypy_grpc_out="$out" \
-    "${protos[@]/#/protos/}")
+    "${protos[@]/#/protos/}") 2> >(grep -v '^Writing mypy to' >&2)
   (cd "$ROOT" && PATH="$VENV_BIN:$PATH" "$PY" -m grpc_tools.protoc \
-    -I third_party/proto -I "$wkt" --python_out="$out" --mypy_out="$out" buf/validate/validate.proto)
+    -I third_party/proto -I "$wkt" --python_out="$out" --mypy_out="$out" buf/validate/validate.proto) \
+    2> >(grep -v '^Writing mypy to' >&2)
   # Explicit packages, so mypy, hatch and plain imports all agree on apextick.<area>.v1.
   find "$out" -mindepth 1 -type d -exec touch {}/__init__.py \;
 }

@@ -16,7 +16,8 @@ PY_BIN="$ROOT/.venv/bin"
 export APEXTICK_OIDC_ISSUER="${APEXTICK_OIDC_ISSUER:-http://localhost:$APEXTICK_IDENTITY_PORT/realms/apextick}"
 
 # app_start NAME PORT CMD...: start CMD in the background unless our pid file says it runs, record
-# its pid, and wait until it accepts connections on PORT.
+# its pid, and wait until it accepts connections on PORT ("-": a worker without a port; it must
+# still be alive after a moment).
 app_start() {
   local name=$1 port=$2 pidfile="$RUN/$1.pid"
   shift 2
@@ -25,11 +26,17 @@ app_start() {
     log "$name already running (pid $(pid_of "$pidfile"))"
     return 0
   fi
-  if port_open "$port"; then
+  if [[ $port != - ]] && port_open "$port"; then
     die "$name: port $port is taken by a process we did not start"
   fi
   (cd "$ROOT" && exec setsid "$@") </dev/null >>"$LOG/$name.log" 2>&1 &
   echo $! >"$pidfile"
+  if [[ $port == - ]]; then
+    sleep 1
+    pid_alive "$pidfile" || die "$name exited at once; see $LOG/$name.log"
+    log "$name started (pid $(pid_of "$pidfile"))"
+    return 0
+  fi
   if ! WAIT_TIMEOUT=30 wait_for port_open "$port"; then
     tail -n 20 "$LOG/$name.log" >&2 || true
     die "$name did not start; see $LOG/$name.log"
@@ -60,12 +67,14 @@ up() {
   "$PY_BIN/apextick-booking" migrate 2>>"$LOG/migrate.log"
   app_start identity "$APEXTICK_IDENTITY_PORT" "$PY_BIN/apextick-dev" identity-serve
   app_start booking "$APEXTICK_BOOKING_PORT" "$PY_BIN/apextick-booking" serve
+  app_start worker - "$PY_BIN/apextick-booking" worker
   local demo
   demo=$("$PY_BIN/apextick-dev" seed)
   cat <<EOT
 
 ApexTick is up.
   booking gRPC     127.0.0.1:$APEXTICK_BOOKING_PORT   (var/bin/grpcurl -plaintext localhost:$APEXTICK_BOOKING_PORT list)
+  booking worker   hold expiry: Redis expiry listener and PostgreSQL sweeper
   identity (dev)   $APEXTICK_OIDC_ISSUER
   PostgreSQL       127.0.0.1:$APEXTICK_PG_PORT  Redis 127.0.0.1:$APEXTICK_REDIS_PORT  RabbitMQ 127.0.0.1:$APEXTICK_RABBITMQ_PORT
   $demo
@@ -75,6 +84,7 @@ EOT
 }
 
 down() {
+  app_stop worker
   app_stop booking
   app_stop identity
   "$ROOT/scripts/services.sh" stop
@@ -82,7 +92,7 @@ down() {
 
 status() {
   local name
-  for name in identity booking; do
+  for name in identity booking worker; do
     if pid_alive "$RUN/$name.pid"; then echo "$name: running (pid $(pid_of "$RUN/$name.pid"))"; else echo "$name: stopped"; fi
   done
   "$ROOT/scripts/services.sh" status || true

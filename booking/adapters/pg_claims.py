@@ -155,7 +155,9 @@ class PgSeatClaims:
             )
             prices = dict(await cur.fetchall())
         status, sale_start, sale_end, limit, currency = event
-        return SaleTerms(event_id, status != "DRAFT", status == "PUBLISHED", sale_start, sale_end, limit, currency, prices)
+        return SaleTerms(
+            event_id, status != "DRAFT", status == "PUBLISHED", sale_start, sale_end, limit, currency, prices
+        )
 
     async def claim(self, request: ClaimRequest) -> Hold:
         params = {

@@ -51,7 +51,9 @@ def key_file(identity: Identity, tmp_path_factory: pytest.TempPathFactory) -> Pa
 
 
 @pytest.fixture(scope="module")
-def start_booking(database_url: str, redis_url: str, identity: Identity) -> Iterator[Callable[..., list[str]]]:
+def start_booking(
+    database_url: str, redis_url: str, identity: Identity
+) -> Iterator[Callable[..., list[str]]]:
     """Starts real `apextick-booking serve` processes; stops them all at the end of the module."""
     processes: list[subprocess.Popen[bytes]] = []
 
@@ -82,17 +84,24 @@ def start_booking(database_url: str, redis_url: str, identity: Identity) -> Iter
         process.wait(timeout=20)
 
 
-def flash_sale(targets: list[str], database_url: str, identity: Identity, key_file: Path, *args: str) -> Any:
+REPORTS = ROOT / "var" / "reports"
+
+
+def flash_sale(
+    name: str, targets: list[str], database_url: str, identity: Identity, key_file: Path, *args: str
+) -> Any:
+    """Run the CLI; keep its figures under var/reports (CI prints them after the suite)."""
     env = {
         **os.environ,
         "APEXTICK_DATABASE_URL": database_url,
         "APEXTICK_DEV_KEY_FILE": str(key_file),
         "APEXTICK_OIDC_ISSUER": identity.server.issuer,
     }
-    command = [BIN / "apextick", "bench", "flash-sale", "--target", ",".join(targets), "--json", *args]
+    command = [str(BIN / "apextick"), "bench", "flash-sale", "--target", ",".join(targets), "--json", *args]
     done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, check=True, timeout=300)  # noqa: S603
     result = json.loads(done.stdout)
-    print(json.dumps(result))  # the figures, for the CI log
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    (REPORTS / f"flash-sale-{name}.json").write_text(json.dumps(result, indent=1))
     return result
 
 
@@ -100,19 +109,35 @@ def assert_no_stuck_transactions(database_url: str) -> None:
     """No deadlock leaks: nothing idle in a transaction and no lock waiting once the load is over."""
     with psycopg.connect(database_url) as conn:
         row = conn.execute(
-            "SELECT count(*) FILTER (WHERE state = 'idle in transaction'), count(*) FILTER (WHERE wait_event_type = "
-            "'Lock') FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "SELECT count(*) FILTER (WHERE state = 'idle in transaction'),"
+            " count(*) FILTER (WHERE wait_event_type = 'Lock')"
+            " FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
         ).fetchone()
     assert row == (0, 0)
 
 
 @pytest.mark.parametrize("fast_reject", [True, False], ids=["fast-reject", "postgres-only"])
 def test_5000_attempts_200_clients_200_seats(
-    start_booking: Callable[..., list[str]], database_url: str, identity: Identity, key_file: Path, fast_reject: bool
+    start_booking: Callable[..., list[str]],
+    database_url: str,
+    identity: Identity,
+    key_file: Path,
+    fast_reject: bool,
 ) -> None:
     targets = start_booking(1, fast_reject=fast_reject)
-    result = flash_sale(targets, database_url, identity, key_file,
-                        "--seats", "200", "--attempts", "5000", "--concurrency", "200")
+    result = flash_sale(
+        f"5000-200-200-{'fast-reject' if fast_reject else 'postgres-only'}",
+        targets,
+        database_url,
+        identity,
+        key_file,
+        "--seats",
+        "200",
+        "--attempts",
+        "5000",
+        "--concurrency",
+        "200",
+    )
     assert result["won"] == 200
     assert result["rejected"] == 4800
     assert result["rejected_by_reason"] == {"SEAT_UNAVAILABLE": 4800}
@@ -128,18 +153,50 @@ def test_two_booking_processes_keep_exactly_one_winner_per_seat(
     start_booking: Callable[..., list[str]], database_url: str, identity: Identity, key_file: Path
 ) -> None:
     targets = start_booking(2)
-    result = flash_sale(targets, database_url, identity, key_file,
-                        "--seats", "200", "--attempts", "5000", "--concurrency", "200")
-    assert (result["won"], result["rejected_by_reason"], result["errors"]) == (200, {"SEAT_UNAVAILABLE": 4800}, 0)
-    assert (result["seats_held_twice"], result["seats_held_in_db"], result["lost_acknowledged_holds"]) == (0, 200, 0)
+    result = flash_sale(
+        "two-processes",
+        targets,
+        database_url,
+        identity,
+        key_file,
+        "--seats",
+        "200",
+        "--attempts",
+        "5000",
+        "--concurrency",
+        "200",
+    )
+    assert (result["won"], result["rejected_by_reason"], result["errors"]) == (
+        200,
+        {"SEAT_UNAVAILABLE": 4800},
+        0,
+    )
+    assert (result["seats_held_twice"], result["seats_held_in_db"], result["lost_acknowledged_holds"]) == (
+        0,
+        200,
+        0,
+    )
 
 
 def test_overlapping_multi_seat_holds_are_all_or_nothing(
     start_booking: Callable[..., list[str]], database_url: str, identity: Identity, key_file: Path
 ) -> None:
     targets = start_booking(1)
-    result = flash_sale(targets, database_url, identity, key_file, "--seats", "200", "--attempts", "3000",
-                        "--concurrency", "200", "--seats-per-hold", "2-4")
+    result = flash_sale(
+        "multi-seat",
+        targets,
+        database_url,
+        identity,
+        key_file,
+        "--seats",
+        "200",
+        "--attempts",
+        "3000",
+        "--concurrency",
+        "200",
+        "--seats-per-hold",
+        "2-4",
+    )
     assert result["errors"] == 0  # no SEATS_BUSY, no deadlock
     assert result["partial_holds"] == 0
     assert result["seats_held_twice"] == 0
@@ -153,7 +210,19 @@ def test_200_clients_released_together_on_one_seat_make_one_winner(
     start_booking: Callable[..., list[str]], database_url: str, identity: Identity, key_file: Path
 ) -> None:
     targets = start_booking(1, fast_reject=False)
-    result = flash_sale(targets, database_url, identity, key_file, "--seats", "10", "--attempts", "200",
-                        "--concurrency", "200", "--one-seat")
+    result = flash_sale(
+        "one-seat",
+        targets,
+        database_url,
+        identity,
+        key_file,
+        "--seats",
+        "10",
+        "--attempts",
+        "200",
+        "--concurrency",
+        "200",
+        "--one-seat",
+    )
     assert (result["won"], result["rejected"], result["errors"]) == (1, 199, 0)
     assert result["seats_held_in_db"] == 1

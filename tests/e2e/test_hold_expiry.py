@@ -38,8 +38,13 @@ def customer() -> Principal:
 @pytest.fixture
 async def short(database_url: str, redis_url: str) -> AsyncIterator[Container]:
     """The booking use cases with a short hold time, without the gRPC server."""
-    settings = BookingSettings(database_url=sqlalchemy_url(database_url), redis_url=redis_url,
-                               hold_ttl_seconds=TTL, fast_reject=False, db_pool_size=4)
+    settings = BookingSettings(
+        database_url=sqlalchemy_url(database_url),
+        redis_url=redis_url,
+        hold_ttl_seconds=TTL,
+        fast_reject=False,
+        db_pool_size=4,
+    )
     container = bootstrap.build(settings)
     await container.pool.open(wait=True)
     yield container
@@ -59,8 +64,9 @@ async def running(*jobs: Awaitable[None]) -> AsyncIterator[None]:
 
 def seat_row(database_url: str, event_id: uuid.UUID, seat: str) -> tuple[Any, ...]:
     with psycopg.connect(database_url) as conn:
-        row = conn.execute("SELECT status, hold_id FROM event_seat WHERE event_id = %s AND seat_id = %s",
-                           (event_id, seat)).fetchone()
+        row = conn.execute(
+            "SELECT status, hold_id FROM event_seat WHERE event_id = %s AND seat_id = %s", (event_id, seat)
+        ).fetchone()
     assert row is not None
     return tuple(row)
 
@@ -79,8 +85,9 @@ async def new_event(catalog: catalog_grpc.CatalogServiceAsyncStub, identity: Ide
     return uuid.UUID(built.event.name.split("/")[1])
 
 
-async def test_the_sweeper_alone_releases_lapsed_holds(catalog: Any, identity: Identity, short: Container,
-                                                       database_url: str) -> None:
+async def test_the_sweeper_alone_releases_lapsed_holds(
+    catalog: Any, identity: Identity, short: Container, database_url: str
+) -> None:
     event_id = await new_event(catalog, identity)
     hold = await short.holds.hold_seats(customer(), event_id, ["main-A-1"], str(uuid.uuid4()))
     async with running(expiry_sweeper(short.holds, interval=0.2)):  # no listener: as if it were dead
@@ -91,8 +98,9 @@ async def test_the_sweeper_alone_releases_lapsed_holds(catalog: Any, identity: I
     assert expired.status is HoldStatus.EXPIRED
 
 
-async def test_the_listener_releases_on_the_redis_expiry_event(catalog: Any, identity: Identity, short: Container,
-                                                                database_url: str) -> None:
+async def test_the_listener_releases_on_the_redis_expiry_event(
+    catalog: Any, identity: Identity, short: Container, database_url: str
+) -> None:
     event_id = await new_event(catalog, identity)
     ready = asyncio.Event()
     async with running(expiry_listener(short.redis, short.holds, ready)):  # no sweeper
@@ -108,15 +116,18 @@ async def test_a_flush_releases_nothing_early_and_leaves_nothing_stuck(
     event_id = await new_event(catalog, identity)
     await short.holds.hold_seats(customer(), event_id, ["main-A-3"], str(uuid.uuid4()))
     async with Redis.from_url(redis_url) as redis:
-        await redis.flushdb()  # every TTL key gone (FLUSHALL, scoped to the tests' database): no expiry events
+        await (
+            redis.flushdb()
+        )  # every TTL key gone (FLUSHALL, scoped to the tests' database): no expiry events
     async with running(expiry_listener(short.redis, short.holds), expiry_sweeper(short.holds, interval=0.2)):
         await asyncio.sleep(TTL - 0.5)
         assert seat_row(database_url, event_id, "main-A-3")[0] == "HELD"
         await wait_until_available(database_url, event_id, "main-A-3", limit=3)
 
 
-async def test_duplicate_expiry_events_release_once(catalog: Any, identity: Identity, short: Container,
-                                                    database_url: str) -> None:
+async def test_duplicate_expiry_events_release_once(
+    catalog: Any, identity: Identity, short: Container, database_url: str
+) -> None:
     event_id = await new_event(catalog, identity)
     hold = await short.holds.hold_seats(customer(), event_id, ["main-A-4"], str(uuid.uuid4()))
     assert await short.holds.expire_hold(hold.id) is None  # an early event: PostgreSQL says not yet
@@ -124,14 +135,17 @@ async def test_duplicate_expiry_events_release_once(catalog: Any, identity: Iden
     results = await asyncio.gather(*(short.holds.expire_hold(hold.id) for _ in range(3)))
     assert sum(r is not None for r in results) == 1
     with psycopg.connect(database_url) as conn:
-        row = conn.execute("SELECT count(*) FROM outbox WHERE aggregate_id = %s AND type = %s",
-                           (str(hold.id), "apextick.events.v1.HoldExpired")).fetchone()
+        row = conn.execute(
+            "SELECT count(*) FROM outbox WHERE aggregate_id = %s AND type = %s",
+            (str(hold.id), "apextick.events.v1.HoldExpired"),
+        ).fetchone()
     assert row is not None
     assert row[0] == 1
 
 
-async def test_a_late_release_never_frees_a_seat_held_again(catalog: Any, identity: Identity, short: Container,
-                                                            database_url: str) -> None:
+async def test_a_late_release_never_frees_a_seat_held_again(
+    catalog: Any, identity: Identity, short: Container, database_url: str
+) -> None:
     event_id = await new_event(catalog, identity)
     first_owner = customer()
     first = await short.holds.hold_seats(first_owner, event_id, ["main-A-1", "main-A-2"], str(uuid.uuid4()))
@@ -139,16 +153,18 @@ async def test_a_late_release_never_frees_a_seat_held_again(catalog: Any, identi
 
     second = await short.holds.hold_seats(customer(), event_id, ["main-A-2"], str(uuid.uuid4()))
     release = short.holds.release_hold(first_owner, first.id, str(uuid.uuid4()))
-    outcomes = await asyncio.gather(release, short.holds.expire_hold(first.id), short.holds.sweep(),
-                                    return_exceptions=True)
+    outcomes = await asyncio.gather(
+        release, short.holds.expire_hold(first.id), short.holds.sweep(), return_exceptions=True
+    )
     if isinstance(outcomes[0], DomainError):
         assert outcomes[0].code is ErrorCode.HOLD_NOT_ACTIVE
     assert seat_row(database_url, event_id, "main-A-2") == ("HELD", second.id)
     assert seat_row(database_url, event_id, "main-A-1")[0] == "AVAILABLE"
 
 
-async def test_claims_take_over_lapsed_seats(catalog: Any, identity: Identity, short: Container,
-                                             database_url: str) -> None:
+async def test_claims_take_over_lapsed_seats(
+    catalog: Any, identity: Identity, short: Container, database_url: str
+) -> None:
     event_id = await new_event(catalog, identity)
     await short.holds.hold_seats(customer(), event_id, ["main-A-3"], str(uuid.uuid4()))
     with pytest.raises(DomainError) as taken:

@@ -30,10 +30,14 @@ def hold_request(event: str, *seats: str, request_id: str | None = None) -> inv.
 async def test_hold_get_and_release(catalog: Catalog, inventory: Inventory, identity: Identity) -> None:
     built = await build_event(catalog, identity.auth("organizer"), "Holdable", rows=2, per_row=5)
     me = identity.auth("customer", subject=f"c-{uuid.uuid4().hex[:6]}")
-    hold = (await inventory.HoldSeats(hold_request(built.event.name, "main-B-2", "main-A-1"), metadata=me)).hold
+    hold = (
+        await inventory.HoldSeats(hold_request(built.event.name, "main-B-2", "main-A-1"), metadata=me)
+    ).hold
     assert hold.state == hold_pb2.HOLD_STATE_ACTIVE
     assert [(s.seat_id, s.price_tier_id, s.price_minor) for s in hold.seats] == [
-        ("main-A-1", "vip", 500_00), ("main-B-2", "standard", 200_00)]
+        ("main-A-1", "vip", 500_00),
+        ("main-B-2", "standard", 200_00),
+    ]
     assert (hold.total_minor, hold.currency_code) == (700_00, "LKR")
     assert hold.expire_time.seconds > hold.create_time.seconds
 
@@ -41,16 +45,21 @@ async def test_hold_get_and_release(catalog: Catalog, inventory: Inventory, iden
     assert (seat_map.held_count, seat_map.available_count) == (2, 8)
 
     other = identity.auth("customer")
-    for call in (inventory.GetHold(inv.GetHoldRequest(name=hold.name), metadata=other),
-                 inventory.ReleaseHold(inv.ReleaseHoldRequest(name=hold.name, request_id=rid()), metadata=other)):
+    for call in (
+        inventory.GetHold(inv.GetHoldRequest(name=hold.name), metadata=other),
+        inventory.ReleaseHold(inv.ReleaseHoldRequest(name=hold.name, request_id=rid()), metadata=other),
+    ):
         error = await rich_error(call)
         assert (error.code, error.reason) == (grpc.StatusCode.NOT_FOUND, "HOLD_NOT_FOUND")
 
     assert (await inventory.GetHold(inv.GetHoldRequest(name=hold.name), metadata=me)).hold == hold
-    released = (await inventory.ReleaseHold(inv.ReleaseHoldRequest(name=hold.name, request_id=rid()),
-                                            metadata=me)).hold
+    released = (
+        await inventory.ReleaseHold(inv.ReleaseHoldRequest(name=hold.name, request_id=rid()), metadata=me)
+    ).hold
     assert released.state == hold_pb2.HOLD_STATE_RELEASED
-    again = (await inventory.ReleaseHold(inv.ReleaseHoldRequest(name=hold.name, request_id=rid()), metadata=me)).hold
+    again = (
+        await inventory.ReleaseHold(inv.ReleaseHoldRequest(name=hold.name, request_id=rid()), metadata=me)
+    ).hold
     assert again.state == hold_pb2.HOLD_STATE_RELEASED
     seat_map = await catalog.GetEventSeatMap(cat.GetEventSeatMapRequest(event=built.event.name))
     assert seat_map.available_count == 10
@@ -70,8 +79,11 @@ async def test_bad_hold_requests(catalog: Catalog, inventory: Inventory, identit
     for request, code, reason in [
         (hold_request(event), grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT"),
         (hold_request(event, "main-A-1", "main-A-1"), grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT"),
-        (hold_request(event, *[f"main-A-{n}" for n in range(1, 6)]), grpc.StatusCode.INVALID_ARGUMENT,
-         "TOO_MANY_SEATS"),
+        (
+            hold_request(event, *[f"main-A-{n}" for n in range(1, 6)]),
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "TOO_MANY_SEATS",
+        ),
         (hold_request(event, "main-A-1", "main-Z-9"), grpc.StatusCode.NOT_FOUND, "SEAT_NOT_FOUND"),
         (hold_request(draft.event.name, "main-A-1"), grpc.StatusCode.NOT_FOUND, "EVENT_NOT_FOUND"),
         (hold_request(f"events/{uuid.uuid4()}", "main-A-1"), grpc.StatusCode.NOT_FOUND, "EVENT_NOT_FOUND"),
@@ -93,12 +105,15 @@ async def test_bad_hold_requests(catalog: Catalog, inventory: Inventory, identit
     assert anonymous.reason == "TOKEN_MISSING"
 
 
-async def test_retries_return_the_first_hold(catalog: Catalog, inventory: Inventory, identity: Identity) -> None:
+async def test_retries_return_the_first_hold(
+    catalog: Catalog, inventory: Inventory, identity: Identity
+) -> None:
     built = await build_event(catalog, identity.auth("organizer"), "Retry", rows=1, per_row=4)
     me = identity.auth("customer")
     request = hold_request(built.event.name, "main-A-1", "main-A-2")
-    replies = await asyncio.gather(*(inventory.HoldSeats(request, metadata=me) for _ in range(4)),
-                                   return_exceptions=True)
+    replies = await asyncio.gather(
+        *(inventory.HoldSeats(request, metadata=me) for _ in range(4)), return_exceptions=True
+    )
     names = {r.hold.name for r in replies if isinstance(r, inv.HoldSeatsResponse)}
     assert len(names) == 1, replies
     assert (await inventory.HoldSeats(request, metadata=me)).hold.name in names
@@ -114,7 +129,9 @@ async def test_the_per_customer_limit_holds_under_parallel_claims(
     built = await build_event(catalog, identity.auth("organizer"), "Limited", rows=1, per_row=12)
     subject = f"greedy-{uuid.uuid4().hex[:6]}"
     me = identity.auth("customer", subject=subject)
-    calls = [inventory.HoldSeats(hold_request(built.event.name, f"main-A-{n}"), metadata=me) for n in range(1, 11)]
+    calls = [
+        inventory.HoldSeats(hold_request(built.event.name, f"main-A-{n}"), metadata=me) for n in range(1, 11)
+    ]
     results = await asyncio.gather(*calls, return_exceptions=True)
     won = [r for r in results if isinstance(r, inv.HoldSeatsResponse)]
     refused = [r for r in results if isinstance(r, grpc.aio.AioRpcError)]
@@ -122,8 +139,10 @@ async def test_the_per_customer_limit_holds_under_parallel_claims(
     assert len(refused) == 6
     assert {e.code() for e in refused} == {grpc.StatusCode.FAILED_PRECONDITION}
     with psycopg.connect(database_url) as conn:
-        row = conn.execute("SELECT count(*) FROM event_seat WHERE event_id = %s AND holder = %s AND status = 'HELD'",
-                           (built.event.name.split("/")[1], subject)).fetchone()
+        row = conn.execute(
+            "SELECT count(*) FROM event_seat WHERE event_id = %s AND holder = %s AND status = 'HELD'",
+            (built.event.name.split("/")[1], subject),
+        ).fetchone()
     assert row is not None
     assert row[0] == 4
 
@@ -150,5 +169,7 @@ async def test_the_seat_map_stream_sends_a_snapshot_then_changes(
     assert freed.change.status == event_pb2.SEAT_STATUS_AVAILABLE
     stream.cancel()
 
-    error = await rich_error(inventory.WatchSeatMap(inv.WatchSeatMapRequest(event=f"events/{uuid.uuid4()}")).read())
+    error = await rich_error(
+        inventory.WatchSeatMap(inv.WatchSeatMapRequest(event=f"events/{uuid.uuid4()}")).read()
+    )
     assert error.reason == "EVENT_NOT_FOUND"
