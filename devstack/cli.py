@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 from apextick.catalog.v1 import event_pb2
@@ -27,6 +28,15 @@ def _key() -> SigningKey:
 def _issuer() -> str:
     port = os.environ.get("APEXTICK_IDENTITY_PORT", "8180")
     return os.environ.get("APEXTICK_OIDC_ISSUER", f"http://localhost:{port}/realms/{REALM}")
+
+
+def _seed_anchor() -> datetime:
+    """When the demo sale opened: written by the first seed, read by every later one."""
+    path = ROOT / "var" / "seed-anchor.txt"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(datetime.now(UTC).isoformat())
+    return datetime.fromisoformat(path.read_text().strip())
 
 
 def _token(role: str, ttl: int) -> str:
@@ -54,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "token":
         print(_token(args.role, args.ttl))
     else:
-        published = seed_demo(args.target, _token("organizer", 300))
+        published = seed_demo(args.target, _token("organizer", 300), _seed_anchor())
         print(
             f"demo event: {published.event.name} ({published.event.display_name}, "
             f"{published.event.seat_count} seats, {event_pb2.EventState.Name(published.event.state)})"

@@ -6,7 +6,7 @@ Every request carries a request_id derived from its purpose, so running the seed
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import grpc
 from apextick.catalog.v1 import catalog_service_pb2 as svc
@@ -25,8 +25,9 @@ def _stamp(value: datetime) -> Timestamp:
     return result
 
 
-def seed_demo(target: str, organizer_token: str) -> svc.PublishEventResponse:
-    """A venue with a 10x20 seat map, two tiers (front rows VIP), and an event on sale now."""
+def seed_demo(target: str, organizer_token: str, anchor: datetime) -> svc.PublishEventResponse:
+    """A venue with a 10x20 seat map, two tiers (front rows VIP), and an event on sale from `anchor`.
+    The anchor is fixed at the first seed, so a replay sends the very same requests."""
     metadata = (("authorization", f"Bearer {organizer_token}"),)
     with grpc.insecure_channel(target) as channel:
         catalog = svc_grpc.CatalogServiceStub(channel)
@@ -58,8 +59,7 @@ def seed_demo(target: str, organizer_token: str) -> svc.PublishEventResponse:
             ),
             metadata=metadata,
         ).seat_map
-        # The demo event's dates are fixed by the first seed: a replay returns the same event.
-        now = datetime.now(UTC).replace(microsecond=0)
+        now = anchor.replace(microsecond=0)
         event = catalog.CreateEvent(
             svc.CreateEventRequest(
                 event=event_pb2.Event(

@@ -109,7 +109,6 @@ RETURNING seat_id
 """
 
 GET_HOLD = f"SELECT {HOLD_COLUMNS} FROM hold WHERE id = %s"  # noqa: S608 - built from constants only
-FIND_REPLAY = f"SELECT {HOLD_COLUMNS} FROM hold WHERE customer = %s AND request_id = %s"  # noqa: S608 - constants
 
 DUE_HOLDS = """
 SELECT id FROM hold WHERE status = 'ACTIVE' AND expires_at <= %(now)s
@@ -255,13 +254,6 @@ class PgSeatClaims:
         async with self._pool.connection() as conn:
             cur = conn.cursor(row_factory=dict_row)
             await cur.execute(GET_HOLD, (hold_id,))
-            row = await cur.fetchone()
-        return _hold(row) if row else None
-
-    async def find_replay(self, customer: str, request_id: str) -> Hold | None:
-        async with self._pool.connection() as conn:
-            cur = conn.cursor(row_factory=dict_row)
-            await cur.execute(FIND_REPLAY, (customer, request_id))
             row = await cur.fetchone()
         return _hold(row) if row else None
 

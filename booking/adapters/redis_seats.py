@@ -47,14 +47,17 @@ class SeatChange:
     status: SeatStatus
     seat_ids: tuple[str, ...]
     until: float  # epoch seconds a HELD seat is taken until; 0 otherwise
+    holder: str = ""  # the customer's subject while HELD or BOOKED
 
     def encode(self) -> str:
-        return f"{self.status.value}|{self.until:.3f}|{','.join(self.seat_ids)}"
+        return f"{self.status.value}|{self.until:.3f}|{self.holder}|{','.join(self.seat_ids)}"
 
     @classmethod
     def decode(cls, event_id: UUID, raw: str) -> SeatChange:
-        status, until, seats = raw.split("|", 2)
-        return cls(event_id, SeatStatus(status), tuple(seats.split(",")) if seats else (), float(until))
+        status, until, holder, seats = raw.split("|", 3)
+        return cls(
+            event_id, SeatStatus(status), tuple(seats.split(",")) if seats else (), float(until), holder
+        )
 
 
 class RedisHoldSignals:
@@ -64,7 +67,9 @@ class RedisHoldSignals:
 
     async def held(self, hold: Hold) -> None:
         ttl_ms = max(1, int((hold.expires_at - datetime.now(UTC)).total_seconds() * 1000))
-        change = SeatChange(hold.event_id, SeatStatus.HELD, hold.seat_ids, hold.expires_at.timestamp())
+        change = SeatChange(
+            hold.event_id, SeatStatus.HELD, hold.seat_ids, hold.expires_at.timestamp(), hold.customer
+        )
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.set(hold_key(hold.id), str(hold.event_id), px=ttl_ms)
             await self._publish(pipe, change)
@@ -116,7 +121,7 @@ class TakenSeatsView:
     seat's return at most until then; BOOKED stays taken until a message frees it."""
 
     def __init__(self) -> None:
-        self._taken: dict[UUID, dict[str, float]] = {}
+        self._taken: dict[UUID, dict[str, tuple[float, str]]] = {}
 
     def apply(self, change: SeatChange) -> None:
         seats = self._taken.setdefault(change.event_id, {})
@@ -126,14 +131,19 @@ class TakenSeatsView:
             return
         until = change.until if change.status is SeatStatus.HELD else float("inf")
         for seat in change.seat_ids:
-            seats[seat] = until
+            seats[seat] = (until, change.holder)
 
-    def known_taken(self, event_id: UUID, seat_ids: Sequence[str]) -> list[str]:
+    def known_taken(self, event_id: UUID, seat_ids: Sequence[str], customer: str) -> list[str]:
+        """Seats someone else holds. If the caller holds any of them this may be the retry of a claim
+        that won, which only PostgreSQL can answer: then nothing is reported."""
         seats = self._taken.get(event_id)
         if not seats:
             return []
         now = time.time()
-        return [seat for seat in seat_ids if seats.get(seat, 0.0) > now]
+        taken = [(seat, seats[seat][1]) for seat in seat_ids if seat in seats and seats[seat][0] > now]
+        if any(holder == customer for _, holder in taken):
+            return []
+        return [seat for seat, _ in taken]
 
 
 @dataclass(eq=False)  # identity semantics: watchers live in a set

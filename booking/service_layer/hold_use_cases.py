@@ -31,7 +31,6 @@ class SeatClaims(Protocol):
     async def sale_terms(self, event_id: UUID) -> SaleTerms | None: ...
     async def claim(self, request: ClaimRequest) -> Hold: ...
     async def get_hold(self, hold_id: UUID) -> Hold | None: ...
-    async def find_replay(self, customer: str, request_id: str) -> Hold | None: ...
     async def release(self, hold_id: UUID, customer: str, request_id: str) -> Hold | None: ...
     async def expire(self, hold_id: UUID) -> Hold | None: ...
     async def expire_due(self, limit: int) -> Sequence[Hold]: ...
@@ -56,7 +55,7 @@ class HoldSignals(Protocol):
 class TakenSeats(Protocol):
     """A per-process view of seats known to be taken. It may only ever say "taken"."""
 
-    def known_taken(self, event_id: UUID, seat_ids: Sequence[str]) -> list[str]: ...
+    def known_taken(self, event_id: UUID, seat_ids: Sequence[str], customer: str) -> list[str]: ...
 
 
 class SaleTermsCache:
@@ -107,23 +106,13 @@ class HoldUseCases:
             terms, event_id, principal.subject, seat_ids, request_id, self._new_id(), now, self._ttl
         )
         if self._taken is not None:
-            taken = self._taken.known_taken(event_id, request.seat_ids)
+            taken = self._taken.known_taken(event_id, request.seat_ids, principal.subject)
             if taken:
-                # A cheap "no" for losers ("yes" is PostgreSQL's alone), unless this is the retry of a
-                # claim that won: then the first hold is the answer.
-                return await self._replay_or_reject(request, taken)
+                raise seats_unavailable(taken)  # a cheap "no" for losers; "yes" is PostgreSQL's alone
         hold = await self._claims.claim(request)
         if hold.id == request.hold_id:  # a new claim, not the replay of an earlier one
             await self._signal(self._signals.held, hold)
         return hold
-
-    async def _replay_or_reject(self, request: ClaimRequest, taken: Sequence[str]) -> Hold:
-        earlier = await self._claims.find_replay(request.customer, request.request_id)
-        if earlier is None:
-            raise seats_unavailable(taken)
-        if tuple(sorted(earlier.seat_ids)) != request.seat_ids:
-            raise DomainError(ErrorCode.REQUEST_ID_REUSED, "this request_id was used for other seats")
-        return earlier
 
     async def get_hold(self, principal: Principal, hold_id: UUID) -> Hold:
         hold = await self._claims.get_hold(hold_id)

@@ -60,17 +60,26 @@ class CallPipeline(_Interceptor):
         self._policies = policies
         self._verifier = verifier
         self._validator = protovalidate.Validator()
+        self._wrapped: dict[str, Handler] = {}  # built once per method, not once per call
 
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler]],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> Handler:
-        handler = await continuation(handler_call_details)
         method = handler_call_details.method
+        wrapped = self._wrapped.get(method)
+        if wrapped is not None:
+            return wrapped
+        handler = await continuation(handler_call_details)
         policy = self._policies.get(method)
         if policy is None:
             return handler  # health, reflection, unknown methods: not ours, no policy to apply
+        wrapped = self._wrap(method, policy, handler)
+        self._wrapped[method] = wrapped
+        return wrapped
+
+    def _wrap(self, method: str, policy: CallerPolicy, handler: Handler) -> Handler:
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
                 self._unary(method, policy, cast("Unary", handler.unary_unary)),
@@ -162,11 +171,19 @@ async def _abort(error: DomainError, context: grpc.aio.ServicerContext[Any, Any]
     )
 
 
+# Outcomes that mean the service, not the caller, is in trouble: always logged. Everything else
+# (successes and answers such as SEAT_UNAVAILABLE) is the access log, at DEBUG: on the flash-sale
+# path a log line per request costs more than the claim itself.
+_TROUBLE = frozenset({"INTERNAL", "UNAVAILABLE", "SEATS_BUSY"})
+
+
 def _access_log(method: str, outcome: str, started: float) -> None:
-    call = call_context.current()
-    if not log.isEnabledFor(logging.INFO):
+    level = logging.WARNING if outcome in _TROUBLE else logging.DEBUG
+    if not log.isEnabledFor(level):
         return
-    log.info(
+    call = call_context.current()
+    log.log(
+        level,
         "rpc",
         extra={
             "method": method,
