@@ -8,7 +8,7 @@ HoldSeats calls for random seats of a fresh 200-seat event: the no-op server, th
 the booking server (with and without fast rejection, and as two processes sharing the port through
 SO_REUSEPORT). The project's own Python client runs the same scenario for comparison. Tokens: the
 per-customer limit is 20 seats, so the load comes from one ghz process per simulated customer group
-(`--ghz-procs`, default 10, each with its own token). Prints figures and ratios; writes JSON to
+(`--ghz-procs`, default 50, each with its own token). Prints figures and ratios; writes JSON to
 var/reports/bench-flash-sale.json. Timings are for the record; nothing here asserts them."""
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--attempts", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=200)
-    parser.add_argument("--ghz-procs", type=int, default=10)
+    parser.add_argument("--ghz-procs", type=int, default=50)
     parser.add_argument("--booking", default=f"127.0.0.1:{os.environ.get('APEXTICK_BOOKING_PORT', '50051')}")
     args = parser.parse_args()
     database_url = os.environ["APEXTICK_DATABASE_URL"]
