@@ -107,7 +107,7 @@ def build(
         hub=SeatChangeHub(redis, view),
         verifier=token_verifier,
         venues=VenueUseCases(unit_of_work, clock, uuid.uuid4),
-        events=EventUseCases(unit_of_work, clock, uuid.uuid4),
+        events=EventUseCases(unit_of_work, clock, uuid.uuid4, statuses=holds),
         holds=holds,
         seat_cache=seat_cache,
         clock=clock,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol
 from uuid import UUID
 
 from booking.domain.errors import DomainError, ErrorCode, invalid
@@ -26,6 +28,22 @@ from booking.service_layer.ports import (
 from booking.service_layer.venue_use_cases import Page, owned_venue, seat_map_of
 
 TIER_FIELDS = frozenset({"display_name", "price_minor", "section_ids", "seat_ids"})
+LAYOUT_CACHE_SIZE = 64
+
+
+class SeatStatusSource(Protocol):
+    """Seat statuses of a published event, from the availability cache (PostgreSQL on a miss)."""
+
+    async def seat_statuses(self, event_id: UUID) -> dict[str, str]: ...
+
+
+@dataclass(frozen=True)
+class PublishedLayout:
+    """What never changes once an event is published: its seat map, tiers and tier per seat."""
+
+    seat_map: SeatMap
+    tiers: Sequence[PriceTier]
+    tier_by_seat: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -60,10 +78,18 @@ async def owned_event(uow: UnitOfWork, principal: Principal, event_id: UUID) -> 
 
 
 class EventUseCases:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, new_id: IdFactory) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        new_id: IdFactory,
+        statuses: SeatStatusSource | None = None,
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._new_id = new_id
+        self._statuses = statuses
+        self._layouts: OrderedDict[UUID, PublishedLayout] = OrderedDict()
 
     async def create_event(
         self,
@@ -286,10 +312,26 @@ class EventUseCases:
             return event, await uow.tiers.list(event_id)
 
     async def event_seat_map(self, principal: Principal | None, event_id: UUID) -> EventSeatMap:
-        """Every seat with tier and status; for a draft the tiers are the provisional ones."""
+        """Every seat with tier and status. A published event's layout is kept in memory (it cannot
+        change) and its statuses come from the availability cache, so a read of a large map costs one
+        event row; a draft has no inventory yet, so its seats carry no status."""
         async with self._uow() as uow:
             event = await visible_event(uow, principal, event_id)
-            seat_map = await seat_map_of(uow, event.venue_id, event.seat_map_id)
-            tiers = await uow.tiers.list(event_id)
-            seats = await uow.inventory.seats(event_id)
-        return EventSeatMap(event, seat_map, tiers, seats)
+            if event.status is EventStatus.DRAFT or self._statuses is None:
+                seat_map = await seat_map_of(uow, event.venue_id, event.seat_map_id)
+                tiers = await uow.tiers.list(event_id)
+                seats = await uow.inventory.seats(event_id)
+                return EventSeatMap(event, seat_map, tiers, seats)
+            layout = self._layouts.get(event_id) or await self._load_layout(uow, event)
+        statuses = await self._statuses.seat_statuses(event_id)
+        seats = [SeatState(seat, tier, statuses.get(seat, "")) for seat, tier in layout.tier_by_seat.items()]
+        return EventSeatMap(event, layout.seat_map, layout.tiers, seats)
+
+    async def _load_layout(self, uow: UnitOfWork, event: Event) -> PublishedLayout:
+        seat_map = await seat_map_of(uow, event.venue_id, event.seat_map_id)
+        tiers = await uow.tiers.list(event.id)
+        layout = PublishedLayout(seat_map, tiers, assign_tiers(seat_map.seats, tiers))
+        self._layouts[event.id] = layout
+        if len(self._layouts) > LAYOUT_CACHE_SIZE:
+            self._layouts.popitem(last=False)
+        return layout

@@ -226,7 +226,7 @@ def seat_map_response(view: EventSeatMap) -> svc.GetEventSeatMapResponse:
     counts = {"AVAILABLE": 0, "HELD": 0, "BOOKED": 0}
     for seat in view.seat_map.seats:
         state = states.get(seat.seat_id)
-        if state is not None:
+        if state is not None and state.status in counts:
             counts[state.status] += 1
         seats.append(
             event_pb2.EventSeat(
