@@ -15,6 +15,8 @@ from booking import bootstrap
 from booking.entrypoints.grpc.server import BookingServer
 from booking.settings import BookingSettings, sqlalchemy_url
 from devstack.identity import AUDIENCE, DemoUser, JwksServer, SigningKey, access_claims
+from edge.settings import EdgeSettings
+from tests.e2e.edge_support import Edge, running_edge
 
 
 @dataclass
@@ -58,6 +60,24 @@ async def booking_target(database_url: str, redis_url: str, identity: Identity) 
     await server.start()
     yield f"127.0.0.1:{server.port}"
     await server.stop(0.5)
+
+
+@pytest.fixture(scope="session")
+def edge(booking_target: str, identity: Identity, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
+    """Envoy in front of the test server. Small limits and a short JWKS cache, so tests can see
+    429s and key rotations quickly."""
+    settings = EdgeSettings(
+        booking_port=int(booking_target.rsplit(":", 1)[1]),
+        identity_port=identity.server.port,
+        issuer=identity.server.issuer,
+        audience=AUDIENCE,
+        jwks_cache_seconds=2,
+        hold_per_user_burst=5,
+        hold_per_user_per_second=1,
+        max_body_bytes=16 * 1024,
+    )
+    with running_edge(settings, tmp_path_factory.mktemp("edge")) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,268 @@
+"""The Envoy bootstrap, as data. Listeners: REST on `rest_port` (transcoder, JWT, roles, rate limits,
+CORS, body limit), native gRPC on `grpc_port` (JWT, rate limits), admin on loopback only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from booking.domain.identity import CallerPolicy
+from edge.routes import RestRoute
+from edge.settings import EdgeSettings
+
+Json = dict[str, Any]
+API = "type.googleapis.com/envoy.extensions.filters.http"
+HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
+HOLD_RPC = "/apextick.inventory.v1.InventoryService/HoldSeats"
+USER_HEADER = "x-apextick-sub"  # set from the verified token's sub; Envoy strips client-sent copies
+ROLES_BY_POLICY = {
+    CallerPolicy.CUSTOMER: ("customer", "admin"),
+    CallerPolicy.ORGANIZER: ("organizer", "admin"),
+    CallerPolicy.ADMIN: ("admin",),
+    CallerPolicy.INTERNAL: ("service",),
+}
+
+
+def _address(port: int) -> Json:
+    return {"socket_address": {"address": "127.0.0.1", "port_value": port}}
+
+
+def _percent(value: int = 100) -> Json:
+    return {"default_value": {"numerator": value, "denominator": "HUNDRED"}, "runtime_key": "unused"}
+
+
+def _bucket(burst: int, per_second: int) -> Json:
+    return {"max_tokens": burst, "tokens_per_fill": per_second, "fill_interval": "1s"}
+
+
+def jwt_filter(s: EdgeSettings) -> Json:
+    provider = {
+        "issuer": s.issuer,
+        "audiences": [s.audience],
+        "remote_jwks": {
+            "http_uri": {
+                "uri": f"http://127.0.0.1:{s.identity_port}/{s.jwks_path}",
+                "cluster": "identity",
+                "timeout": "5s",
+            },
+            "cache_duration": f"{s.jwks_cache_seconds}s",
+            "async_fetch": {},
+            "retry_policy": {"num_retries": 3},
+        },
+        "forward": True,  # the services verify the token again
+        "claim_to_headers": [{"header_name": USER_HEADER, "claim_name": "sub"}],
+        "payload_in_metadata": "jwt_payload",
+    }
+    return {
+        "name": "envoy.filters.http.jwt_authn",
+        "typed_config": {
+            "@type": f"{API}.jwt_authn.v3.JwtAuthentication",
+            "providers": {"keycloak": provider},
+            "requirement_map": {
+                "signed_in": {"provider_name": "keycloak"},
+                # Browsing needs no token, but a token that is present must be valid.
+                "public": {
+                    "requires_any": {"requirements": [{"provider_name": "keycloak"}, {"allow_missing": {}}]}
+                },
+            },
+        },
+    }
+
+
+def _rbac_for(roles: tuple[str, ...]) -> Json:
+    principals = [
+        {"sourced_metadata": {"metadata_matcher": {
+            "filter": "envoy.filters.http.jwt_authn",
+            "path": [{"key": "jwt_payload"}, {"key": "realm_access"}, {"key": "roles"}],
+            "value": {"list_match": {"one_of": {"string_match": {"exact": role}}}}}}}
+        for role in roles
+    ]  # fmt: skip
+    policy = {"permissions": [{"any": True}], "principals": principals}
+    return {
+        "@type": f"{API}.rbac.v3.RBACPerRoute",
+        "rbac": {"rules": {"action": "ALLOW", "policies": {"role": policy}}},
+    }
+
+
+USER_DESCRIPTOR = [{"actions": [{"request_headers": {"header_name": USER_HEADER, "descriptor_key": "user",
+                                                     "skip_if_absent": True}}]}]  # fmt: skip
+
+
+def _rate_limit(name: str, route_bucket: Json, user_bucket: Json) -> Json:
+    return {
+        "@type": f"{API}.local_ratelimit.v3.LocalRateLimit",
+        "stat_prefix": name,
+        "token_bucket": route_bucket,
+        "filter_enabled": _percent(),
+        "filter_enforced": _percent(),
+        "descriptors": [{"entries": [{"key": "user"}], "token_bucket": user_bucket}],
+        "rate_limits": USER_DESCRIPTOR,
+        "max_dynamic_descriptors": 100_000,
+        "enable_x_ratelimit_headers": "DRAFT_VERSION_03",
+        "rate_limited_as_resource_exhausted": True,
+    }
+
+
+def _limits(s: EdgeSettings, rpc: str) -> Json:
+    if rpc == HOLD_RPC:
+        return _rate_limit(
+            "hold",
+            _bucket(s.hold_route_per_second, s.hold_route_per_second),
+            _bucket(s.hold_per_user_burst, s.hold_per_user_per_second),
+        )
+    return _rate_limit("api", _bucket(50_000, 50_000), _bucket(s.user_per_second * 2, s.user_per_second))
+
+
+def rest_route(s: EdgeSettings, route: RestRoute) -> Json:
+    per_filter: Json = {
+        "envoy.filters.http.jwt_authn": {
+            "@type": f"{API}.jwt_authn.v3.PerRouteConfig",
+            "requirement_name": "public" if route.policy is CallerPolicy.PUBLIC else "signed_in",
+        },
+        "envoy.filters.http.local_ratelimit": _limits(s, route.rpc),
+    }
+    roles = ROLES_BY_POLICY.get(route.policy)
+    if roles:
+        per_filter["envoy.filters.http.rbac"] = _rbac_for(roles)
+    return {
+        "name": f"{route.verb} {route.rpc}",
+        "match": {
+            "safe_regex": {"regex": route.regex},
+            "headers": [{"name": ":method", "string_match": {"exact": route.verb}}],
+        },
+        "route": {"cluster": "booking", "timeout": "0s" if route.streaming else "15s"},
+        "typed_per_filter_config": per_filter,
+    }
+
+
+def _cors(s: EdgeSettings) -> Json:
+    return {
+        "@type": f"{API}.cors.v3.CorsPolicy",
+        "allow_origin_string_match": [{"exact": s.web_origin}],
+        "allow_methods": "GET, POST, PATCH, DELETE, OPTIONS",
+        "allow_headers": "authorization, content-type, x-request-id",
+        "expose_headers": "x-request-id, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset",
+        "max_age": "600",
+    }
+
+
+def _preflight() -> Json:
+    """Browsers ask before cross-origin calls; the CORS filter answers for any /v1/ path."""
+    return {
+        "name": "cors preflight",
+        "match": {"prefix": "/v1/", "headers": [{"name": ":method", "string_match": {"exact": "OPTIONS"}}]},
+        # A real route (not a direct response): the CORS filter reads its policy through the route entry.
+        "route": {"cluster": "booking", "timeout": "5s"},
+        "typed_per_filter_config": {
+            "envoy.filters.http.jwt_authn": {"@type": f"{API}.jwt_authn.v3.PerRouteConfig", "disabled": True}
+        },
+    }
+
+
+def _connection_manager(
+    name: str, routes: list[Json], filters: list[Json], extra: Json | None = None
+) -> Json:
+    config: Json = {
+        "@type": HCM,
+        "stat_prefix": name,
+        "codec_type": "AUTO",
+        "route_config": {"name": name, "virtual_hosts": [{"name": name, "domains": ["*"], "routes": routes,
+                                                          **(extra or {})}]},
+        "http_filters": [*filters, {"name": "envoy.filters.http.router",
+                                    "typed_config": {"@type": f"{API}.router.v3.Router"}}],
+    }  # fmt: skip
+    return {"name": "envoy.filters.network.http_connection_manager", "typed_config": config}
+
+
+def rest_listener(
+    s: EdgeSettings, routes: list[RestRoute], descriptor_set: Path, services: list[str]
+) -> Json:
+    filters = [
+        {"name": "envoy.filters.http.cors", "typed_config": {"@type": f"{API}.cors.v3.Cors"}},
+        jwt_filter(s),
+        {"name": "envoy.filters.http.rbac", "typed_config": {"@type": f"{API}.rbac.v3.RBAC"}},
+        {"name": "envoy.filters.http.local_ratelimit",
+         "typed_config": {"@type": f"{API}.local_ratelimit.v3.LocalRateLimit", "stat_prefix": "edge"}},
+        {"name": "envoy.filters.http.buffer",
+         "typed_config": {"@type": f"{API}.buffer.v3.Buffer", "max_request_bytes": s.max_body_bytes}},
+        {"name": "envoy.filters.http.grpc_json_transcoder", "typed_config": {
+            "@type": f"{API}.grpc_json_transcoder.v3.GrpcJsonTranscoder",
+            "proto_descriptor": str(descriptor_set),
+            "services": services,
+            "match_incoming_request_route": True,
+            "convert_grpc_status": True,
+            "print_options": {"add_whitespace": False, "always_print_primitive_fields": True,
+                              "preserve_proto_field_names": False, "stream_newline_delimited": True},
+            "request_validation_options": {"reject_unknown_method": True,
+                                           "reject_unknown_query_parameters": True},
+        }},
+    ]  # fmt: skip
+    rest_routes = [_preflight(), *(rest_route(s, r) for r in routes)]
+    extra = {"typed_per_filter_config": {"envoy.filters.http.cors": _cors(s)}}
+    return {
+        "name": "rest",
+        "address": _address(s.rest_port),
+        "filter_chains": [{"filters": [_connection_manager("rest", rest_routes, filters, extra)]}],
+    }
+
+
+def grpc_listener(s: EdgeSettings) -> Json:
+    """Native gRPC for grpcurl, ghz and internal stubs: tokens checked (an absent one is the service's
+    call, since public RPCs need none), the hold method rate limited with RESOURCE_EXHAUSTED."""
+    public = {
+        "envoy.filters.http.jwt_authn": {
+            "@type": f"{API}.jwt_authn.v3.PerRouteConfig",
+            "requirement_name": "public",
+        }
+    }
+    routes = [
+        {"name": "hold", "match": {"path": HOLD_RPC, "grpc": {}},
+         "route": {"cluster": "booking", "timeout": "15s"},
+         "typed_per_filter_config": {**public,
+                                     "envoy.filters.http.local_ratelimit": _limits(s, HOLD_RPC)}},
+        {"name": "grpc", "match": {"prefix": "/", "grpc": {}},
+         "route": {"cluster": "booking", "timeout": "0s"}, "typed_per_filter_config": public},
+    ]  # fmt: skip
+    filters = [
+        jwt_filter(s),
+        {
+            "name": "envoy.filters.http.local_ratelimit",
+            "typed_config": {"@type": f"{API}.local_ratelimit.v3.LocalRateLimit", "stat_prefix": "edge_grpc"},
+        },
+    ]
+    return {
+        "name": "grpc",
+        "address": _address(s.grpc_port),
+        "filter_chains": [{"filters": [_connection_manager("grpc", routes, filters)]}],
+    }
+
+
+def _cluster(name: str, port: int, *, http2: bool) -> Json:
+    cluster: Json = {
+        "name": name,
+        "type": "STATIC",
+        "connect_timeout": "2s",
+        "load_assignment": {"cluster_name": name, "endpoints": [{"lb_endpoints": [
+            {"endpoint": {"address": _address(port)}}]}]},
+    }  # fmt: skip
+    if http2:
+        cluster["typed_extension_protocol_options"] = {
+            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+                "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+                "explicit_http_config": {"http2_protocol_options": {}},
+            }
+        }
+    return cluster
+
+
+def bootstrap(s: EdgeSettings, routes: list[RestRoute], descriptor_set: Path, services: list[str]) -> Json:
+    return {
+        "admin": {"address": _address(s.admin_port)},
+        "static_resources": {
+            "listeners": [rest_listener(s, routes, descriptor_set, services), grpc_listener(s)],
+            "clusters": [
+                _cluster("booking", s.booking_port, http2=True),
+                _cluster("identity", s.identity_port, http2=False),
+            ],
+        },
+    }

@@ -1,0 +1,53 @@
+"""What the edge configuration depends on, from the environment (ports default to ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EdgeSettings:
+    rest_port: int = 8080
+    grpc_port: int = 8081
+    admin_port: int = 9901
+    booking_port: int = 50051
+    identity_port: int = 8180
+    issuer: str = "http://localhost:8180/realms/apextick"
+    audience: str = "apextick-api"
+    jwks_cache_seconds: int = 30  # how soon a rotated key is trusted: Envoy refetches on this timer only
+    web_origin: str = "http://localhost:3000"
+    max_body_bytes: int = 64 * 1024
+    hold_per_user_burst: int = 30  # tokens a customer may spend on the hold route at once
+    hold_per_user_per_second: int = 10
+    hold_route_per_second: int = 5000  # all customers together, before the seat claim
+    user_per_second: int = 100  # any other authenticated route, per customer
+
+    @property
+    def jwks_path(self) -> str:
+        return self.issuer.split("://", 1)[1].split("/", 1)[1] + "/protocol/openid-connect/certs"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> EdgeSettings:
+        env = os.environ if env is None else env
+
+        def number(name: str, default: int) -> int:
+            return int(env.get(name, default))
+
+        identity_port = number("APEXTICK_IDENTITY_PORT", cls.identity_port)
+        return cls(
+            rest_port=number("APEXTICK_EDGE_REST_PORT", cls.rest_port),
+            grpc_port=number("APEXTICK_EDGE_GRPC_PORT", cls.grpc_port),
+            admin_port=number("APEXTICK_EDGE_ADMIN_PORT", cls.admin_port),
+            booking_port=number("APEXTICK_BOOKING_PORT", cls.booking_port),
+            identity_port=identity_port,
+            issuer=env.get("APEXTICK_OIDC_ISSUER", f"http://localhost:{identity_port}/realms/apextick"),
+            audience=env.get("APEXTICK_OIDC_AUDIENCE", cls.audience),
+            jwks_cache_seconds=number("APEXTICK_EDGE_JWKS_CACHE_SECONDS", cls.jwks_cache_seconds),
+            web_origin=env.get("APEXTICK_WEB_ORIGIN", cls.web_origin),
+            hold_per_user_burst=number("APEXTICK_EDGE_HOLD_PER_USER_BURST", cls.hold_per_user_burst),
+            hold_per_user_per_second=number("APEXTICK_EDGE_HOLD_PER_USER_RPS", cls.hold_per_user_per_second),
+            hold_route_per_second=number("APEXTICK_EDGE_HOLD_ROUTE_RPS", cls.hold_route_per_second),
+            user_per_second=number("APEXTICK_EDGE_USER_RPS", cls.user_per_second),
+        )
