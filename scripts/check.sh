@@ -25,6 +25,11 @@ else
 fi
 step "generated code is fresh"
 scripts/gen_protos.sh --check
+step "envoy --mode validate (the generated edge configuration)"
+edge_dir=$(mktemp -d)
+trap 'rm -rf "$edge_dir"' EXIT
+"$PY/python" -m edge render "$edge_dir" >/dev/null
+"$PY/envoy" --mode validate -c "$edge_dir/envoy.json" -l error
 step "shell scripts parse"
 for script in scripts/*.sh .ci/run; do bash -n "$script"; done
 echo "all checks passed"

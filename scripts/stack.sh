@@ -68,6 +68,9 @@ up() {
   app_start identity "$APEXTICK_IDENTITY_PORT" "$PY_BIN/apextick-dev" identity-serve
   app_start booking "$APEXTICK_BOOKING_PORT" "$PY_BIN/apextick-booking" serve
   app_start worker - "$PY_BIN/apextick-booking" worker
+  "$PY_BIN/python" -m edge render "$VAR/edge" >/dev/null
+  app_start edge "${APEXTICK_EDGE_REST_PORT:-8080}" "$PY_BIN/envoy" -c "$VAR/edge/envoy.json" --disable-hot-restart \
+    -l warning
   local demo
   demo=$("$PY_BIN/apextick-dev" seed)
   cat <<EOT
@@ -75,6 +78,7 @@ up() {
 ApexTick is up.
   booking gRPC     127.0.0.1:$APEXTICK_BOOKING_PORT   (var/bin/grpcurl -plaintext localhost:$APEXTICK_BOOKING_PORT list)
   booking worker   hold expiry: Redis expiry listener and PostgreSQL sweeper
+  REST edge        http://127.0.0.1:${APEXTICK_EDGE_REST_PORT:-8080}/v1/events   (Envoy; native gRPC on :${APEXTICK_EDGE_GRPC_PORT:-8081})
   identity (dev)   $APEXTICK_OIDC_ISSUER
   PostgreSQL       127.0.0.1:$APEXTICK_PG_PORT  Redis 127.0.0.1:$APEXTICK_REDIS_PORT  RabbitMQ 127.0.0.1:$APEXTICK_RABBITMQ_PORT
   $demo
@@ -84,6 +88,7 @@ EOT
 }
 
 down() {
+  app_stop edge
   app_stop worker
   app_stop booking
   app_stop identity
@@ -92,7 +97,7 @@ down() {
 
 status() {
   local name
-  for name in identity booking worker; do
+  for name in identity booking worker edge; do
     if pid_alive "$RUN/$name.pid"; then echo "$name: running (pid $(pid_of "$RUN/$name.pid"))"; else echo "$name: stopped"; fi
   done
   "$ROOT/scripts/services.sh" status || true
