@@ -21,6 +21,7 @@ test:
 check:
 	scripts/check.sh
 
-# Regenerate the committed Python code from protos/.
+# Regenerate the committed Python code and the OpenAPI document from protos/.
 gen:
 	scripts/gen_protos.sh
+	scripts/gen_openapi.sh

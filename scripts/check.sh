@@ -25,6 +25,8 @@ else
 fi
 step "generated code is fresh"
 scripts/gen_protos.sh --check
+step "OpenAPI document is fresh"
+scripts/gen_openapi.sh --check
 step "envoy --mode validate (the generated edge configuration)"
 edge_dir=$(mktemp -d)
 trap 'rm -rf "$edge_dir"' EXIT

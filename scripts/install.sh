@@ -21,6 +21,7 @@ UV_VERSION=0.13.9
 GRPCURL_VERSION=v1.9.4
 GHZ_VERSION=v0.93.0
 STRIPE_MOCK_VERSION=v0.203.0 # what @latest resolved to when pinned
+OPENAPI_VERSION=v0.7.1        # gnostic's protoc-gen-openapi: OpenAPI 3 from google.api.http
 
 # Root needs no sudo (CI and these machines run as root).
 SUDO=()
@@ -120,7 +121,9 @@ install_go() {
   go_tool "$go" grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl "$GRPCURL_VERSION"
   go_tool "$go" ghz github.com/bojand/ghz/cmd/ghz "$GHZ_VERSION"
   go_tool "$go" stripe-mock github.com/stripe/stripe-mock "$STRIPE_MOCK_VERSION"
-  log "go: grpcurl $GRPCURL_VERSION, ghz $GHZ_VERSION, stripe-mock $STRIPE_MOCK_VERSION in $BIN"
+  go_tool "$go" protoc-gen-openapi github.com/google/gnostic/cmd/protoc-gen-openapi "$OPENAPI_VERSION"
+  log "go: grpcurl $GRPCURL_VERSION, ghz $GHZ_VERSION, stripe-mock $STRIPE_MOCK_VERSION," \
+    "protoc-gen-openapi $OPENAPI_VERSION in $BIN"
 }
 
 # --------------------------------------------------------------- python
