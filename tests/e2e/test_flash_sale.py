@@ -17,7 +17,10 @@ from typing import Any
 import psycopg
 import pytest
 
+from devstack.identity import AUDIENCE
+from edge.settings import EdgeSettings
 from tests.e2e.conftest import Identity
+from tests.e2e.edge_support import running_edge
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -226,3 +229,46 @@ def test_200_clients_released_together_on_one_seat_make_one_winner(
     )
     assert (result["won"], result["rejected"], result["errors"]) == (1, 199, 0)
     assert result["seats_held_in_db"] == 1
+
+
+def test_the_proof_through_the_rest_edge(
+    start_booking: Callable[..., list[str]],
+    database_url: str,
+    identity: Identity,
+    key_file: Path,
+    tmp_path: Path,
+) -> None:
+    """The same claim through Envoy: REST transcoding, JWT checks and the production rate limits."""
+    target = start_booking(1)[0]
+    settings = EdgeSettings(
+        booking_port=int(target.rsplit(":", 1)[1]),
+        identity_port=identity.server.port,
+        issuer=identity.server.issuer,
+        audience=AUDIENCE,
+    )
+    with running_edge(settings, tmp_path) as edge:
+        result = flash_sale(
+            "rest-edge",
+            [target],
+            database_url,
+            identity,
+            key_file,
+            "--seats",
+            "200",
+            "--attempts",
+            "5000",
+            "--concurrency",
+            "200",
+            "--rest",
+            edge.rest,
+        )
+    assert (result["won"], result["rejected_by_reason"], result["errors"]) == (
+        200,
+        {"SEAT_UNAVAILABLE": 4800},
+        0,
+    )
+    assert (result["seats_held_twice"], result["seats_held_in_db"], result["lost_acknowledged_holds"]) == (
+        0,
+        200,
+        0,
+    )

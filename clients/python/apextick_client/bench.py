@@ -12,8 +12,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
 from typing import Any
 
+import aiohttp
 import grpc
 import psycopg
 from apextick.catalog.v1 import catalog_service_pb2 as cat
@@ -23,7 +25,7 @@ from apextick.inventory.v1 import inventory_service_pb2 as inv
 from apextick.inventory.v1 import inventory_service_pb2_grpc as inv_grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from apextick_client.auth import DevTokenSource
+from apextick_client.auth import TokenSource
 from apextick_client.errors import from_rpc_error
 
 SEATS_PER_ROW = 20
@@ -38,6 +40,7 @@ class Scenario:
     seats_per_hold: tuple[int, int] = (1, 1)  # inclusive range
     one_seat: bool = False  # every attempt claims the same seat
     channels_per_target: int = 4
+    rest_edge: str = ""  # set: claims go through the REST edge (Envoy) instead of gRPC
 
 
 @dataclass
@@ -138,6 +141,7 @@ class Load:
     """What every simulated customer shares: where to call, what to claim, the work and the tally."""
 
     stubs: Sequence[inv_grpc.InventoryServiceAsyncStub]
+    http: aiohttp.ClientSession | None
     event: str
     seat_ids: Sequence[str]
     scenario: Scenario
@@ -146,29 +150,53 @@ class Load:
     out: Outcomes
 
 
-async def _client(load: Load, token: str, rng: random.Random) -> None:
-    auth = (("authorization", f"Bearer {token}"),)
+async def _attempt_grpc(load: Load, token: str, seats: list[str], rng: random.Random) -> None:
     out = load.out
+    stub = load.stubs[rng.randrange(len(load.stubs))]
+    request = inv.HoldSeatsRequest(event=load.event, seat_ids=seats, request_id=str(uuid.uuid4()))
+    try:
+        reply = await stub.HoldSeats(request, metadata=(("authorization", f"Bearer {token}"),), timeout=30)
+        out.won_holds.append(reply.hold.name)
+        out.seats_won += len(reply.hold.seats)
+    except grpc.aio.AioRpcError as error:
+        failure = from_rpc_error(error)
+        bucket = out.rejected if failure.code is grpc.StatusCode.ABORTED else out.errors
+        bucket[failure.reason] += 1
+
+
+async def _attempt_rest(load: Load, token: str, seats: list[str]) -> None:
+    out, session = load.out, load.http
+    assert session is not None  # noqa: S101 - set whenever the scenario goes through the edge
+    url = f"{load.scenario.rest_edge}/v1/{load.event}/holds"
+    body = {"seatIds": seats, "requestId": str(uuid.uuid4())}
+    async with session.post(url, json=body, headers={"authorization": f"Bearer {token}"}) as response:
+        payload = (
+            await response.json(content_type=None) if response.status != HTTPStatus.TOO_MANY_REQUESTS else {}
+        )
+    if response.status == HTTPStatus.OK:
+        out.won_holds.append(payload["hold"]["name"])
+        out.seats_won += len(payload["hold"]["seats"])
+        return
+    details = payload.get("details") or [{}] if isinstance(payload, dict) else [{}]
+    reason = details[0].get("reason") or f"HTTP_{response.status}"
+    bucket = out.rejected if response.status == HTTPStatus.CONFLICT else out.errors
+    bucket[reason] += 1
+
+
+async def _client(load: Load, token: str, rng: random.Random) -> None:
     await load.start.wait()
     while True:
         try:
             load.queue.get_nowait()
         except asyncio.QueueEmpty:
             return
-        stub = load.stubs[rng.randrange(len(load.stubs))]
-        request = inv.HoldSeatsRequest(
-            event=load.event, seat_ids=_pick(load.scenario, load.seat_ids, rng), request_id=str(uuid.uuid4())
-        )
+        seats = _pick(load.scenario, load.seat_ids, rng)
         began = time.perf_counter()
-        try:
-            reply = await stub.HoldSeats(request, metadata=auth, timeout=30)
-            out.won_holds.append(reply.hold.name)
-            out.seats_won += len(reply.hold.seats)
-        except grpc.aio.AioRpcError as error:
-            failure = from_rpc_error(error)
-            bucket = out.rejected if failure.code is grpc.StatusCode.ABORTED else out.errors
-            bucket[failure.reason] += 1
-        out.latencies_ms.append((time.perf_counter() - began) * 1000)
+        if load.http is not None:
+            await _attempt_rest(load, token, seats)
+        else:
+            await _attempt_grpc(load, token, seats, rng)
+        load.out.latencies_ms.append((time.perf_counter() - began) * 1000)
 
 
 def _percentile(samples: Sequence[float], q: float) -> float:
@@ -210,21 +238,23 @@ def check_in_sql(database_url: str, event: str, won_holds: Sequence[str]) -> dic
     }
 
 
-async def run(scenario: Scenario, database_url: str, tokens: DevTokenSource) -> dict[str, Any]:
+async def run(scenario: Scenario, database_url: str, tokens: TokenSource) -> dict[str, Any]:
     channels = [
         grpc.aio.insecure_channel(t) for t in scenario.targets for _ in range(scenario.channels_per_target)
     ]
+    session = None
+    if scenario.rest_edge:
+        connector = aiohttp.TCPConnector(limit=scenario.concurrency)
+        session = aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30))
     try:
-        event, seat_ids = await create_event(
-            channels[0], tokens.token("customer", "organizer"), scenario.seats
-        )
+        event, seat_ids = await create_event(channels[0], tokens.organizer(), scenario.seats)
         stubs = [inv_grpc.InventoryServiceStub(c) for c in channels]
         queue: asyncio.Queue[int] = asyncio.Queue()
         for i in range(scenario.attempts):
             queue.put_nowait(i)
         out = Outcomes()
-        load = Load(stubs, event, seat_ids, scenario, queue, asyncio.Event(), out)
-        customers = [tokens.token("customer") for _ in range(scenario.concurrency)]
+        load = Load(stubs, session, event, seat_ids, scenario, queue, asyncio.Event(), out)
+        customers = await asyncio.to_thread(tokens.customers, scenario.concurrency)
         workers = [
             asyncio.create_task(_client(load, token, random.Random(i))) for i, token in enumerate(customers)
         ]
@@ -236,6 +266,8 @@ async def run(scenario: Scenario, database_url: str, tokens: DevTokenSource) -> 
     finally:
         for channel in channels:
             await channel.close(None)
+        if session is not None:
+            await session.close()
     lat = out.latencies_ms
     return {
         "event": event,
@@ -243,6 +275,7 @@ async def run(scenario: Scenario, database_url: str, tokens: DevTokenSource) -> 
         "attempts": scenario.attempts,
         "concurrency": scenario.concurrency,
         "targets": list(scenario.targets),
+        "via": f"REST {scenario.rest_edge}" if scenario.rest_edge else "gRPC",
         "won": len(out.won_holds),
         "seats_won": out.seats_won,
         "rejected": sum(out.rejected.values()),

@@ -12,7 +12,7 @@ import os
 import uvloop
 
 from apextick_client import bench
-from apextick_client.auth import DevTokenSource
+from apextick_client.auth import DevTokenSource, KeycloakTokenSource, TokenSource
 
 
 def _seat_range(text: str) -> tuple[int, int]:
@@ -38,6 +38,18 @@ def main(argv: list[str] | None = None) -> None:
     flash.add_argument("--seats-per-hold", type=_seat_range, default=(1, 1), metavar="N or LOW-HIGH")
     flash.add_argument("--one-seat", action="store_true", help="every attempt claims the same seat")
     flash.add_argument("--json", action="store_true", help="print one JSON object")
+    flash.add_argument(
+        "--rest",
+        metavar="EDGE_URL",
+        default="",
+        help="claim through the REST edge (e.g. http://127.0.0.1:8080) instead of gRPC",
+    )
+    flash.add_argument(
+        "--keycloak",
+        metavar="URL",
+        default="",
+        help="real Keycloak tokens (bench customers are created); default: dev-key tokens",
+    )
     args = parser.parse_args(argv)
 
     database_url = os.environ.get("APEXTICK_DATABASE_URL", "")
@@ -50,8 +62,10 @@ def main(argv: list[str] | None = None) -> None:
         targets=tuple(t.strip() for t in args.target.split(",") if t.strip()),
         seats_per_hold=args.seats_per_hold,
         one_seat=args.one_seat,
+        rest_edge=args.rest.rstrip("/"),
     )
-    result = uvloop.run(bench.run(scenario, database_url, DevTokenSource()))
+    tokens: TokenSource = KeycloakTokenSource(args.keycloak) if args.keycloak else DevTokenSource()
+    result = uvloop.run(bench.run(scenario, database_url, tokens))
     if args.json:
         print(json.dumps(result))
     else:
