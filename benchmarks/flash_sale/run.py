@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +145,7 @@ def sql_check(database_url: str, event: str) -> dict[str, int]:
 
 async def fresh_event(target: str, tokens: DevTokenSource) -> str:
     async with grpc.aio.insecure_channel(target) as channel:
-        event, _ = await bench.create_event(channel, tokens.token("customer", "organizer"), ROWS * PER_ROW)
+        event, _ = await bench.create_event(channel, tokens.organizer(), ROWS * PER_ROW)
     return event
 
 
@@ -154,11 +154,14 @@ def main() -> None:
     parser.add_argument("--attempts", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=200)
     parser.add_argument("--ghz-procs", type=int, default=50)
+    parser.add_argument(
+        "--edge", default=f"http://127.0.0.1:{os.environ.get('APEXTICK_EDGE_REST_PORT', '8080')}"
+    )
     parser.add_argument("--booking", default=f"127.0.0.1:{os.environ.get('APEXTICK_BOOKING_PORT', '50051')}")
     args = parser.parse_args()
     database_url = os.environ["APEXTICK_DATABASE_URL"]
     tokens = DevTokenSource()
-    customer_tokens = [tokens.token("customer") for _ in range(args.ghz_procs)]
+    customer_tokens = tokens.customers(args.ghz_procs)
     build_protoset()
     booking_port = int(args.booking.rsplit(":", 1)[1])
     results: list[Figures] = []
@@ -211,10 +214,17 @@ def main() -> None:
         seats=ROWS * PER_ROW, attempts=args.attempts, concurrency=args.concurrency, targets=(args.booking,)
     )
     python_client = asyncio.run(bench.run(scenario, database_url, tokens))
-    report(results, checks, python_client)
+    via_edge = replace(scenario, rest_edge=args.edge)
+    rest_client = asyncio.run(bench.run(via_edge, database_url, tokens))
+    report(results, checks, python_client, rest_client)
 
 
-def report(results: list[Figures], checks: dict[str, dict[str, int]], python_client: dict[str, Any]) -> None:
+def report(
+    results: list[Figures],
+    checks: dict[str, dict[str, int]],
+    python_client: dict[str, Any],
+    rest: dict[str, Any],
+) -> None:
     by_name = {f.name: f for f in results}
     noop, raw, booking = by_name["noop reference"], by_name["raw claim reference"], by_name["booking"]
     print(f"{'target':<28}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}  statuses")
@@ -228,6 +238,9 @@ def report(results: list[Figures], checks: dict[str, dict[str, int]], python_cli
     ratios = {
         "booking / raw claim": booking.rps / raw.rps if raw.rps else 0.0,
         "booking / noop": booking.rps / noop.rps if noop.rps else 0.0,
+        "REST edge / direct gRPC (python client)": rest["rps"] / python_client["rps"]
+        if python_client["rps"]
+        else 0.0,
     }
     for label, value in ratios.items():
         print(f"{label:<28}{value:>9.2f}x")
