@@ -8,11 +8,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
+from pathlib import Path
 
 import uvloop
 
 from apextick_client import bench
 from apextick_client.auth import DevTokenSource, KeycloakTokenSource, TokenSource
+from apextick_client.keycloak import Keycloak
+
+
+def credentials_path() -> Path:
+    return Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config")) / "apextick" / "credentials.json"
 
 
 def _seat_range(text: str) -> tuple[int, int]:
@@ -50,8 +57,44 @@ def main(argv: list[str] | None = None) -> None:
         default="",
         help="real Keycloak tokens (bench customers are created); default: dev-key tokens",
     )
+    login = area.add_parser(
+        "login", help="sign in against Keycloak (device flow; --user for the password grant)"
+    )
+    login.add_argument(
+        "--keycloak", default=f"http://localhost:{os.environ.get('APEXTICK_IDENTITY_PORT', '8180')}"
+    )
+    login.add_argument("--user", help="password grant for this user; the password is read from stdin")
     args = parser.parse_args(argv)
+    if args.area == "login":
+        _login(args.keycloak, args.user)
+        return
+    _flash_sale(parser, args)
 
+
+def _login(base_url: str, user: str | None) -> None:
+    keycloak = Keycloak(base_url)
+    if user:
+        tokens = keycloak.password_grant(user, sys.stdin.readline().rstrip("\n"))
+    else:
+        tokens = keycloak.device_flow(
+            lambda url, code: print(f"Open {url} and confirm the code {code}", flush=True)
+        )
+    path = credentials_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        json.dumps(
+            {
+                "access_token": tokens.access_token,
+                "refresh_token": tokens.refresh_token,
+                "expires_at": tokens.expires_at,
+            }
+        )
+    )
+    path.chmod(0o600)
+    print(f"signed in; token saved to {path}")
+
+
+def _flash_sale(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     database_url = os.environ.get("APEXTICK_DATABASE_URL", "")
     if not database_url:
         parser.error("APEXTICK_DATABASE_URL must be set: the results are checked in SQL")

@@ -1,0 +1,102 @@
+"""A small ApexTick client that speaks either native gRPC or REST through the edge, with the same
+methods and the same typed errors either way."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import grpc
+from apextick.catalog.v1 import catalog_service_pb2 as cat
+from apextick.catalog.v1 import catalog_service_pb2_grpc as cat_grpc
+from apextick.inventory.v1 import inventory_service_pb2 as inv
+from apextick.inventory.v1 import inventory_service_pb2_grpc as inv_grpc
+from google.protobuf import json_format
+
+from apextick_client.errors import ApexTickError, from_rpc_error
+
+# HTTP status of the edge's JSON errors back to gRPC codes (the edge maps them the other way).
+_CODE_BY_HTTP = {400: grpc.StatusCode.INVALID_ARGUMENT, 401: grpc.StatusCode.UNAUTHENTICATED,
+                 403: grpc.StatusCode.PERMISSION_DENIED, 404: grpc.StatusCode.NOT_FOUND,
+                 409: grpc.StatusCode.ABORTED, 429: grpc.StatusCode.RESOURCE_EXHAUSTED,
+                 503: grpc.StatusCode.UNAVAILABLE}  # fmt: skip
+
+
+class ApexTick:
+    def __init__(self, *, grpc_target: str = "", rest_url: str = "", token: str = "") -> None:
+        if bool(grpc_target) == bool(rest_url):
+            raise ValueError("give exactly one of grpc_target and rest_url")
+        self._rest = rest_url.rstrip("/")
+        self._token = token
+        self._channel = grpc.insecure_channel(grpc_target) if grpc_target else None
+
+    def close(self) -> None:
+        if self._channel is not None:
+            self._channel.close()
+
+    def search_events(self, query: str) -> list[dict[str, Any]]:
+        if self._channel is None:
+            return list(self._http("GET", f"/v1/events:search?query={urllib.parse.quote(query)}")["events"])
+        reply = self._grpc(
+            cat_grpc.CatalogServiceStub(self._channel).SearchEvents, cat.SearchEventsRequest(query=query)
+        )
+        return [json_format.MessageToDict(e) for e in reply.events]
+
+    def hold_seats(
+        self, event: str, seat_ids: Sequence[str], request_id: str | None = None
+    ) -> dict[str, Any]:
+        request_id = request_id or str(uuid.uuid4())
+        if self._channel is None:
+            body = {"seatIds": list(seat_ids), "requestId": request_id}
+            return dict(self._http("POST", f"/v1/{event}/holds", body)["hold"])
+        request = inv.HoldSeatsRequest(event=event, seat_ids=list(seat_ids), request_id=request_id)
+        reply = self._grpc(inv_grpc.InventoryServiceStub(self._channel).HoldSeats, request)
+        return json_format.MessageToDict(reply.hold)
+
+    def release_hold(self, hold: str) -> dict[str, Any]:
+        request_id = str(uuid.uuid4())
+        if self._channel is None:
+            return dict(self._http("POST", f"/v1/{hold}:release", {"requestId": request_id})["hold"])
+        request = inv.ReleaseHoldRequest(name=hold, request_id=request_id)
+        reply = self._grpc(inv_grpc.InventoryServiceStub(self._channel).ReleaseHold, request)
+        return json_format.MessageToDict(reply.hold)
+
+    def _metadata(self) -> tuple[tuple[str, str], ...]:
+        return (("authorization", f"Bearer {self._token}"),) if self._token else ()
+
+    def _grpc(self, method: Any, request: Any) -> Any:
+        try:
+            return method(request, metadata=self._metadata(), timeout=15)
+        except grpc.RpcError as error:
+            raise from_rpc_error(error) from None
+
+    def _http(self, verb: str, path: str, body: object | None = None) -> dict[str, Any]:
+        headers = {"content-type": "application/json", **dict(self._metadata())}
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self._rest + path, data, headers, method=verb)  # noqa: S310
+        try:
+            with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 - configured URL
+                reply: dict[str, Any] = json.load(response)
+                return reply
+        except urllib.error.HTTPError as error:
+            raise _rest_error(error) from None
+
+
+def _rest_error(error: urllib.error.HTTPError) -> ApexTickError:
+    raw = error.read()
+    code = _CODE_BY_HTTP.get(error.code, grpc.StatusCode.UNKNOWN)
+    try:
+        status = json.loads(raw)
+    except ValueError:
+        return ApexTickError(code, code.name, raw.decode(errors="replace"))
+    info: dict[str, Any] = next(
+        (d for d in status.get("details", []) if d.get("@type", "").endswith("ErrorInfo")), {}
+    )
+    return ApexTickError(
+        code, info.get("reason", code.name), status.get("message", ""), info.get("metadata", {})
+    )
