@@ -54,6 +54,9 @@ def main(argv: list[str] | None = None) -> None:
     token.add_argument("--ttl", type=int, default=3600, help="seconds until the token expires")
     seed = commands.add_parser("seed")
     seed.add_argument("--target", default=f"127.0.0.1:{os.environ.get('APEXTICK_BOOKING_PORT', '50051')}")
+    seed.add_argument(
+        "--token", default="", help="an organizer's access token (default: one minted with the dev key)"
+    )
     args = parser.parse_args(argv)
 
     if args.command == "identity-serve":
@@ -64,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "token":
         print(_token(args.role, args.ttl))
     else:
-        published = seed_demo(args.target, _token("organizer", 300), _seed_anchor())
+        published = seed_demo(args.target, args.token or _token("organizer", 300), _seed_anchor())
         print(
             f"demo event: {published.event.name} ({published.event.display_name}, "
             f"{published.event.seat_count} seats, {event_pb2.EventState.Name(published.event.state)})"

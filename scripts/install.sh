@@ -49,6 +49,11 @@ missing_packages() {
     echo python3-venv
   fi
   go_cmd >/dev/null || echo golang-go
+  # Keycloak: fetched from Maven Central with mvn, unpacked with unzip, run on a JDK 17+ (Temurin 25
+  # where the machine has it, otherwise Debian's OpenJDK 17).
+  command -v mvn >/dev/null || echo maven
+  command -v unzip >/dev/null || echo unzip
+  compgen -G '/usr/lib/jvm/*/bin/java' >/dev/null || echo openjdk-17-jdk-headless
 }
 
 # apt_install PKG...: one `apt-get update` (a fresh machine has stale or no

@@ -65,24 +65,24 @@ up() {
   "$ROOT/scripts/install.sh"
   "$ROOT/scripts/services.sh" start
   "$PY_BIN/apextick-booking" migrate 2>>"$LOG/migrate.log"
-  app_start identity "$APEXTICK_IDENTITY_PORT" "$PY_BIN/apextick-dev" identity-serve
+  "$ROOT/scripts/keycloak.sh" start
   app_start booking "$APEXTICK_BOOKING_PORT" "$PY_BIN/apextick-booking" serve
   app_start worker - "$PY_BIN/apextick-booking" worker
   "$PY_BIN/python" -m edge render "$VAR/edge" >/dev/null
   app_start edge "${APEXTICK_EDGE_REST_PORT:-8080}" "$PY_BIN/envoy" -c "$VAR/edge/envoy.json" --disable-hot-restart \
     -l warning
   local demo
-  demo=$("$PY_BIN/apextick-dev" seed)
+  demo=$("$PY_BIN/apextick-dev" seed --token "$("$ROOT/scripts/keycloak.sh" token organizer)")
   cat <<EOT
 
 ApexTick is up.
   booking gRPC     127.0.0.1:$APEXTICK_BOOKING_PORT   (var/bin/grpcurl -plaintext localhost:$APEXTICK_BOOKING_PORT list)
   booking worker   hold expiry: Redis expiry listener and PostgreSQL sweeper
   REST edge        http://127.0.0.1:${APEXTICK_EDGE_REST_PORT:-8080}/v1/events   (Envoy; native gRPC on :${APEXTICK_EDGE_GRPC_PORT:-8081})
-  identity (dev)   $APEXTICK_OIDC_ISSUER
+  Keycloak         $APEXTICK_OIDC_ISSUER   (admin console: http://localhost:$APEXTICK_IDENTITY_PORT/admin)
   PostgreSQL       127.0.0.1:$APEXTICK_PG_PORT  Redis 127.0.0.1:$APEXTICK_REDIS_PORT  RabbitMQ 127.0.0.1:$APEXTICK_RABBITMQ_PORT
   $demo
-  tokens           .venv/bin/apextick-dev token organizer   (or customer, admin)
+  tokens           scripts/keycloak.sh token organizer   (or customer, admin; demo passwords in var/secrets.env)
   logs             var/log/        stop with: make down
 EOT
 }
@@ -91,13 +91,14 @@ down() {
   app_stop edge
   app_stop worker
   app_stop booking
-  app_stop identity
+  "$ROOT/scripts/keycloak.sh" stop
   "$ROOT/scripts/services.sh" stop
 }
 
 status() {
   local name
-  for name in identity booking worker edge; do
+  "$ROOT/scripts/keycloak.sh" status || true
+  for name in booking worker edge; do
     if pid_alive "$RUN/$name.pid"; then echo "$name: running (pid $(pid_of "$RUN/$name.pid"))"; else echo "$name: stopped"; fi
   done
   "$ROOT/scripts/services.sh" status || true

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make test`: install what is missing, start the backing services if they are not running, and run
+# `make test`: install what is missing, start the backing services and Keycloak if they are not running, and run
 # the whole suite (unit, integration, end to end) against them. Extra arguments go to pytest.
 set -euo pipefail
 
@@ -8,5 +8,7 @@ set -euo pipefail
 
 "$ROOT/scripts/install.sh"
 "$ROOT/scripts/services.sh" start
+"$ROOT/scripts/keycloak.sh" start
+eval "$("$ROOT/scripts/keycloak.sh" env)"
 cd "$ROOT"
 exec .venv/bin/pytest "$@"

@@ -28,7 +28,7 @@ from typing import Any
 import grpc
 import psycopg
 from apextick_client import bench
-from apextick_client.auth import DevTokenSource
+from apextick_client.auth import DevTokenSource, KeycloakTokenSource, TokenSource
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -143,7 +143,7 @@ def sql_check(database_url: str, event: str) -> dict[str, int]:
     return {"seats_held": int(row[0]), "seats_held_twice": int(row[1])}
 
 
-async def fresh_event(target: str, tokens: DevTokenSource) -> str:
+async def fresh_event(target: str, tokens: TokenSource) -> str:
     async with grpc.aio.insecure_channel(target) as channel:
         event, _ = await bench.create_event(channel, tokens.organizer(), ROWS * PER_ROW)
     return event
@@ -160,7 +160,7 @@ def main() -> None:
     parser.add_argument("--booking", default=f"127.0.0.1:{os.environ.get('APEXTICK_BOOKING_PORT', '50051')}")
     args = parser.parse_args()
     database_url = os.environ["APEXTICK_DATABASE_URL"]
-    tokens = DevTokenSource()
+    tokens: TokenSource = KeycloakTokenSource(args.keycloak) if args.keycloak else DevTokenSource()
     customer_tokens = tokens.customers(args.ghz_procs)
     build_protoset()
     booking_port = int(args.booking.rsplit(":", 1)[1])
