@@ -154,6 +154,7 @@ def main() -> None:
     parser.add_argument("--attempts", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=200)
     parser.add_argument("--ghz-procs", type=int, default=50)
+    parser.add_argument("--keycloak", default="", help="real Keycloak tokens; default: dev-key tokens")
     parser.add_argument(
         "--edge", default=f"http://127.0.0.1:{os.environ.get('APEXTICK_EDGE_REST_PORT', '8080')}"
     )
