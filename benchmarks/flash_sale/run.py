@@ -231,11 +231,11 @@ def report(
     print(f"{'target':<28}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}  statuses")
     for f in results:
         print(f"{f.name:<28}{f.count:>9}{f.rps:>9.0f}{f.p50:>9.1f}{f.p95:>9.1f}{f.p99:>9.1f}  {f.statuses}")
-    print(
-        f"{'python client -> booking':<28}{python_client['attempts']:>9}{python_client['rps']:>9.0f}"
-        f"{python_client['p50_ms']:>9.1f}{python_client['p95_ms']:>9.1f}{python_client['p99_ms']:>9.1f}"
-        f"  won {python_client['won']}, twice {python_client['seats_held_twice']}"
-    )
+    for label, run in (("python client -> gRPC", python_client), ("python client -> REST edge", rest)):
+        print(
+            f"{label:<28}{run['attempts']:>9}{run['rps']:>9.0f}{run['p50_ms']:>9.1f}{run['p95_ms']:>9.1f}"
+            f"{run['p99_ms']:>9.1f}  won {run['won']}, twice {run['seats_held_twice']}, errors {run['errors']}"
+        )
     ratios = {
         "booking / raw claim": booking.rps / raw.rps if raw.rps else 0.0,
         "booking / noop": booking.rps / noop.rps if noop.rps else 0.0,
