@@ -234,7 +234,8 @@ def report(
     for label, run in (("python client -> gRPC", python_client), ("python client -> REST edge", rest)):
         print(
             f"{label:<28}{run['attempts']:>9}{run['rps']:>9.0f}{run['p50_ms']:>9.1f}{run['p95_ms']:>9.1f}"
-            f"{run['p99_ms']:>9.1f}  won {run['won']}, twice {run['seats_held_twice']}, errors {run['errors']}"
+            f"{run['p99_ms']:>9.1f}  won {run['won']}, twice {run['seats_held_twice']},"
+            f" errors {run['errors']}"
         )
     ratios = {
         "booking / raw claim": booking.rps / raw.rps if raw.rps else 0.0,
@@ -253,6 +254,7 @@ def report(
             {
                 "ghz": [{**f.__dict__, "rps": round(f.rps, 1)} for f in results],
                 "python_client": python_client,
+                "rest_edge": rest,
                 "ratios": ratios,
                 "sql_checks": checks,
             },
