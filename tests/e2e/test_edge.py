@@ -212,3 +212,19 @@ async def test_a_rotated_key_is_picked_up_by_edge_and_service_without_restart(
         assert status == 200  # Envoy refetched the JWKS on its timer, the service on the unknown kid
     finally:
         identity.server.keys = [identity.key]
+
+
+async def test_the_same_token_matrix_is_refused_by_the_service_itself(
+    identity: Identity, inventory: Any
+) -> None:
+    """Straight to the booking port, past Envoy: the service checks every token again."""
+    for name, token in bad_tokens(identity).items():
+        request = inv.HoldSeatsRequest(
+            event=f"events/{uuid.uuid4()}", seat_ids=["main-A-1"], request_id=rid()
+        )
+        try:
+            await inventory.HoldSeats(request, metadata=(("authorization", f"Bearer {token}"),))
+        except grpc.aio.AioRpcError as error:
+            assert error.code() == grpc.StatusCode.UNAUTHENTICATED, name
+        else:
+            raise AssertionError(f"{name}: accepted by the service")

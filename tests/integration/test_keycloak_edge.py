@@ -5,6 +5,7 @@ flash-sale proof through the edge with real Keycloak tokens."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -20,6 +21,7 @@ import grpc
 import pytest
 from apextick.catalog.v1 import catalog_service_pb2 as cat
 from apextick.catalog.v1 import catalog_service_pb2_grpc as cat_grpc
+from apextick_client import bench
 from apextick_client.client import ApexTick
 
 from edge.settings import EdgeSettings
@@ -109,6 +111,26 @@ def test_demo_users_through_the_edge_and_over_grpc(realm: Realm, stack: tuple[st
         request, metadata=(("authorization", f"Bearer {tokens['organizer']}"),)
     ).venue.name
     channel.close()
+
+
+def test_customers_hold_through_the_edge_and_over_grpc(realm: Realm, stack: tuple[str, Edge]) -> None:
+    target, edge = stack
+    organizer, customer = realm.token("organizer")["access_token"], realm.token("customer")["access_token"]
+
+    async def create() -> str:
+        async with grpc.aio.insecure_channel(target) as channel:
+            event, _ = await bench.create_event(channel, organizer, 4)
+        return event
+
+    event = asyncio.run(create())
+    for client, seat in (
+        (ApexTick(rest_url=edge.rest, token=customer), "floor-R1-1"),
+        (ApexTick(grpc_target=target, token=customer), "floor-R1-2"),
+    ):
+        hold = client.hold_seats(event, [seat])
+        assert hold["state"] == "HOLD_STATE_ACTIVE"
+        assert client.release_hold(hold["name"])["state"] == "HOLD_STATE_RELEASED"
+        client.close()
 
 
 def test_an_id_token_is_not_an_access_token(realm: Realm, stack: tuple[str, Edge]) -> None:
