@@ -157,3 +157,15 @@ async def all_pages(fetch: Callable[[str], Awaitable[Any]]) -> list[Any]:
         token = page.next_page_token
         if not token:
             return items
+
+
+def assert_every_seat_sold_once(result: Any) -> None:
+    """The headline outcome of 5,000 attempts on 200 seats, as the database reports it."""
+    assert result["won"] == 200
+    assert result["rejected"] == 4800
+    assert result["rejected_by_reason"] == {"SEAT_UNAVAILABLE": 4800}
+    assert result["errors"] == 0
+    assert result["seats_held_twice"] == 0
+    assert result["partial_holds"] == 0
+    assert result["seats_held_in_db"] == 200
+    assert result["lost_acknowledged_holds"] == 0
