@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 class SettingsError(ValueError):
@@ -31,6 +31,32 @@ def _flag(value: str) -> bool:
 
 
 @dataclass(frozen=True)
+class RelaySettings:
+    """The outbox relay (`apextick-booking relay`). No metrics port means no metrics endpoint."""
+
+    amqp_url: str = ""
+    batch_size: int = 200
+    poll_interval_seconds: float = 1.0
+    report_interval_seconds: float = 15.0
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> RelaySettings:
+        port = env.get("APEXTICK_RELAY_METRICS_PORT", "")
+        return cls(
+            amqp_url=env.get("APEXTICK_AMQP_URL", ""),
+            batch_size=int(env.get("APEXTICK_RELAY_BATCH_SIZE", cls.batch_size)),
+            poll_interval_seconds=float(env.get("APEXTICK_RELAY_POLL_INTERVAL", cls.poll_interval_seconds)),
+            report_interval_seconds=float(
+                env.get("APEXTICK_RELAY_REPORT_INTERVAL", cls.report_interval_seconds)
+            ),
+            metrics_host=env.get("APEXTICK_RELAY_METRICS_HOST", cls.metrics_host),
+            metrics_port=int(port) if port else None,
+        )
+
+
+@dataclass(frozen=True)
 class BookingSettings:
     database_url: str
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -45,6 +71,7 @@ class BookingSettings:
     db_pool_size: int = 10
     log_level: str = "INFO"
     shutdown_grace_seconds: float = 5.0
+    relay: RelaySettings = field(default_factory=RelaySettings)
 
     @property
     def libpq_url(self) -> str:
@@ -73,6 +100,7 @@ class BookingSettings:
                 db_pool_size=int(env.get("APEXTICK_DB_POOL_SIZE", cls.db_pool_size)),
                 log_level=env.get("APEXTICK_LOG_LEVEL", cls.log_level).upper(),
                 shutdown_grace_seconds=float(env.get("APEXTICK_SHUTDOWN_GRACE", cls.shutdown_grace_seconds)),
+                relay=RelaySettings.from_env(env),
             )
         except ValueError as exc:
             raise SettingsError(str(exc)) from exc

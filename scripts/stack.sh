@@ -68,6 +68,8 @@ up() {
   "$ROOT/scripts/keycloak.sh" start
   app_start booking "$APEXTICK_BOOKING_PORT" "$PY_BIN/apextick-booking" serve
   app_start worker - "$PY_BIN/apextick-booking" worker
+  APEXTICK_RELAY_METRICS_PORT="${APEXTICK_RELAY_METRICS_PORT:-9464}" \
+    app_start relay - "$PY_BIN/apextick-booking" relay
   "$PY_BIN/python" -m edge render "$VAR/edge" >/dev/null
   app_start edge "${APEXTICK_EDGE_REST_PORT:-8080}" "$PY_BIN/envoy" -c "$VAR/edge/envoy.json" --disable-hot-restart \
     -l warning
@@ -78,6 +80,8 @@ up() {
 ApexTick is up.
   booking gRPC     127.0.0.1:$APEXTICK_BOOKING_PORT   (var/bin/grpcurl -plaintext localhost:$APEXTICK_BOOKING_PORT list)
   booking worker   hold expiry: Redis expiry listener and PostgreSQL sweeper
+  outbox relay     domain events to RabbitMQ (exchange apextick.events); backlog and lag at
+                   http://127.0.0.1:${APEXTICK_RELAY_METRICS_PORT:-9464}/metrics
   REST edge        http://127.0.0.1:${APEXTICK_EDGE_REST_PORT:-8080}/v1/events   (Envoy; native gRPC on :${APEXTICK_EDGE_GRPC_PORT:-8081})
   Keycloak         $APEXTICK_OIDC_ISSUER   (admin console: http://localhost:$APEXTICK_IDENTITY_PORT/admin)
   PostgreSQL       127.0.0.1:$APEXTICK_PG_PORT  Redis 127.0.0.1:$APEXTICK_REDIS_PORT  RabbitMQ 127.0.0.1:$APEXTICK_RABBITMQ_PORT
@@ -89,6 +93,7 @@ EOT
 
 down() {
   app_stop edge
+  app_stop relay
   app_stop worker
   app_stop booking
   "$ROOT/scripts/keycloak.sh" stop
@@ -98,7 +103,7 @@ down() {
 status() {
   local name
   "$ROOT/scripts/keycloak.sh" status || true
-  for name in booking worker edge; do
+  for name in booking worker relay edge; do
     if pid_alive "$RUN/$name.pid"; then echo "$name: running (pid $(pid_of "$RUN/$name.pid"))"; else echo "$name: stopped"; fi
   done
   "$ROOT/scripts/services.sh" status || true

@@ -52,3 +52,11 @@ def database_url(server_url: str) -> Iterator[str]:
     yield url
     with psycopg.connect(server_url, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> str:
+    url = os.environ.get("APEXTICK_AMQP_URL", "")
+    if not url:
+        pytest.fail("APEXTICK_AMQP_URL is not set: run the tests with `make test`, which starts RabbitMQ")
+    return url

@@ -1,4 +1,4 @@
-"""`apextick-booking serve | migrate`: the process entry point."""
+"""`apextick-booking serve | worker | relay | migrate`: the process entry point."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import argparse
 import asyncio
 import contextlib
 import signal
+import threading
 
 import uvloop
 
 from booking import bootstrap
+from booking.adapters.outbox_relay import run_relay
 from booking.entrypoints import logs
 from booking.entrypoints.grpc.server import BookingServer
 from booking.entrypoints.workers import expiry_listener, expiry_sweeper
@@ -47,14 +49,25 @@ async def work(settings: BookingSettings) -> None:
     await container.close()
 
 
+def relay(settings: BookingSettings) -> None:
+    """The outbox relay until SIGTERM. Several may run: each claims its rows with SKIP LOCKED."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    run_relay(settings, stop)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="apextick-booking")
-    parser.add_argument("command", choices=["serve", "worker", "migrate"])
+    parser.add_argument("command", choices=["serve", "worker", "relay", "migrate"])
     args = parser.parse_args(argv)
     settings = BookingSettings.from_env()
     logs.configure(settings.log_level)
     if args.command == "migrate":
         upgrade_to_head(settings.database_url)
+        return
+    if args.command == "relay":
+        relay(settings)
         return
     with contextlib.suppress(KeyboardInterrupt):
         uvloop.run(serve(settings) if args.command == "serve" else work(settings))
