@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 from uuid import UUID
@@ -21,7 +21,6 @@ from booking.service_layer.ports import (
     Cursor,
     EventQuery,
     IdFactory,
-    SeatState,
     UnitOfWork,
     UnitOfWorkFactory,
 )
@@ -51,7 +50,8 @@ class EventSeatMap:
     event: Event
     seat_map: SeatMap
     tiers: Sequence[PriceTier]
-    seats: Sequence[SeatState]
+    tier_by_seat: Mapping[str, str]  # empty for a draft: it has no inventory yet
+    statuses: Mapping[str, str]
 
 
 def event_not_found(event_id: UUID | str) -> DomainError:
@@ -321,11 +321,13 @@ class EventUseCases:
                 seat_map = await seat_map_of(uow, event.venue_id, event.seat_map_id)
                 tiers = await uow.tiers.list(event_id)
                 seats = await uow.inventory.seats(event_id)
-                return EventSeatMap(event, seat_map, tiers, seats)
+                tier_by_seat = {seat.seat_id: seat.tier_id for seat in seats}
+                return EventSeatMap(
+                    event, seat_map, tiers, tier_by_seat, {s.seat_id: s.status for s in seats}
+                )
             layout = self._layouts.get(event_id) or await self._load_layout(uow, event)
         statuses = await self._statuses.seat_statuses(event_id)
-        seats = [SeatState(seat, tier, statuses.get(seat, "")) for seat, tier in layout.tier_by_seat.items()]
-        return EventSeatMap(event, layout.seat_map, layout.tiers, seats)
+        return EventSeatMap(event, layout.seat_map, layout.tiers, layout.tier_by_seat, statuses)
 
     async def _load_layout(self, uow: UnitOfWork, event: Event) -> PublishedLayout:
         seat_map = await seat_map_of(uow, event.venue_id, event.seat_map_id)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from apextick.catalog.v1 import catalog_service_pb2 as svc
@@ -221,32 +222,32 @@ def seat_status(status: str) -> event_pb2.SeatStatus.ValueType:
 
 
 def seat_map_response(view: EventSeatMap) -> svc.GetEventSeatMapResponse:
-    states = {s.seat_id: s for s in view.seats}
-    seats = []
-    counts = {"AVAILABLE": 0, "HELD": 0, "BOOKED": 0}
-    for seat in view.seat_map.seats:
-        state = states.get(seat.seat_id)
-        if state is not None and state.status in counts:
-            counts[state.status] += 1
-        seats.append(
-            event_pb2.EventSeat(
-                seat_id=seat.seat_id,
-                section_id=seat.section_id,
-                row=seat.row,
-                number=seat.number,
-                x=seat.x,
-                y=seat.y,
-                accessible=seat.accessible,
-                price_tier_id=state.tier_id if state else "",
-                status=seat_status(state.status if state else ""),
-            )
+    seats = [
+        event_pb2.EventSeat(
+            seat_id=seat.seat_id,
+            section_id=seat.section_id,
+            row=seat.row,
+            number=seat.number,
+            x=seat.x,
+            y=seat.y,
+            accessible=seat.accessible,
+            price_tier_id=view.tier_by_seat.get(seat.seat_id, ""),
+            status=seat_status(view.statuses.get(seat.seat_id, "")),
         )
+        for seat in view.seat_map.seats
+    ]
     currency = view.event.details.currency_code
-    return svc.GetEventSeatMapResponse(
+    response = svc.GetEventSeatMapResponse(
         event=names.event_name(view.event.id),
         seats=seats,
         price_tiers=[tier_message(t, currency) for t in view.tiers],
-        available_count=counts["AVAILABLE"],
-        held_count=counts["HELD"],
-        booked_count=counts["BOOKED"],
     )
+    count_statuses(response, view.statuses)
+    return response
+
+
+def count_statuses(response: svc.GetEventSeatMapResponse, statuses: Mapping[str, str]) -> None:
+    counts = Counter(statuses.values())
+    response.available_count = counts["AVAILABLE"]
+    response.held_count = counts["HELD"]
+    response.booked_count = counts["BOOKED"]

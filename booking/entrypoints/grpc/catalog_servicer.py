@@ -11,6 +11,7 @@ from apextick.catalog.v1 import catalog_service_pb2_grpc as svc_grpc
 
 from booking.entrypoints.grpc import call_context, names
 from booking.entrypoints.grpc import catalog_mapping as m
+from booking.entrypoints.grpc.seat_map_cache import SeatMapResponses
 from booking.service_layer.event_use_cases import EventUseCases
 from booking.service_layer.venue_use_cases import VenueUseCases
 
@@ -22,6 +23,8 @@ class CatalogServicer(svc_grpc.CatalogServiceServicer):
         self._venues = venues
         self._events = events
         self._clock = clock
+        self._seat_maps = SeatMapResponses()
+        self._seat_maps = SeatMapResponses()
 
     # --- venues and seat maps ---------------------------------------------------------------
 
@@ -191,4 +194,4 @@ class CatalogServicer(svc_grpc.CatalogServiceServicer):
         view = await self._events.event_seat_map(
             call_context.principal(), names.event_id(request.event, "event")
         )
-        return m.seat_map_response(view)
+        return self._seat_maps.render(view)
