@@ -134,6 +134,13 @@ def _hold(row: dict[str, Any]) -> Hold:
     )
 
 
+async def _fetch_hold(conn: AsyncConnection[Any], hold_id: UUID) -> Hold | None:
+    cur = conn.cursor(row_factory=dict_row)
+    await cur.execute(GET_HOLD, (hold_id,))
+    row = await cur.fetchone()
+    return _hold(row) if row else None
+
+
 class PgSeatClaims:
     def __init__(self, pool: AsyncConnectionPool[AsyncConnection[Any]], clock: Clock) -> None:
         self._pool = pool
@@ -234,7 +241,7 @@ class PgSeatClaims:
         row = await (await conn.execute(DIAGNOSE, params)).fetchone()
         replay, found = row or (None, [])
         if replay is not None:
-            earlier = await self.get_hold(replay)
+            earlier = await _fetch_hold(conn, replay)  # on the connection we hold: no second checkout
             if earlier is not None and tuple(sorted(earlier.seat_ids)) == request.seat_ids:
                 return earlier
             raise DomainError(ErrorCode.REQUEST_ID_REUSED, "this request_id was used for other seats")
@@ -252,10 +259,7 @@ class PgSeatClaims:
 
     async def get_hold(self, hold_id: UUID) -> Hold | None:
         async with self._pool.connection() as conn:
-            cur = conn.cursor(row_factory=dict_row)
-            await cur.execute(GET_HOLD, (hold_id,))
-            row = await cur.fetchone()
-        return _hold(row) if row else None
+            return await _fetch_hold(conn, hold_id)
 
     async def release(self, hold_id: UUID, customer: str, request_id: str) -> Hold | None:
         async with self._pool.connection() as conn, conn.transaction():
@@ -304,16 +308,7 @@ class PgSeatClaims:
         await conn.execute("UPDATE hold_seat SET live = false WHERE hold_id = %(hold)s AND live", params)
         event_type = HoldReleased if status is HoldStatus.RELEASED else HoldExpired
         await self._outbox(conn, event_type(hold.id, hold.event_id, freed), actor, request_id)
-        return Hold(
-            hold.id,
-            hold.event_id,
-            hold.customer,
-            hold.seats,
-            hold.currency_code,
-            hold.expires_at,
-            status,
-            hold.created_at,
-        )
+        return hold  # RETURNING gave the row as updated: it carries the new status already
 
     async def _outbox(
         self, conn: AsyncConnection[Any], event: DomainEvent, actor: str, request_id: str

@@ -159,6 +159,10 @@ async def all_pages(fetch: Callable[[str], Awaitable[Any]]) -> list[Any]:
             return items
 
 
+# The flash-sale scenario of PERFORMANCE.md, as `apextick bench flash-sale` arguments.
+HEADLINE = ("--seats", "200", "--attempts", "5000", "--concurrency", "200")
+
+
 def assert_every_seat_sold_once(result: Any) -> None:
     """The headline outcome of 5,000 attempts on 200 seats, as the database reports it."""
     assert result["won"] == 200

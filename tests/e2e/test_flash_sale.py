@@ -20,17 +20,11 @@ import pytest
 from devstack.identity import AUDIENCE
 from edge.settings import EdgeSettings
 from tests.e2e.conftest import Identity
-from tests.e2e.edge_support import running_edge
-from tests.e2e.support import assert_every_seat_sold_once
+from tests.e2e.edge_support import free_port, running_edge
+from tests.e2e.support import HEADLINE, assert_every_seat_sold_once
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for_port(port: int, process: subprocess.Popen[bytes], limit: float = 30) -> None:
@@ -135,12 +129,7 @@ def test_5000_attempts_200_clients_200_seats(
         database_url,
         identity,
         key_file,
-        "--seats",
-        "200",
-        "--attempts",
-        "5000",
-        "--concurrency",
-        "200",
+        *HEADLINE,
     )
     assert_every_seat_sold_once(result)
     assert_no_stuck_transactions(database_url)
@@ -156,12 +145,7 @@ def test_two_booking_processes_keep_exactly_one_winner_per_seat(
         database_url,
         identity,
         key_file,
-        "--seats",
-        "200",
-        "--attempts",
-        "5000",
-        "--concurrency",
-        "200",
+        *HEADLINE,
     )
     assert_every_seat_sold_once(result)
 
@@ -238,12 +222,7 @@ def test_the_proof_through_the_rest_edge(
             database_url,
             identity,
             key_file,
-            "--seats",
-            "200",
-            "--attempts",
-            "5000",
-            "--concurrency",
-            "200",
+            *HEADLINE,
             "--rest",
             edge.rest,
         )

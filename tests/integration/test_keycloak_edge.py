@@ -26,7 +26,7 @@ from apextick_client.client import ApexTick
 
 from edge.settings import EdgeSettings
 from tests.e2e.edge_support import Edge, free_port, running_edge
-from tests.e2e.support import assert_every_seat_sold_once
+from tests.e2e.support import HEADLINE, assert_every_seat_sold_once
 from tests.integration import keycloak_support as kc
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -183,12 +183,7 @@ def test_the_flash_sale_proof_through_the_edge_with_keycloak_tokens(
         str(BIN / "apextick"),
         "bench",
         "flash-sale",
-        "--seats",
-        "200",
-        "--attempts",
-        "5000",
-        "--concurrency",
-        "200",
+        *HEADLINE,
         "--target",
         target,
         "--rest",

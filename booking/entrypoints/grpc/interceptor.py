@@ -96,8 +96,9 @@ class CallPipeline(_Interceptor):
 
     async def _admit(
         self, policy: CallerPolicy, request: Message, context: grpc.aio.ServicerContext[Any, Any]
-    ) -> str:
-        """Authenticate, authorize and validate; set the call context. Returns the request id."""
+    ) -> None:
+        """Authenticate, authorize and validate; set the call context (the request id first, so that
+        even a refused call is logged and answered with it)."""
         metadata = context.invocation_metadata()
         request_id = _header(metadata, REQUEST_ID_HEADER)[:MAX_REQUEST_ID] or uuid.uuid4().hex
         call_context.begin(call_context.Call(request_id, None))
@@ -109,7 +110,6 @@ class CallPipeline(_Interceptor):
         except protovalidate.ValidationError as error:
             raise _violations(error) from None
         call_context.begin(call_context.Call(request_id, principal))
-        return request_id
 
     async def _authenticate(self, authorization: str) -> Principal | None:
         if not authorization:
