@@ -6,21 +6,15 @@ import json
 import sys
 from pathlib import Path
 
-from booking.entrypoints.grpc.server import SERVICES
 from edge.descriptors import ROOT, build_descriptor_set
 from edge.envoy_config import bootstrap
-from edge.routes import rest_routes
 from edge.settings import EdgeSettings
+from edge.upstreams import all_routes, clusters_by_service
 
 
 def render(out: Path) -> Path:
     descriptor_set = build_descriptor_set(out / "apextick.pb")
-    config = bootstrap(
-        EdgeSettings.from_env(),
-        rest_routes(SERVICES),
-        descriptor_set,
-        [service.full_name for service in SERVICES],
-    )
+    config = bootstrap(EdgeSettings.from_env(), all_routes(), descriptor_set, clusters_by_service())
     target = out / "envoy.json"
     target.write_text(json.dumps(config, indent=1))
     return target

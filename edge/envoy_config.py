@@ -130,7 +130,7 @@ def rest_route(s: EdgeSettings, route: RestRoute) -> Json:
             "safe_regex": {"regex": route.regex},
             "headers": [{"name": ":method", "string_match": {"exact": route.verb}}],
         },
-        "route": {"cluster": "booking", "timeout": "0s" if route.streaming else "15s"},
+        "route": {"cluster": route.cluster, "timeout": "0s" if route.streaming else "15s"},
         "typed_per_filter_config": per_filter,
     }
 
@@ -206,7 +206,7 @@ def rest_listener(
     }
 
 
-def grpc_listener(s: EdgeSettings) -> Json:
+def grpc_listener(s: EdgeSettings, clusters_by_service: dict[str, str]) -> Json:
     """Native gRPC for grpcurl, ghz and internal stubs: tokens checked (an absent one is the service's
     call, since public RPCs need none), the hold method rate limited with RESOURCE_EXHAUSTED."""
     public = {
@@ -220,6 +220,9 @@ def grpc_listener(s: EdgeSettings) -> Json:
          "route": {"cluster": "booking", "timeout": "15s"},
          "typed_per_filter_config": {**public,
                                      "envoy.filters.http.local_ratelimit": _limits(s, HOLD_RPC)}},
+        *({"name": service, "match": {"prefix": f"/{service}/", "grpc": {}},
+           "route": {"cluster": cluster, "timeout": "0s"}, "typed_per_filter_config": public}
+          for service, cluster in sorted(clusters_by_service.items()) if cluster != "booking"),
         {"name": "grpc", "match": {"prefix": "/", "grpc": {}},
          "route": {"cluster": "booking", "timeout": "0s"}, "typed_per_filter_config": public},
     ]  # fmt: skip
@@ -255,13 +258,21 @@ def _cluster(name: str, port: int, *, http2: bool) -> Json:
     return cluster
 
 
-def bootstrap(s: EdgeSettings, routes: list[RestRoute], descriptor_set: Path, services: list[str]) -> Json:
+def bootstrap(
+    s: EdgeSettings, routes: list[RestRoute], descriptor_set: Path, clusters_by_service: dict[str, str]
+) -> Json:
+    """`clusters_by_service` maps each gRPC service's full name to the upstream serving it."""
+    services = sorted(clusters_by_service)
     return {
         "admin": {"address": _address(s.admin_port)},
         "static_resources": {
-            "listeners": [rest_listener(s, routes, descriptor_set, services), grpc_listener(s)],
+            "listeners": [
+                rest_listener(s, routes, descriptor_set, services),
+                grpc_listener(s, clusters_by_service),
+            ],
             "clusters": [
                 _cluster("booking", s.booking_port, http2=True),
+                _cluster("notification", s.notification_port, http2=True),
                 _cluster("identity", s.identity_port, http2=False),
             ],
         },

@@ -22,6 +22,7 @@ class RestRoute:
     regex: str  # the path, anchored
     policy: CallerPolicy
     streaming: bool
+    cluster: str = "booking"  # the upstream serving the RPC's service
 
 
 def _segment_regex(pattern: str) -> str:
@@ -54,15 +55,15 @@ def _binding(rule: http_pb2.HttpRule) -> tuple[str, str] | None:
     return kind.upper(), getattr(rule, kind)
 
 
-def rest_routes(services: Iterable[ServiceDescriptor]) -> list[RestRoute]:
+def rest_routes(services: Iterable[ServiceDescriptor], cluster: str = "booking") -> list[RestRoute]:
     routes = []
     for service in services:
         for method in service.methods:
-            routes += _routes_of(service, method)
+            routes += _routes_of(service, method, cluster)
     return routes
 
 
-def _routes_of(service: ServiceDescriptor, method: MethodDescriptor) -> list[RestRoute]:
+def _routes_of(service: ServiceDescriptor, method: MethodDescriptor, cluster: str) -> list[RestRoute]:
     options = method.GetOptions()
     if not options.HasExtension(annotations_pb2.http):
         return []
@@ -80,6 +81,7 @@ def _routes_of(service: ServiceDescriptor, method: MethodDescriptor) -> list[Res
                     path_regex(path),
                     policy,
                     method.server_streaming,
+                    cluster,
                 )
             )
     return routes

@@ -13,6 +13,7 @@ class EdgeSettings:
     grpc_port: int = 8081
     admin_port: int = 9901
     booking_port: int = 50051
+    notification_port: int = 50052
     identity_port: int = 8180
     issuer: str = "http://localhost:8180/realms/apextick"
     audience: str = "apextick-api"
@@ -41,6 +42,7 @@ class EdgeSettings:
             grpc_port=number("APEXTICK_EDGE_GRPC_PORT", cls.grpc_port),
             admin_port=number("APEXTICK_EDGE_ADMIN_PORT", cls.admin_port),
             booking_port=number("APEXTICK_BOOKING_PORT", cls.booking_port),
+            notification_port=number("APEXTICK_NOTIFICATION_PORT", cls.notification_port),
             identity_port=identity_port,
             issuer=env.get("APEXTICK_OIDC_ISSUER", f"http://localhost:{identity_port}/realms/apextick"),
             audience=env.get("APEXTICK_OIDC_AUDIENCE", cls.audience),

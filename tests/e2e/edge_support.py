@@ -16,11 +16,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from booking.entrypoints.grpc.server import SERVICES
 from edge.descriptors import build_descriptor_set
 from edge.envoy_config import bootstrap
-from edge.routes import rest_routes
 from edge.settings import EdgeSettings
+from edge.upstreams import all_routes, clusters_by_service
 
 ENVOY = Path(sys.executable).parent / "envoy"
 
@@ -64,7 +63,7 @@ def _wait_ready(admin_port: int, process: subprocess.Popen[bytes]) -> None:
 def running_edge(base: EdgeSettings, workdir: Path) -> Iterator[Edge]:
     settings = replace(base, rest_port=free_port(), grpc_port=free_port(), admin_port=free_port())
     descriptor_set = build_descriptor_set(workdir / "apextick.pb")
-    config = bootstrap(settings, rest_routes(SERVICES), descriptor_set, [s.full_name for s in SERVICES])
+    config = bootstrap(settings, all_routes(), descriptor_set, clusters_by_service())
     config_file = workdir / "envoy.json"
     config_file.write_text(json.dumps(config))
     log = (workdir / "envoy.log").open("wb")

@@ -40,6 +40,18 @@ STATUS_BY_CODE: dict[ErrorCode, grpc.StatusCode] = {
     ErrorCode.HOLD_NOT_FOUND: grpc.StatusCode.NOT_FOUND,
     ErrorCode.HOLD_NOT_ACTIVE: grpc.StatusCode.FAILED_PRECONDITION,
     ErrorCode.SEATS_BUSY: grpc.StatusCode.UNAVAILABLE,
+    ErrorCode.ORDER_NOT_FOUND: grpc.StatusCode.NOT_FOUND,
+    ErrorCode.ORDER_NOT_PENDING: grpc.StatusCode.FAILED_PRECONDITION,
+    ErrorCode.HOLD_CHECKED_OUT: grpc.StatusCode.FAILED_PRECONDITION,
+    ErrorCode.PROVIDER_NOT_SUPPORTED: grpc.StatusCode.FAILED_PRECONDITION,
+    ErrorCode.PROVIDER_UNAVAILABLE: grpc.StatusCode.UNAVAILABLE,
+    ErrorCode.WEBHOOK_SIGNATURE_INVALID: grpc.StatusCode.INVALID_ARGUMENT,
+    ErrorCode.WEBHOOK_PAYLOAD_INVALID: grpc.StatusCode.INVALID_ARGUMENT,
+    ErrorCode.WEBHOOK_UNKNOWN_ORDER: grpc.StatusCode.INVALID_ARGUMENT,
+    ErrorCode.PAYMENT_MISMATCH: grpc.StatusCode.INVALID_ARGUMENT,
+    ErrorCode.TICKET_NOT_FOUND: grpc.StatusCode.NOT_FOUND,
+    ErrorCode.TICKET_PDF_NOT_READY: grpc.StatusCode.UNAVAILABLE,
+    ErrorCode.RESEND_LIMITED: grpc.StatusCode.RESOURCE_EXHAUSTED,
 }
 
 

@@ -76,6 +76,30 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """The hold is no longer active (released, expired or paid)."""
     ERROR_REASON_SEATS_BUSY: _ErrorReason.ValueType  # 26
     """The seats are contended right now; retry after the delay in google.rpc.RetryInfo."""
+    ERROR_REASON_ORDER_NOT_FOUND: _ErrorReason.ValueType  # 27
+    """The order does not exist or belongs to someone else."""
+    ERROR_REASON_ORDER_NOT_PENDING: _ErrorReason.ValueType  # 28
+    """The order is no longer waiting for payment (paid, cancelled, expired or refunded)."""
+    ERROR_REASON_HOLD_CHECKED_OUT: _ErrorReason.ValueType  # 29
+    """The hold was already checked out into an order (by another request id)."""
+    ERROR_REASON_PROVIDER_NOT_SUPPORTED: _ErrorReason.ValueType  # 30
+    """The payment provider cannot take this payment (currency or configuration)."""
+    ERROR_REASON_PROVIDER_UNAVAILABLE: _ErrorReason.ValueType  # 31
+    """The payment provider did not answer or refused the call; retry later."""
+    ERROR_REASON_WEBHOOK_SIGNATURE_INVALID: _ErrorReason.ValueType  # 32
+    """A webhook's signature is missing, wrong or outside the timestamp tolerance."""
+    ERROR_REASON_WEBHOOK_PAYLOAD_INVALID: _ErrorReason.ValueType  # 33
+    """A webhook's body cannot be parsed or lacks what it must carry."""
+    ERROR_REASON_WEBHOOK_UNKNOWN_ORDER: _ErrorReason.ValueType  # 34
+    """A webhook names an order ApexTick does not know."""
+    ERROR_REASON_PAYMENT_MISMATCH: _ErrorReason.ValueType  # 35
+    """A payment notification's amount, currency or status does not match the order."""
+    ERROR_REASON_TICKET_NOT_FOUND: _ErrorReason.ValueType  # 36
+    """The ticket does not exist or belongs to someone else."""
+    ERROR_REASON_TICKET_PDF_NOT_READY: _ErrorReason.ValueType  # 37
+    """The ticket's PDF is not rendered yet; retry shortly."""
+    ERROR_REASON_RESEND_LIMITED: _ErrorReason.ValueType  # 38
+    """Too many resend requests for this order; retry after the delay in google.rpc.RetryInfo."""
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """The stable, machine-readable reasons carried in `google.rpc.ErrorInfo.reason` (domain `apextick.dev`)
@@ -138,4 +162,28 @@ ERROR_REASON_HOLD_NOT_ACTIVE: ErrorReason.ValueType  # 25
 """The hold is no longer active (released, expired or paid)."""
 ERROR_REASON_SEATS_BUSY: ErrorReason.ValueType  # 26
 """The seats are contended right now; retry after the delay in google.rpc.RetryInfo."""
+ERROR_REASON_ORDER_NOT_FOUND: ErrorReason.ValueType  # 27
+"""The order does not exist or belongs to someone else."""
+ERROR_REASON_ORDER_NOT_PENDING: ErrorReason.ValueType  # 28
+"""The order is no longer waiting for payment (paid, cancelled, expired or refunded)."""
+ERROR_REASON_HOLD_CHECKED_OUT: ErrorReason.ValueType  # 29
+"""The hold was already checked out into an order (by another request id)."""
+ERROR_REASON_PROVIDER_NOT_SUPPORTED: ErrorReason.ValueType  # 30
+"""The payment provider cannot take this payment (currency or configuration)."""
+ERROR_REASON_PROVIDER_UNAVAILABLE: ErrorReason.ValueType  # 31
+"""The payment provider did not answer or refused the call; retry later."""
+ERROR_REASON_WEBHOOK_SIGNATURE_INVALID: ErrorReason.ValueType  # 32
+"""A webhook's signature is missing, wrong or outside the timestamp tolerance."""
+ERROR_REASON_WEBHOOK_PAYLOAD_INVALID: ErrorReason.ValueType  # 33
+"""A webhook's body cannot be parsed or lacks what it must carry."""
+ERROR_REASON_WEBHOOK_UNKNOWN_ORDER: ErrorReason.ValueType  # 34
+"""A webhook names an order ApexTick does not know."""
+ERROR_REASON_PAYMENT_MISMATCH: ErrorReason.ValueType  # 35
+"""A payment notification's amount, currency or status does not match the order."""
+ERROR_REASON_TICKET_NOT_FOUND: ErrorReason.ValueType  # 36
+"""The ticket does not exist or belongs to someone else."""
+ERROR_REASON_TICKET_PDF_NOT_READY: ErrorReason.ValueType  # 37
+"""The ticket's PDF is not rendered yet; retry shortly."""
+ERROR_REASON_RESEND_LIMITED: ErrorReason.ValueType  # 38
+"""Too many resend requests for this order; retry after the delay in google.rpc.RetryInfo."""
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015

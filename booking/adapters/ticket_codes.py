@@ -1,0 +1,112 @@
+"""Signed ticket codes: `AT1.<payload>.<signature>`, Ed25519 over the serialized TicketCodeClaims.
+
+A gate holding the public key verifies a code offline. The signature proves a ticket genuine, never
+unused: admission still needs the first-scan-wins update in PostgreSQL."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from apextick.tickets.v1 import ticket_pb2
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from google.protobuf.message import DecodeError
+from google.protobuf.timestamp_pb2 import Timestamp
+
+PREFIX = "AT1"
+
+
+class TicketCodeError(ValueError):
+    """The code is malformed, signed by an unknown key, or its signature does not verify."""
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def public_key_bytes(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def key_id(key: Ed25519PublicKey) -> str:
+    """A short, stable name for a public key, so gates can hold several during a rotation."""
+    return hashlib.sha256(public_key_bytes(key)).hexdigest()[:16]
+
+
+def load_private_key(secret: str) -> Ed25519PrivateKey:
+    """The key comes from the environment as a secret string (128 bits of entropy or more, like every
+    generated secret of the local stack); its SHA-256 is the 32-byte Ed25519 seed."""
+    if len(secret.strip()) < 32:  # noqa: PLR2004 - 32 hex characters are 128 bits
+        raise ValueError("the ticket signing secret must have at least 32 characters")
+    return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(secret.strip().encode()).digest())
+
+
+def load_public_key(raw_b64: str) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(_unb64(raw_b64.strip()))
+
+
+@dataclass(frozen=True)
+class TicketClaims:
+    ticket_id: str
+    event_id: str
+    seat_id: str
+    issued_at: datetime
+    key_id: str
+
+
+class TicketSigner:
+    def __init__(self, private_key: Ed25519PrivateKey) -> None:
+        self._key = private_key
+        self.key_id = key_id(private_key.public_key())
+
+    @property
+    def public_key(self) -> Ed25519PublicKey:
+        return self._key.public_key()
+
+    def sign(self, ticket_id: str, event_id: str, seat_id: str, issued_at: datetime) -> str:
+        stamp = Timestamp()
+        stamp.FromDatetime(issued_at)
+        claims = ticket_pb2.TicketCodeClaims(
+            ticket=f"tickets/{ticket_id}",
+            event=f"events/{event_id}",
+            seat_id=seat_id,
+            issue_time=stamp,
+            key_id=self.key_id,
+        )
+        payload = claims.SerializeToString(deterministic=True)
+        return f"{PREFIX}.{_b64(payload)}.{_b64(self._key.sign(payload))}"
+
+
+def verify(code: str, public_keys: Mapping[str, Ed25519PublicKey]) -> TicketClaims:
+    """Check the signature with the key the code names; return what it says."""
+    parts = code.split(".")
+    if len(parts) != 3 or parts[0] != PREFIX:  # noqa: PLR2004 - prefix, payload, signature
+        raise TicketCodeError("not an ApexTick ticket code")
+    try:
+        payload, signature = _unb64(parts[1]), _unb64(parts[2])
+        claims = ticket_pb2.TicketCodeClaims.FromString(payload)
+    except (ValueError, DecodeError) as exc:
+        raise TicketCodeError("malformed ticket code") from exc
+    key = public_keys.get(claims.key_id)
+    if key is None:
+        raise TicketCodeError("ticket code signed by an unknown key")
+    try:
+        key.verify(signature, payload)
+    except InvalidSignature as exc:
+        raise TicketCodeError("ticket code signature does not verify") from exc
+    return TicketClaims(
+        ticket_id=claims.ticket.removeprefix("tickets/"),
+        event_id=claims.event.removeprefix("events/"),
+        seat_id=claims.seat_id,
+        issued_at=claims.issue_time.ToDatetime(tzinfo=UTC),
+        key_id=claims.key_id,
+    )
