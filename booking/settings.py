@@ -57,6 +57,34 @@ class RelaySettings:
 
 
 @dataclass(frozen=True)
+class OrderSettings:
+    """Checkout and tickets. The payment window extends a checked-out hold; the cap, counted from the
+    hold's creation, bounds how long one customer can keep seats off sale."""
+
+    ticket_signing_secret: str = ""  # empty only when built in code (tests): an ephemeral key is used
+    payment_window_seconds: float = 900.0
+    payment_cap_seconds: float = 1800.0
+    return_url: str = "http://localhost:3000/orders"
+    reconcile_interval_seconds: float = 15.0
+    reconcile_grace_seconds: float = 30.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> OrderSettings:
+        return cls(
+            ticket_signing_secret=_require(env, "APEXTICK_TICKET_SIGNING_SECRET"),
+            payment_window_seconds=float(
+                env.get("APEXTICK_PAYMENT_WINDOW_SECONDS", cls.payment_window_seconds)
+            ),
+            payment_cap_seconds=float(env.get("APEXTICK_PAYMENT_CAP_SECONDS", cls.payment_cap_seconds)),
+            return_url=env.get("APEXTICK_CHECKOUT_RETURN_URL", cls.return_url),
+            reconcile_interval_seconds=float(
+                env.get("APEXTICK_RECONCILE_INTERVAL", cls.reconcile_interval_seconds)
+            ),
+            reconcile_grace_seconds=float(env.get("APEXTICK_RECONCILE_GRACE", cls.reconcile_grace_seconds)),
+        )
+
+
+@dataclass(frozen=True)
 class BookingSettings:
     database_url: str
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -72,6 +100,7 @@ class BookingSettings:
     log_level: str = "INFO"
     shutdown_grace_seconds: float = 5.0
     relay: RelaySettings = field(default_factory=RelaySettings)
+    orders: OrderSettings = field(default_factory=OrderSettings)
 
     @property
     def libpq_url(self) -> str:
@@ -101,6 +130,7 @@ class BookingSettings:
                 log_level=env.get("APEXTICK_LOG_LEVEL", cls.log_level).upper(),
                 shutdown_grace_seconds=float(env.get("APEXTICK_SHUTDOWN_GRACE", cls.shutdown_grace_seconds)),
                 relay=RelaySettings.from_env(env),
+                orders=OrderSettings.from_env(env),
             )
         except ValueError as exc:
             raise SettingsError(str(exc)) from exc

@@ -12,12 +12,16 @@ from apextick.events.v1 import inventory_events_pb2 as inv
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from booking.adapters.order_event_codec import encode_order_event
 from booking.domain.events import (
     DomainEvent,
     EventCancelled,
     EventPublished,
     HoldExpired,
     HoldReleased,
+    OrderClosed,
+    OrderConfirmed,
+    OrderRefunded,
     SeatsHeld,
 )
 
@@ -91,6 +95,9 @@ def encode(event: DomainEvent, meta: pb.EventMetadata) -> Encoded:
                 seat_ids=event.seat_ids,
             )
             return Encoded("hold", str(event.hold_id), "inventory.hold_expired", message)
+        case OrderConfirmed() | OrderRefunded() | OrderClosed():
+            routing_key, message = encode_order_event(event, meta)
+            return Encoded("order", str(event.order_id), routing_key, message)
 
 
 def outbox_row(

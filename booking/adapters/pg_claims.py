@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -293,27 +294,44 @@ class PgSeatClaims:
         actor: str,
         request_id: str,
     ) -> Hold | None:
-        """End an ACTIVE hold (first, so the hold row serializes a release against an expiry) and
-        free exactly the seats that still belong to it."""
-        now = self._clock()
-        params: dict[str, Any] = {"hold": hold_id, "status": status.value, "now": now, "customer": actor}
-        cur = conn.cursor(row_factory=dict_row)
-        await cur.execute(END_HOLD.format(condition=condition), params)
-        row = await cur.fetchone()
-        if row is None:
-            return None
-        hold = _hold(row)
-        params.update(event=hold.event_id, seats=list(hold.seat_ids))
-        freed = tuple(r[0] for r in await (await conn.execute(FREE_SEATS, params)).fetchall())
-        await conn.execute("UPDATE hold_seat SET live = false WHERE hold_id = %(hold)s AND live", params)
-        event_type = HoldReleased if status is HoldStatus.RELEASED else HoldExpired
-        await self._outbox(conn, event_type(hold.id, hold.event_id, freed), actor, request_id)
-        return hold  # RETURNING gave the row as updated: it carries the new status already
+        return await end_hold(conn, self._clock(), hold_id, status, condition, actor, request_id)
 
     async def _outbox(
         self, conn: AsyncConnection[Any], event: DomainEvent, actor: str, request_id: str
     ) -> None:
-        await conn.execute(INSERT_OUTBOX, outbox_row(event, uuid.uuid4(), self._clock(), actor, request_id))
+        await write_outbox(conn, event, self._clock(), actor, request_id)
+
+
+async def write_outbox(
+    conn: AsyncConnection[Any], event: DomainEvent, now: datetime, actor: str, request_id: str
+) -> None:
+    await conn.execute(INSERT_OUTBOX, outbox_row(event, uuid.uuid4(), now, actor, request_id))
+
+
+async def end_hold(
+    conn: AsyncConnection[Any],
+    now: datetime,
+    hold_id: UUID,
+    status: HoldStatus,
+    condition: str,
+    actor: str,
+    request_id: str,
+) -> Hold | None:
+    """End an ACTIVE hold (first, so the hold row serializes a release against an expiry) and free
+    exactly the seats that still belong to it. `condition` is a constant SQL predicate on the hold."""
+    params: dict[str, Any] = {"hold": hold_id, "status": status.value, "now": now, "customer": actor}
+    cur = conn.cursor(row_factory=dict_row)
+    await cur.execute(END_HOLD.format(condition=condition), params)
+    row = await cur.fetchone()
+    if row is None:
+        return None
+    hold = _hold(row)
+    params.update(event=hold.event_id, seats=list(hold.seat_ids))
+    freed = tuple(r[0] for r in await (await conn.execute(FREE_SEATS, params)).fetchall())
+    await conn.execute("UPDATE hold_seat SET live = false WHERE hold_id = %(hold)s AND live", params)
+    event_type = HoldReleased if status is HoldStatus.RELEASED else HoldExpired
+    await write_outbox(conn, event_type(hold.id, hold.event_id, freed), now, actor, request_id)
+    return hold  # RETURNING gave the row as updated: it carries the new status already
 
 
 class _Rollback(Exception):  # noqa: N818 - a control-flow signal, not an error

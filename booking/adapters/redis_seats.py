@@ -16,6 +16,7 @@ from uuid import UUID
 from redis.asyncio import Redis
 
 from booking.domain.hold import Hold, SeatStatus
+from booking.service_layer.order_ports import SeatChangeNote
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,25 @@ class RedisHoldSignals:
         change = SeatChange(hold.event_id, SeatStatus.AVAILABLE, hold.seat_ids, 0.0)
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.delete(hold_key(hold.id))
+            await self._publish(pipe, change)
+            await pipe.execute()
+
+    async def extended(
+        self, event_id: UUID, hold_id: UUID, seat_ids: Sequence[str], until: datetime, customer: str
+    ) -> None:
+        """A checked-out hold waits for its payment: its TTL key and the seats' HELD time move out."""
+        ttl_ms = max(1, int((until - datetime.now(UTC)).total_seconds() * 1000))
+        change = SeatChange(event_id, SeatStatus.HELD, tuple(seat_ids), until.timestamp(), customer)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.set(hold_key(hold_id), str(event_id), px=ttl_ms)
+            await self._publish(pipe, change)
+            await pipe.execute()
+
+    async def changed(self, note: SeatChangeNote) -> None:
+        """Seats an order booked or gave back; either way the hold's TTL key has no more use."""
+        change = SeatChange(note.event_id, SeatStatus(note.status), note.seat_ids, 0.0, note.customer)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.delete(hold_key(note.hold_id))
             await self._publish(pipe, change)
             await pipe.execute()
 

@@ -48,4 +48,74 @@ class HoldExpired:
     seat_ids: tuple[str, ...]
 
 
-DomainEvent = EventPublished | EventCancelled | SeatsHeld | HoldReleased | HoldExpired
+@dataclass(frozen=True)
+class Buyer:
+    subject: str
+    display_name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class EventSummary:
+    event_id: UUID
+    display_name: str
+    venue_name: str
+    city: str
+    start: datetime
+    time_zone: str
+
+
+@dataclass(frozen=True)
+class IssuedTicket:
+    ticket_id: UUID
+    seat_id: str
+    section: str
+    row: str
+    seat_label: str
+    tier_id: str
+    tier_name: str
+    price_minor: int
+    code: str
+
+
+@dataclass(frozen=True)
+class OrderConfirmed:
+    order_id: UUID
+    reference: str
+    buyer: Buyer
+    event: EventSummary
+    tickets: tuple[IssuedTicket, ...]
+    total_minor: int
+    currency_code: str
+    paid_at: datetime
+
+
+@dataclass(frozen=True)
+class OrderRefunded:
+    order_id: UUID
+    reference: str
+    buyer: Buyer
+    event: EventSummary
+    voided_tickets: tuple[UUID, ...]
+    amount_minor: int
+    currency_code: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class OrderClosed:
+    order_id: UUID
+    customer: str
+    state: str
+
+
+DomainEvent = (
+    EventPublished
+    | EventCancelled
+    | SeatsHeld
+    | HoldReleased
+    | HoldExpired
+    | OrderConfirmed
+    | OrderRefunded
+    | OrderClosed
+)

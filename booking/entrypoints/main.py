@@ -14,7 +14,7 @@ from booking import bootstrap
 from booking.adapters.outbox_relay import run_relay
 from booking.entrypoints import logs
 from booking.entrypoints.grpc.server import BookingServer
-from booking.entrypoints.workers import expiry_listener, expiry_sweeper
+from booking.entrypoints.workers import expiry_listener, expiry_sweeper, payment_reconciler
 from booking.migrations import upgrade_to_head
 from booking.settings import BookingSettings
 
@@ -31,12 +31,16 @@ async def serve(settings: BookingSettings) -> None:
 
 
 async def work(settings: BookingSettings) -> None:
-    """Expiry listener and sweeper until SIGTERM. Several workers may run: every release is conditional."""
+    """Expiry listener, sweeper and payment reconciler until SIGTERM. Several workers may run: every
+    release is conditional and every payment notice idempotent."""
     container = bootstrap.build(settings)
     await container.pool.open(wait=True)
     tasks = [
         asyncio.create_task(expiry_listener(container.redis, container.holds)),
         asyncio.create_task(expiry_sweeper(container.holds, settings.sweep_interval_seconds)),
+        asyncio.create_task(
+            payment_reconciler(container.payments, settings.orders.reconcile_interval_seconds)
+        ),
     ]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -1,15 +1,17 @@
-"""The booking worker process: the three expiry layers that need a loop. (The third layer, a claim
-taking a HELD seat whose time has passed, lives in the claim itself.)"""
+"""The booking worker process: the expiry layers that need a loop (the third layer, a claim taking a
+HELD seat whose time has passed, lives in the claim itself) and payment reconciliation."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import asdict
 
 from redis.asyncio import Redis
 
 from booking.adapters.redis_seats import expired_holds
 from booking.service_layer.hold_use_cases import HoldUseCases
+from booking.service_layer.payment_use_cases import PaymentUseCases, ReconcileReport
 
 log = logging.getLogger(__name__)
 
@@ -40,4 +42,19 @@ async def expiry_sweeper(holds: HoldUseCases, interval: float) -> None:
             raise
         except Exception:
             log.warning("expiry sweep failed", exc_info=True)
+        await asyncio.sleep(interval)
+
+
+async def payment_reconciler(payments: PaymentUseCases, interval: float) -> None:
+    """Asks providers about pending orders past their window, closes sessions of ended orders and
+    retries refunds: a lost webhook never leaves a paid order unconfirmed (invariant I4)."""
+    while True:
+        try:
+            report = await payments.reconcile()
+            if report != ReconcileReport():
+                log.info("reconciled payments", extra=asdict(report))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("payment reconciliation failed", exc_info=True)
         await asyncio.sleep(interval)

@@ -12,6 +12,8 @@ NOT_FOUND_BY_COLLECTION = {
     "seatMaps": ErrorCode.SEAT_MAP_NOT_FOUND,
     "events": ErrorCode.EVENT_NOT_FOUND,
     "holds": ErrorCode.HOLD_NOT_FOUND,
+    "orders": ErrorCode.ORDER_NOT_FOUND,
+    "tickets": ErrorCode.TICKET_NOT_FOUND,
 }
 
 
@@ -50,6 +52,16 @@ def event_id(name: str, field: str = "name") -> UUID:
 def hold_id(name: str, field: str = "name") -> UUID:
     (hold,) = parse(name, "holds", field=field)
     return as_uuid(hold, "holds")
+
+
+def order_id(name: str, field: str = "name") -> UUID:
+    (order,) = parse(name, "orders", field=field)
+    return as_uuid(order, "orders")
+
+
+def ticket_id(name: str, field: str = "name") -> UUID:
+    (ticket,) = parse(name, "tickets", field=field)
+    return as_uuid(ticket, "tickets")
 
 
 def tier_ids(name: str, field: str = "name") -> tuple[UUID, str]:

@@ -8,6 +8,9 @@ import logging
 import grpc
 from apextick.catalog.v1 import catalog_service_pb2, catalog_service_pb2_grpc
 from apextick.inventory.v1 import inventory_service_pb2, inventory_service_pb2_grpc
+from apextick.orders.v1 import order_service_pb2, order_service_pb2_grpc
+from apextick.payments.v1 import webhook_service_pb2, webhook_service_pb2_grpc
+from apextick.tickets.v1 import ticket_service_pb2, ticket_service_pb2_grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer  # the asyncio servicer; `health.aio` aliases it
 from grpc_reflection.v1alpha import reflection
@@ -16,13 +19,18 @@ from booking.bootstrap import Container
 from booking.entrypoints.grpc.catalog_servicer import CatalogServicer
 from booking.entrypoints.grpc.interceptor import CallPipeline
 from booking.entrypoints.grpc.inventory_servicer import InventoryServicer
+from booking.entrypoints.grpc.order_servicer import OrderServicer, TicketServicer
 from booking.entrypoints.grpc.policy import policies_of
+from booking.entrypoints.grpc.webhook_servicer import WebhookServicer
 
 log = logging.getLogger(__name__)
 
 SERVICES = (
     catalog_service_pb2.DESCRIPTOR.services_by_name["CatalogService"],
     inventory_service_pb2.DESCRIPTOR.services_by_name["InventoryService"],
+    order_service_pb2.DESCRIPTOR.services_by_name["OrderService"],
+    ticket_service_pb2.DESCRIPTOR.services_by_name["TicketService"],
+    webhook_service_pb2.DESCRIPTOR.services_by_name["PaymentWebhookService"],
 )
 
 
@@ -41,6 +49,15 @@ class BookingServer:
         )
         inventory_service_pb2_grpc.add_InventoryServiceServicer_to_server(
             InventoryServicer(container.holds, container.hub, container.clock), self.server
+        )
+        order_service_pb2_grpc.add_OrderServiceServicer_to_server(
+            OrderServicer(container.orders), self.server
+        )
+        ticket_service_pb2_grpc.add_TicketServiceServicer_to_server(
+            TicketServicer(container.orders), self.server
+        )
+        webhook_service_pb2_grpc.add_PaymentWebhookServiceServicer_to_server(
+            WebhookServicer(container.payments), self.server
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         names = [service.full_name for service in SERVICES]

@@ -1,0 +1,68 @@
+"""OrderService and TicketService: protobuf in, use case, protobuf out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apextick.orders.v1 import order_service_pb2 as svc
+from apextick.orders.v1 import order_service_pb2_grpc as svc_grpc
+from apextick.tickets.v1 import ticket_service_pb2 as tsvc
+from apextick.tickets.v1 import ticket_service_pb2_grpc as tsvc_grpc
+
+from booking.entrypoints.grpc import call_context, names
+from booking.entrypoints.grpc.order_mapping import order_message, provider_from_message, ticket_message
+from booking.service_layer.order_use_cases import CheckoutCommand, OrderUseCases
+
+Context = Any
+
+
+class OrderServicer(svc_grpc.OrderServiceServicer):
+    def __init__(self, orders: OrderUseCases) -> None:
+        self._orders = orders
+
+    async def Checkout(self, request: svc.CheckoutRequest, context: Context) -> svc.CheckoutResponse:
+        command = CheckoutCommand(
+            hold_id=names.hold_id(request.hold, "hold"),
+            provider=provider_from_message(request.provider),
+            success_url=request.success_url,
+            cancel_url=request.cancel_url,
+            request_id=request.request_id,
+        )
+        order = await self._orders.checkout(call_context.signed_in(), command)
+        return svc.CheckoutResponse(order=order_message(order))
+
+    async def GetOrder(self, request: svc.GetOrderRequest, context: Context) -> svc.GetOrderResponse:
+        order = await self._orders.get(call_context.signed_in(), names.order_id(request.name))
+        return svc.GetOrderResponse(order=order_message(order))
+
+    async def ListMyOrders(
+        self, request: svc.ListMyOrdersRequest, context: Context
+    ) -> svc.ListMyOrdersResponse:
+        orders, token = await self._orders.list_mine(
+            call_context.signed_in(), request.page_size, request.page_token
+        )
+        return svc.ListMyOrdersResponse(orders=[order_message(o) for o in orders], next_page_token=token)
+
+    async def CancelOrder(self, request: svc.CancelOrderRequest, context: Context) -> svc.CancelOrderResponse:
+        order = await self._orders.cancel(
+            call_context.signed_in(), names.order_id(request.name), request.request_id
+        )
+        return svc.CancelOrderResponse(order=order_message(order))
+
+
+class TicketServicer(tsvc_grpc.TicketServiceServicer):
+    def __init__(self, orders: OrderUseCases) -> None:
+        self._orders = orders
+
+    async def ListMyTickets(
+        self, request: tsvc.ListMyTicketsRequest, context: Context
+    ) -> tsvc.ListMyTicketsResponse:
+        order = names.order_id(request.order, "order") if request.order else None
+        tickets, token = await self._orders.my_tickets(
+            call_context.signed_in(), order, request.page_size, request.page_token
+        )
+        return tsvc.ListMyTicketsResponse(tickets=[ticket_message(t) for t in tickets], next_page_token=token)
+
+    async def GetTicket(self, request: tsvc.GetTicketRequest, context: Context) -> tsvc.GetTicketResponse:
+        ticket = await self._orders.ticket(call_context.signed_in(), names.ticket_id(request.name))
+        return tsvc.GetTicketResponse(ticket=ticket_message(ticket))

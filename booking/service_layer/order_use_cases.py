@@ -1,0 +1,170 @@
+"""Checkout, orders and tickets as the customer sees them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+from booking.domain.errors import DomainError, ErrorCode
+from booking.domain.identity import Principal
+from booking.domain.order import Order, OrderState, PaymentWindow, choose_provider
+from booking.domain.payment import Provider, SessionRequest
+from booking.domain.ticket import Ticket
+from booking.service_layer import paging
+from booking.service_layer.order_ports import CheckoutDraft, OrderStore, SeatChangeNote, SeatSignals
+from booking.service_layer.payment_ports import PaymentGateway
+from booking.service_layer.ports import Clock, Cursor, IdFactory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CheckoutCommand:
+    hold_id: UUID
+    provider: Provider | None
+    success_url: str
+    cancel_url: str
+    request_id: str
+
+
+def order_not_found(order_id: UUID) -> DomainError:
+    return DomainError(ErrorCode.ORDER_NOT_FOUND, "no such order", metadata={"order": f"orders/{order_id}"})
+
+
+class OrderUseCases:
+    def __init__(
+        self,
+        orders: OrderStore,
+        gateways: Mapping[Provider, PaymentGateway],
+        signals: SeatSignals,
+        window: PaymentWindow,
+        clock: Clock,
+        new_id: IdFactory,
+        default_return_url: str,
+    ) -> None:
+        self._orders = orders
+        self._gateways = gateways
+        self._signals = signals
+        self._window = window
+        self._clock = clock
+        self._new_id = new_id
+        self._return_url = default_return_url
+
+    def _gateway(self, provider: Provider, currency_code: str = "") -> PaymentGateway:
+        gateway = self._gateways.get(provider)
+        if gateway is None or (currency_code and not gateway.supports(currency_code)):
+            raise DomainError(
+                ErrorCode.PROVIDER_NOT_SUPPORTED,
+                f"{provider.value.lower()} cannot take this payment here",
+                metadata={"provider": provider.value, "currency": currency_code},
+            )
+        return gateway
+
+    async def checkout(self, principal: Principal, command: CheckoutCommand) -> Order:
+        """The order is committed before the provider is called, so a provider outage leaves a pending
+        order whose session a retry (same request id) opens: the provider's idempotency key is the
+        order id, so the retry gets the same session, never a second one."""
+        currency_code = await self._orders.hold_currency(command.hold_id, principal.subject)
+        if currency_code is None:
+            raise DomainError(
+                ErrorCode.HOLD_NOT_FOUND, "no such hold", metadata={"hold": f"holds/{command.hold_id}"}
+            )
+        provider = choose_provider(command.provider, currency_code)
+        gateway = self._gateway(provider, currency_code)
+        draft = CheckoutDraft(
+            order_id=self._new_id(),
+            hold_id=command.hold_id,
+            customer=principal.subject,
+            customer_name=principal.display_name,
+            customer_email=principal.email,
+            request_id=command.request_id,
+            provider=provider,
+            window=self._window,
+        )
+        order = await self._orders.create(draft)
+        if order.session is not None or order.state is not OrderState.PENDING_PAYMENT:
+            return order
+        await self._signals.extended(
+            order.event_id, order.hold_id, order.seat_ids, order.payment_deadline, order.customer
+        )
+        session = await gateway.open_session(
+            SessionRequest(
+                order_id=order.id,
+                reference=order.reference,
+                amount_minor=order.total_minor,
+                currency_code=order.currency_code,
+                description=f"ApexTick order {order.reference}: {len(order.items)} seat(s)",
+                customer_email=order.customer_email,
+                customer_name=order.customer_name,
+                expires_at=order.payment_deadline,
+                success_url=command.success_url or self._return_url,
+                cancel_url=command.cancel_url or self._return_url,
+            )
+        )
+        return await self._orders.attach_session(order.id, session)
+
+    async def get(self, principal: Principal, order_id: UUID) -> Order:
+        order = await self._orders.get(order_id)
+        if order is None or not principal.can_manage(order.customer):
+            raise order_not_found(order_id)
+        return order
+
+    async def list_mine(self, principal: Principal, size: int, token: str) -> tuple[Sequence[Order], str]:
+        query = paging.query_hash("orders", principal.subject)
+        after = paging.decode(token, query)
+        limit = min(size or 20, 100)
+        orders = await self._orders.for_customer(principal.subject, after, limit + 1)
+        next_token = ""
+        if len(orders) > limit:
+            last = orders[limit - 1]
+            next_token = paging.encode(Cursor(last.created_at, last.id), query)
+        return orders[:limit], next_token
+
+    async def cancel(self, principal: Principal, order_id: UUID, request_id: str) -> Order:
+        order = await self.get(principal, order_id)
+        result = await self._orders.cancel(order.id, principal.subject, request_id)
+        for note in result.seat_changes:
+            await self._changed(note)
+        if result.order.session is not None:
+            await self._close_session(result.order)
+        return result.order
+
+    async def _close_session(self, order: Order) -> None:
+        """Best effort now; the reconciler retries any session left open."""
+        assert order.session is not None  # noqa: S101 - checked by the caller
+        try:
+            await self._gateway(order.provider).close_session(order.id, order.session.session_id)
+            await self._orders.mark_session_closed(order.id)
+        except DomainError:
+            log.warning(
+                "closing a payment session failed; the reconciler retries", extra={"order": str(order.id)}
+            )
+
+    async def my_tickets(
+        self, principal: Principal, order_id: UUID | None, size: int, token: str
+    ) -> tuple[Sequence[Ticket], str]:
+        query = paging.query_hash("tickets", principal.subject, order_id)
+        after = paging.decode(token, query)
+        limit = min(size or 50, 200)
+        tickets = await self._orders.tickets_for(principal.subject, order_id, after, limit + 1)
+        next_token = ""
+        if len(tickets) > limit:
+            last = tickets[limit - 1]
+            next_token = paging.encode(Cursor(last.issued_at, last.id), query)
+        return tickets[:limit], next_token
+
+    async def ticket(self, principal: Principal, ticket_id: UUID) -> Ticket:
+        ticket = await self._orders.ticket(ticket_id)
+        if ticket is None or not principal.can_manage(ticket.customer):
+            raise DomainError(
+                ErrorCode.TICKET_NOT_FOUND, "no such ticket", metadata={"ticket": f"tickets/{ticket_id}"}
+            )
+        return ticket
+
+    async def _changed(self, note: SeatChangeNote) -> None:
+        try:
+            await self._signals.changed(note)
+        except Exception:  # the cache and live map catch up from PostgreSQL; the commit stands
+            log.warning("after-commit seat signal failed", exc_info=True)

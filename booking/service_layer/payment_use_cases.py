@@ -1,0 +1,155 @@
+"""Payment notices and reconciliation: how money turns into booked seats, or back into money.
+
+A webhook is verified by its provider's adapter, then applied in one transaction that the provider
+event's primary key makes idempotent. Whatever a webhook does not deliver, the reconciler finds: it
+asks providers about pending orders past their window, closes sessions of ended orders, and retries
+refunds the providers have not yet confirmed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from booking.domain.errors import DomainError, ErrorCode
+from booking.domain.order import Order
+from booking.domain.payment import NoticeKind, PaymentNotice, Provider, RemoteState
+from booking.service_layer.order_ports import NoticeOutcome, NoticeResult, OrderStore, RefundDue, SeatSignals
+from booking.service_layer.payment_ports import PaymentGateway
+from booking.service_layer.ports import Clock
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReconcileReport:
+    settled: int = 0  # pending orders found paid or closed at the provider
+    sessions_closed: int = 0
+    refunds_made: int = 0
+    refunds_failed: int = 0
+
+
+class PaymentUseCases:
+    def __init__(
+        self,
+        orders: OrderStore,
+        gateways: Mapping[Provider, PaymentGateway],
+        signals: SeatSignals,
+        clock: Clock,
+        grace: timedelta = timedelta(seconds=30),
+    ) -> None:
+        self._orders = orders
+        self._gateways = gateways
+        self._signals = signals
+        self._clock = clock
+        self._grace = grace
+
+    def _gateway(self, provider: Provider) -> PaymentGateway:
+        gateway = self._gateways.get(provider)
+        if gateway is None:
+            raise DomainError(
+                ErrorCode.PROVIDER_NOT_SUPPORTED,
+                f"{provider.value.lower()} is not configured",
+                metadata={"provider": provider.value},
+            )
+        return gateway
+
+    async def receive(self, provider: Provider, body: bytes, headers: Mapping[str, str]) -> NoticeOutcome:
+        """A genuine notice of a kind that concerns no order (a provider sends many) is acknowledged
+        and ignored; one that names an order we do not have is refused."""
+        notice = await self._gateway(provider).verify(body, headers)
+        names_order = notice.order_id is not None or bool(notice.session_id or notice.payment_ref)
+        if notice.kind is NoticeKind.INFORMATIONAL and not names_order:
+            return NoticeOutcome.IGNORED
+        return (await self.apply(notice)).outcome
+
+    async def apply(self, notice: PaymentNotice) -> NoticeResult:
+        result = await self._orders.apply(notice)
+        for note in result.seat_changes:
+            try:
+                await self._signals.changed(note)
+            except Exception:  # the cache and live map catch up from PostgreSQL; the commit stands
+                log.warning("after-commit seat signal failed", exc_info=True)
+        if result.refund is not None:
+            await self._refund(result.refund)
+        return result
+
+    async def _refund(self, due: RefundDue) -> bool:
+        """At most one refund per order: the store recorded it once; the provider's idempotency key is
+        the order id, so retrying a refund whose answer was lost refunds nothing twice."""
+        try:
+            refund_id = await self._gateway(due.provider).refund(
+                due.order_id, due.payment_ref, due.amount_minor, due.currency_code
+            )
+        except DomainError as error:
+            if error.code is ErrorCode.PROVIDER_NOT_SUPPORTED:
+                await self._orders.finish_refund(due.order_id, "", manual=True, error=error.message)
+                log.error("refund needs manual action", extra={"order": str(due.order_id)})  # noqa: TRY400
+                return False
+            await self._orders.retry_refund_later(due.order_id, error.message)
+            log.warning("refund failed; the reconciler retries", extra={"order": str(due.order_id)})
+            return False
+        await self._orders.finish_refund(due.order_id, refund_id, manual=False, error="")
+        return True
+
+    async def reconcile(self, batch: int = 100) -> ReconcileReport:
+        settled = closed = made = failed = 0
+        for order in await self._orders.stale(self._clock() - self._grace, batch):
+            settled += await self._settle(order)
+        for order in await self._orders.open_sessions_of_ended_orders(batch):
+            closed += await self._close(order)
+        for due in await self._orders.refunds_due(batch):
+            if await self._refund(due):
+                made += 1
+            else:
+                failed += 1
+        return ReconcileReport(settled, closed, made, failed)
+
+    async def _settle(self, order: Order) -> int:
+        """A pending order past its window: paid at the provider means book (or refund if too late);
+        otherwise close the session first and ask again, so a payment racing the close is not missed."""
+        if order.session is None:
+            notice = PaymentNotice(
+                order.provider, f"reconcile:{order.id}:no-session", NoticeKind.CLOSED, order.id
+            )
+            await self.apply(notice)
+            return 1
+        gateway = self._gateway(order.provider)
+        try:
+            remote = await gateway.lookup(order.id, order.session.session_id)
+            if remote.state is RemoteState.OPEN:
+                await gateway.close_session(order.id, order.session.session_id)
+                remote = await gateway.lookup(order.id, order.session.session_id)
+        except DomainError as error:
+            log.warning("reconcile lookup failed", extra={"order": str(order.id), "reason": error.message})
+            return 0
+        if remote.state is RemoteState.PAID:
+            kind = NoticeKind.PAID
+        elif remote.state is RemoteState.CLOSED:
+            kind = NoticeKind.CLOSED
+        else:
+            return 0  # still payable after a close: try again next round
+        await self.apply(
+            PaymentNotice(
+                order.provider,
+                f"reconcile:{order.session.session_id}:{kind.value}",
+                kind,
+                order.id,
+                session_id=order.session.session_id,
+                payment_ref=remote.payment_ref,
+                amount_minor=remote.amount_minor,
+                currency_code=remote.currency_code,
+            )
+        )
+        return 1
+
+    async def _close(self, order: Order) -> int:
+        if order.session is None:
+            return 0
+        try:
+            await self._gateway(order.provider).close_session(order.id, order.session.session_id)
+        except DomainError:
+            return 0
+        await self._orders.mark_session_closed(order.id)
+        return 1
