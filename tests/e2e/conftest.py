@@ -5,18 +5,36 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import grpc
 import pytest
 from apextick.catalog.v1 import catalog_service_pb2_grpc as catalog_grpc
 from apextick.inventory.v1 import inventory_service_pb2_grpc as inventory_grpc
+from apextick.orders.v1 import order_service_pb2_grpc as order_grpc
+from apextick.payments.v1 import webhook_service_pb2_grpc as webhook_grpc
+from apextick.tickets.v1 import ticket_service_pb2_grpc as ticket_grpc
 
 from booking import bootstrap
+from booking.adapters.payments.factory import PaymentSettings, build_gateways
+from booking.adapters.payments.payhere import PayHereSettings
+from booking.adapters.payments.stripe_gateway import StripeSettings
 from booking.entrypoints.grpc.server import BookingServer
-from booking.settings import BookingSettings, sqlalchemy_url
+from booking.settings import BookingSettings, OrderSettings, sqlalchemy_url
 from devstack.identity import AUDIENCE, DemoUser, JwksServer, SigningKey, access_claims
 from edge.settings import EdgeSettings
 from tests.e2e.edge_support import Edge, running_edge
+from tests.e2e.payment_support import (
+    PAYHERE_MERCHANT_ID,
+    PAYHERE_SECRET,
+    STRIPE_WEBHOOK_SECRET,
+    TICKET_SECRET,
+    running_stripe_mock,
+)
+
+if TYPE_CHECKING:  # the async stub classes exist only in the .pyi stubs
+    Catalog = catalog_grpc.CatalogServiceAsyncStub
+    Tickets = ticket_grpc.TicketServiceAsyncStub
 
 
 @dataclass
@@ -45,7 +63,29 @@ def identity() -> Iterator[Identity]:
 
 
 @pytest.fixture(scope="session")
-async def booking_target(database_url: str, redis_url: str, identity: Identity) -> AsyncIterator[str]:
+def stripe_mock_url() -> Iterator[str]:
+    with running_stripe_mock() as url:
+        yield url
+
+
+def payment_settings(stripe_mock_url: str) -> PaymentSettings:
+    """Stripe calls go to stripe-mock; webhooks are signed by the tests with these secrets."""
+    return PaymentSettings(
+        stripe=StripeSettings(
+            api_key="sk_test_apextick", webhook_secret=STRIPE_WEBHOOK_SECRET, api_base=stripe_mock_url
+        ),
+        payhere=PayHereSettings(
+            merchant_id=PAYHERE_MERCHANT_ID,
+            merchant_secret=PAYHERE_SECRET,
+            notify_url="http://localhost:8080/v1/webhooks/payhere",
+        ),
+    )
+
+
+@pytest.fixture(scope="session")
+async def booking_server(
+    database_url: str, redis_url: str, identity: Identity, stripe_mock_url: str
+) -> AsyncIterator[BookingServer]:
     settings = BookingSettings(
         database_url=sqlalchemy_url(database_url),
         redis_url=redis_url,
@@ -55,11 +95,18 @@ async def booking_target(database_url: str, redis_url: str, identity: Identity) 
         oidc_jwks_url=identity.server.jwks_url,
         db_pool_size=5,
         log_level="WARNING",
+        orders=OrderSettings(ticket_signing_secret=TICKET_SECRET),
     )
-    server = BookingServer(bootstrap.build(settings), "127.0.0.1:0")
+    gateways = build_gateways(payment_settings(stripe_mock_url))
+    server = BookingServer(bootstrap.build(settings, gateways=gateways), "127.0.0.1:0")
     await server.start()
-    yield f"127.0.0.1:{server.port}"
+    yield server
     await server.stop(0.5)
+
+
+@pytest.fixture(scope="session")
+def booking_target(booking_server: BookingServer) -> str:
+    return f"127.0.0.1:{booking_server.port}"
 
 
 @pytest.fixture(scope="session")
@@ -94,3 +141,18 @@ def catalog(channel: grpc.aio.Channel) -> catalog_grpc.CatalogServiceAsyncStub:
 @pytest.fixture(scope="session")
 def inventory(channel: grpc.aio.Channel) -> inventory_grpc.InventoryServiceAsyncStub:
     return inventory_grpc.InventoryServiceStub(channel)
+
+
+@pytest.fixture(scope="session")
+def orders(channel: grpc.aio.Channel) -> order_grpc.OrderServiceAsyncStub:
+    return order_grpc.OrderServiceStub(channel)
+
+
+@pytest.fixture(scope="session")
+def tickets(channel: grpc.aio.Channel) -> ticket_grpc.TicketServiceAsyncStub:
+    return ticket_grpc.TicketServiceStub(channel)
+
+
+@pytest.fixture(scope="session")
+def webhooks(channel: grpc.aio.Channel) -> webhook_grpc.PaymentWebhookServiceAsyncStub:
+    return webhook_grpc.PaymentWebhookServiceStub(channel)
