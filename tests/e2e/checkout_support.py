@@ -34,7 +34,7 @@ class Checkout:
     seats: tuple[str, ...]
 
 
-async def checkout(  # noqa: PLR0913 - the stubs, who, what, and how to pay
+async def checkout(
     inventory: Inventory,
     orders: Orders,
     customer: Metadata,
@@ -57,7 +57,9 @@ async def checkout(  # noqa: PLR0913 - the stubs, who, what, and how to pay
 
 async def send_stripe(webhooks: Webhooks, body: bytes, signature: str | None) -> str:
     metadata = (("stripe-signature", signature),) if signature is not None else ()
-    request = wsv.ReceiveStripeEventRequest(body=httpbody_pb2.HttpBody(content_type="application/json", data=body))
+    request = wsv.ReceiveStripeEventRequest(
+        body=httpbody_pb2.HttpBody(content_type="application/json", data=body)
+    )
     return (await webhooks.ReceiveStripeEvent(request, metadata=metadata)).outcome
 
 
@@ -106,7 +108,18 @@ def order_facts(database_url: str, order: order_pb2.Order) -> OrderFacts:
             "WHERE i.order_id = %s AND s.event_id = (SELECT event_id FROM purchase_order WHERE id = %s)",
             (order_id, order_id),
         ).fetchall()
-    return OrderFacts(*row, seats={seat: (status, hold) for seat, status, hold in seats})
+    state, reason, events, valid, void, confirmed, refunded, refunds = row
+    return OrderFacts(
+        state,
+        reason,
+        events,
+        valid,
+        void,
+        confirmed,
+        refunded,
+        refunds,
+        {seat: (status, hold) for seat, status, hold in seats},
+    )
 
 
 def booked_twice(database_url: str) -> int:

@@ -115,7 +115,9 @@ def _md5_upper(text: str) -> str:
     return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest().upper()
 
 
-def payhere_notify(order: order_pb2.Order, amount: str, status: str = "2", currency: str | None = None) -> bytes:
+def payhere_notify(
+    order: order_pb2.Order, amount: str, status: str = "2", currency: str | None = None
+) -> bytes:
     """PayHere's notify_url form post with its documented md5sig."""
     currency = currency or order.currency_code
     order_id = order_uuid(order)
