@@ -10,7 +10,8 @@
 # After sourcing, the environment holds (all exported):
 #   APEXTICK_HOST            127.0.0.1: every service listens on loopback only
 #   APEXTICK_*_PORT          ports, defaults below; a value in the env wins
-#   APEXTICK_{PG,REDIS,RABBITMQ}_PASSWORD
+#   APEXTICK_{PG,REDIS,RABBITMQ}_PASSWORD, the ticket signing secret and the
+#   payment secrets (Stripe webhook, PayHere merchant, Onepay salt and token)
 #                            from var/secrets.env, generated on first use
 #                            (the file wins over the env, see ensure_secrets)
 #   APEXTICK_DATABASE_URL    postgresql://apextick:PW@127.0.0.1:PORT/apextick
@@ -18,6 +19,9 @@
 #   APEXTICK_AMQP_URL        amqp://apextick:PW@127.0.0.1:PORT/%2F
 #                            a URL already in the env wins, so CI or a user
 #                            can point the code at other servers.
+#   APEXTICK_STRIPE_*, APEXTICK_PAYHERE_*, APEXTICK_ONEPAY_*
+#                            local payment settings: stripe-mock and the
+#                            Onepay sandbox stand-in (see the end of this file)
 # shell variables ROOT VAR RUN LOG BIN SECRETS_FILE, and the helpers log, die,
 # pid_of, pid_alive, proc_alive, pid_listens, port_open, wait_for.
 
@@ -45,9 +49,15 @@ export APEXTICK_EPMD_PORT="${APEXTICK_EPMD_PORT:-24369}"
 export APEXTICK_BOOKING_PORT="${APEXTICK_BOOKING_PORT:-50051}"
 export APEXTICK_NOTIFICATION_PORT="${APEXTICK_NOTIFICATION_PORT:-50052}"
 export APEXTICK_IDENTITY_PORT="${APEXTICK_IDENTITY_PORT:-8180}"
+# Local stand-ins for the payment providers (scripts/services.sh starts them): stripe-mock for Stripe (HTTP
+# port; HTTPS on the next one) and devstack/onepay_sandbox.py for Onepay.
+export APEXTICK_STRIPE_MOCK_PORT="${APEXTICK_STRIPE_MOCK_PORT:-12111}"
+export APEXTICK_ONEPAY_SANDBOX_PORT="${APEXTICK_ONEPAY_SANDBOX_PORT:-12113}"
 
 # The secrets are the only things the URLs need that are not in the repo.
-APEXTICK_SECRET_KEYS=(APEXTICK_PG_PASSWORD APEXTICK_REDIS_PASSWORD APEXTICK_RABBITMQ_PASSWORD APEXTICK_TICKET_SIGNING_SECRET)
+# The payment ones sign webhooks and provider requests between our code and the local stand-ins.
+APEXTICK_SECRET_KEYS=(APEXTICK_PG_PASSWORD APEXTICK_REDIS_PASSWORD APEXTICK_RABBITMQ_PASSWORD APEXTICK_TICKET_SIGNING_SECRET
+  APEXTICK_STRIPE_WEBHOOK_SECRET APEXTICK_PAYHERE_MERCHANT_SECRET APEXTICK_ONEPAY_HASH_SALT APEXTICK_ONEPAY_APP_TOKEN)
 
 # ---------------------------------------------------------------- helpers
 
@@ -206,3 +216,15 @@ ensure_secrets
 : "${APEXTICK_REDIS_URL:=redis://default:$(urlencode "$APEXTICK_REDIS_PASSWORD")@$APEXTICK_HOST:$APEXTICK_REDIS_PORT/0}"
 : "${APEXTICK_AMQP_URL:=amqp://apextick:$(urlencode "$APEXTICK_RABBITMQ_PASSWORD")@$APEXTICK_HOST:$APEXTICK_RABBITMQ_PORT/%2F}"
 export APEXTICK_DATABASE_URL APEXTICK_REDIS_URL APEXTICK_AMQP_URL
+
+# Payment providers for the local stack: test-mode identifiers only, pointed at the local stand-ins. A value
+# already in the env wins, so a developer can point one provider at its real sandbox. stripe-mock accepts any
+# sk_test_ key; 1221149 has the shape of a PayHere sandbox merchant id.
+: "${APEXTICK_STRIPE_API_KEY:=sk_test_apextick_local}"
+: "${APEXTICK_STRIPE_API_BASE:=http://$APEXTICK_HOST:$APEXTICK_STRIPE_MOCK_PORT}"
+: "${APEXTICK_PAYHERE_MERCHANT_ID:=1221149}"
+: "${APEXTICK_PAYHERE_NOTIFY_URL:=http://$APEXTICK_HOST:${APEXTICK_EDGE_REST_PORT:-8080}/v1/webhooks/payhere}"
+: "${APEXTICK_ONEPAY_APP_ID:=APEXTICKLOCAL}"
+: "${APEXTICK_ONEPAY_API_BASE:=http://$APEXTICK_HOST:$APEXTICK_ONEPAY_SANDBOX_PORT}"
+export APEXTICK_STRIPE_API_KEY APEXTICK_STRIPE_API_BASE APEXTICK_PAYHERE_MERCHANT_ID APEXTICK_PAYHERE_NOTIFY_URL \
+  APEXTICK_ONEPAY_APP_ID APEXTICK_ONEPAY_API_BASE

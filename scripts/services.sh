@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Start, stop and inspect the local backing services, all on 127.0.0.1:
 #
-#   scripts/services.sh start|stop|restart|status [pg|redis|rabbitmq ...]
+#   scripts/services.sh start|stop|restart|status [pg|redis|rabbitmq|stripe-mock|onepay ...]
 #   scripts/services.sh rabbitmqctl ARGS...     (rabbitmqctl against our node)
 #
-# Default: all three services. Data lives in var/<service>, logs in var/log,
+# Default: all of them (stripe-mock and onepay are the local stand-ins for the
+# Stripe and Onepay APIs). Data lives in var/<service>, logs in var/log,
 # pid files in var/run. `start` is idempotent (a service already running from
 # our pid file and answering is left alone); `stop` signals exactly the pid we
 # recorded and waits for it to exit. `status` exits 0 only if every named
@@ -17,7 +18,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL_SERVICES=(pg redis rabbitmq)
+ALL_SERVICES=(pg redis rabbitmq stripe_mock onepay)
 # fd of the per-checkout lock that main takes (bash picks the number; 9 is a
 # placeholder so the `{LOCK_FD}>&-` redirections are valid before that).
 # Daemons must not inherit it: they would hold the lock for their whole life
@@ -533,6 +534,79 @@ rabbitmq_status() {
   service_status rabbitmq "$RMQ_PIDFILE" beam.smp rmq_answering "$APEXTICK_HOST:$APEXTICK_RABBITMQ_PORT node $RMQ_NODE"
 }
 
+# ============================================================ payment stand-ins
+#
+# stripe-mock (Stripe's own mock, pinned in install.sh) and the Onepay sandbox
+# stand-in (devstack/onepay_sandbox.py). Both are stateless or in-memory, so
+# they are simply started and stopped; the pid file records the server itself.
+
+STRIPE_MOCK_PIDFILE="$RUN/stripe-mock.pid"
+ONEPAY_PIDFILE="$RUN/onepay-sandbox.pid"
+
+stripe_mock_answering() {
+  port_open "$APEXTICK_STRIPE_MOCK_PORT"
+}
+
+onepay_answering() {
+  port_open "$APEXTICK_ONEPAY_SANDBOX_PORT"
+}
+
+# listen_probe PID PORT: 0 once PID itself listens on PORT, 255 if it died.
+listen_probe() {
+  proc_alive "$1" || return 255
+  pid_listens "$1" "$2"
+}
+
+# standin_start NAME PIDFILE COMM PORT CMD...: start CMD unless our pid file
+# names a live COMM process, and wait until it listens on PORT.
+standin_start() {
+  local name=$1 file=$2 comm=$3 port=$4
+  shift 4
+  if pid_alive "$file" "$comm"; then
+    log "$name: already running (pid $(pid_of "$file"))"
+    return 0
+  fi
+  rm -f "$file"
+  start_bg "$LOG/$name.log" "$@"
+  echo "$BG_PID" >"$file"
+  if ! WAIT_TIMEOUT=$START_TIMEOUT wait_for listen_probe "$BG_PID" "$port"; then
+    show_log "$LOG/$name.log"
+    stop_pidfile "$name" "$file" "$comm" TERM
+    die "$name: failed to start (port $port taken?)"
+  fi
+  log "$name: running (pid $BG_PID, $APEXTICK_HOST:$port)"
+}
+
+stripe_mock_start() {
+  [[ -x $BIN/stripe-mock ]] || die "stripe-mock: $BIN/stripe-mock missing (run: scripts/install.sh go)"
+  standin_start stripe-mock "$STRIPE_MOCK_PIDFILE" stripe-mock "$APEXTICK_STRIPE_MOCK_PORT" \
+    "$BIN/stripe-mock" -http-addr "$APEXTICK_HOST:$APEXTICK_STRIPE_MOCK_PORT" \
+    -https-addr "$APEXTICK_HOST:$((APEXTICK_STRIPE_MOCK_PORT + 1))"
+}
+
+stripe_mock_stop() {
+  stop_pidfile stripe-mock "$STRIPE_MOCK_PIDFILE" stripe-mock TERM
+}
+
+stripe_mock_status() {
+  service_status stripe-mock "$STRIPE_MOCK_PIDFILE" stripe-mock stripe_mock_answering \
+    "$APEXTICK_HOST:$APEXTICK_STRIPE_MOCK_PORT"
+}
+
+onepay_start() {
+  [[ -x $ROOT/.venv/bin/python ]] || die "onepay: $ROOT/.venv missing (run: scripts/install.sh)"
+  START_DIR="$ROOT" standin_start onepay "$ONEPAY_PIDFILE" python "$APEXTICK_ONEPAY_SANDBOX_PORT" \
+    "$ROOT/.venv/bin/python" -m devstack.onepay_sandbox
+}
+
+onepay_stop() {
+  stop_pidfile onepay "$ONEPAY_PIDFILE" python TERM
+}
+
+onepay_status() {
+  service_status onepay "$ONEPAY_PIDFILE" python onepay_answering "$APEXTICK_HOST:$APEXTICK_ONEPAY_SANDBOX_PORT"
+}
+
 # ==================================================================== common
 
 STATUS_RC=0
@@ -543,13 +617,13 @@ service_status() {
   if pid_alive "$file" "$comm"; then
     pid="$(pid_of "$file")"
     if "$probe" >/dev/null 2>&1; then
-      printf '%-9s running  pid %-7s answering      %s\n' "$name" "$pid" "$where"
+      printf '%-11s running  pid %-7s answering      %s\n' "$name" "$pid" "$where"
     else
-      printf '%-9s running  pid %-7s NOT answering  %s\n' "$name" "$pid" "$where"
+      printf '%-11s running  pid %-7s NOT answering  %s\n' "$name" "$pid" "$where"
       STATUS_RC=3
     fi
   else
-    printf '%-9s stopped\n' "$name"
+    printf '%-11s stopped\n' "$name"
     STATUS_RC=3
   fi
 }
@@ -564,7 +638,9 @@ canonical() {
     pg | postgres | postgresql) echo pg ;;
     redis) echo redis ;;
     rabbitmq | rabbit | amqp) echo rabbitmq ;;
-    *) die "unknown service '$1' (expected: ${ALL_SERVICES[*]})" ;;
+    stripe-mock | stripe_mock | stripe) echo stripe_mock ;;
+    onepay | onepay-sandbox) echo onepay ;;
+    *) die "unknown service '$1' (expected: pg redis rabbitmq stripe-mock onepay)" ;;
   esac
 }
 
