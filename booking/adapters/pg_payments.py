@@ -121,6 +121,10 @@ async def _locked_order(conn: AsyncConnection[Any], notice: PaymentNotice) -> Or
     order = await fetch_order(conn, order_id, lock=True) if order_id is not None else None
     if order is None or order.provider is not notice.provider:
         raise DomainError(ErrorCode.WEBHOOK_UNKNOWN_ORDER, "the notification names no order of ours")
+    # Some providers' order references are hints (Onepay's callback is unsigned); the session id the
+    # adapter verified must be this order's, or one customer's payment could settle another's order.
+    if notice.session_id and order.session is not None and notice.session_id != order.session.session_id:
+        raise DomainError(ErrorCode.WEBHOOK_UNKNOWN_ORDER, "the notification's session is not this order's")
     return order
 
 

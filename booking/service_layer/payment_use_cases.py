@@ -107,36 +107,33 @@ class PaymentUseCases:
         return ReconcileReport(settled, closed, made, failed)
 
     async def _settle(self, order: Order) -> int:
-        """A pending order past its window: paid at the provider means book (or refund if too late);
-        otherwise close the session first and ask again, so a payment racing the close is not missed."""
+        """A pending order past its window (or whose hold ended): paid at the provider means book, or
+        refund if too late. Otherwise the session is closed first and the provider asked again, so a
+        payment racing the close is not missed; then the order expires. Providers that cannot close a
+        session (PayHere, Onepay) may still take a payment later: it lands on an expired order and is
+        refunded by the late-payment path."""
         if order.session is None:
-            notice = PaymentNotice(
-                order.provider, f"reconcile:{order.id}:no-session", NoticeKind.CLOSED, order.id
-            )
-            await self.apply(notice)
+            event_id = f"reconcile:{order.id}:no-session"
+            await self.apply(PaymentNotice(order.provider, event_id, NoticeKind.CLOSED, order.id))
             return 1
         gateway = self._gateway(order.provider)
+        session_id = order.session.session_id
         try:
-            remote = await gateway.lookup(order.id, order.session.session_id)
-            if remote.state is RemoteState.OPEN:
-                await gateway.close_session(order.id, order.session.session_id)
-                remote = await gateway.lookup(order.id, order.session.session_id)
+            remote = await gateway.lookup(order.id, session_id)
+            if remote.state is not RemoteState.PAID:
+                await gateway.close_session(order.id, session_id)
+                remote = await gateway.lookup(order.id, session_id)
         except DomainError as error:
             log.warning("reconcile lookup failed", extra={"order": str(order.id), "reason": error.message})
             return 0
-        if remote.state is RemoteState.PAID:
-            kind = NoticeKind.PAID
-        elif remote.state is RemoteState.CLOSED:
-            kind = NoticeKind.CLOSED
-        else:
-            return 0  # still payable after a close: try again next round
+        kind = NoticeKind.PAID if remote.state is RemoteState.PAID else NoticeKind.CLOSED
         await self.apply(
             PaymentNotice(
                 order.provider,
-                f"reconcile:{order.session.session_id}:{kind.value}",
+                f"reconcile:{session_id}:{kind.value}",
                 kind,
                 order.id,
-                session_id=order.session.session_id,
+                session_id=session_id,
                 payment_ref=remote.payment_ref,
                 amount_minor=remote.amount_minor,
                 currency_code=remote.currency_code,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import grpc
 import pytest
+from aiohttp.test_utils import TestServer
 from apextick.catalog.v1 import catalog_service_pb2_grpc as catalog_grpc
 from apextick.inventory.v1 import inventory_service_pb2_grpc as inventory_grpc
 from apextick.orders.v1 import order_service_pb2_grpc as order_grpc
@@ -17,11 +18,13 @@ from apextick.tickets.v1 import ticket_service_pb2_grpc as ticket_grpc
 
 from booking import bootstrap
 from booking.adapters.payments.factory import PaymentSettings, build_gateways
+from booking.adapters.payments.onepay import OnepaySettings
 from booking.adapters.payments.payhere import PayHereSettings
 from booking.adapters.payments.stripe_gateway import StripeSettings
 from booking.entrypoints.grpc.server import BookingServer
 from booking.settings import BookingSettings, OrderSettings, sqlalchemy_url
 from devstack.identity import AUDIENCE, DemoUser, JwksServer, SigningKey, access_claims
+from devstack.onepay_sandbox import SandboxCredentials, create_app
 from edge.settings import EdgeSettings
 from tests.e2e.edge_support import Edge, running_edge
 from tests.e2e.payment_support import (
@@ -68,7 +71,19 @@ def stripe_mock_url() -> Iterator[str]:
         yield url
 
 
-def payment_settings(stripe_mock_url: str) -> PaymentSettings:
+ONEPAY = SandboxCredentials(
+    app_id="APEXTICKE2E", app_token="e2e-token-" + uuid.uuid4().hex, hash_salt="e2e-salt"
+)
+
+
+@pytest.fixture(scope="session")
+async def onepay_sandbox_url() -> AsyncIterator[str]:
+    """The Onepay stand-in (devstack/onepay_sandbox.py) over real HTTP, for Onepay checkouts."""
+    async with TestServer(create_app(ONEPAY), host="127.0.0.1") as server:
+        yield str(server.make_url("")).rstrip("/")
+
+
+def payment_settings(stripe_mock_url: str, onepay_url: str) -> PaymentSettings:
     """Stripe calls go to stripe-mock; webhooks are signed by the tests with these secrets."""
     return PaymentSettings(
         stripe=StripeSettings(
@@ -79,12 +94,15 @@ def payment_settings(stripe_mock_url: str) -> PaymentSettings:
             merchant_secret=PAYHERE_SECRET,
             notify_url="http://localhost:8080/v1/webhooks/payhere",
         ),
+        onepay=OnepaySettings(
+            app_id=ONEPAY.app_id, app_token=ONEPAY.app_token, hash_salt=ONEPAY.hash_salt, api_base=onepay_url
+        ),
     )
 
 
 @pytest.fixture(scope="session")
 async def booking_server(
-    database_url: str, redis_url: str, identity: Identity, stripe_mock_url: str
+    database_url: str, redis_url: str, identity: Identity, stripe_mock_url: str, onepay_sandbox_url: str
 ) -> AsyncIterator[BookingServer]:
     settings = BookingSettings(
         database_url=sqlalchemy_url(database_url),
@@ -95,9 +113,10 @@ async def booking_server(
         oidc_jwks_url=identity.server.jwks_url,
         db_pool_size=5,
         log_level="WARNING",
-        orders=OrderSettings(ticket_signing_secret=TICKET_SECRET),
+        # No grace: the reconciliation tests move deadlines into the past and reconcile at once.
+        orders=OrderSettings(ticket_signing_secret=TICKET_SECRET, reconcile_grace_seconds=0),
     )
-    gateways = build_gateways(payment_settings(stripe_mock_url))
+    gateways = build_gateways(payment_settings(stripe_mock_url, onepay_sandbox_url))
     server = BookingServer(bootstrap.build(settings, gateways=gateways), "127.0.0.1:0")
     await server.start()
     yield server

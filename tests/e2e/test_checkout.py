@@ -333,9 +333,14 @@ async def test_payments_racing_expiry_never_book_a_seat_twice(
             inv.HoldSeatsRequest(event=built.event.name, seat_ids=[seat], request_id=rid()), metadata=rival
         )
         # Random head starts, so every interleaving of the three gets its turn across the rounds.
-        contenders = [paid(webhooks, bought.order), booking_server.container.holds.sweep(), claim]
-        results = await asyncio.gather(
-            *(after(random.uniform(0, 0.02), c) for c in contenders)  # noqa: S311 - jitter, return_exceptions=True
+        contenders: list[Awaitable[object]] = [
+            paid(webhooks, bought.order),
+            booking_server.container.holds.sweep(),
+            claim,
+        ]
+        jitter = [random.uniform(0, 0.02) for _ in contenders]  # noqa: S311 - timing, not secrecy
+        results: list[object] = await asyncio.gather(
+            *(after(delay, c) for delay, c in zip(jitter, contenders, strict=True)), return_exceptions=True
         )
         refused = [r for r in results if isinstance(r, grpc.aio.AioRpcError)]
         assert all(r.code() is grpc.StatusCode.ABORTED for r in refused), refused  # the rival lost

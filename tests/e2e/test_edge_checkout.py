@@ -1,0 +1,140 @@
+"""The whole purchase through the REST edge: hold, checkout, the provider's signed webhook (no token,
+raw body), the order PAID, the tickets listed for their owner only, and OrderConfirmed on the bus."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import pika
+from apextick.events.v1 import order_events_pb2
+from apextick.orders.v1 import order_pb2
+from google.protobuf import json_format
+from pika.adapters.blocking_connection import BlockingConnection
+
+from booking.adapters import bus_topology
+from booking.adapters.outbox_relay import run_relay
+from booking.settings import BookingSettings, RelaySettings, sqlalchemy_url
+from tests.e2e.conftest import Identity
+from tests.e2e.edge_support import Edge, http
+from tests.e2e.payment_support import session_completed, stripe_event, stripe_signature
+from tests.e2e.support import build_event, rid
+
+if TYPE_CHECKING:
+    from tests.e2e.conftest import Catalog
+
+
+@contextmanager
+def order_confirmations(amqp_url: str) -> Iterator[tuple[BlockingConnection, str]]:
+    """A throwaway consumer queue bound to OrderConfirmed, deleted afterwards."""
+    connection = BlockingConnection(pika.URLParameters(amqp_url))
+    channel = connection.channel()
+    name = f"test.orders.{uuid.uuid4().hex[:12]}"
+    bus_topology.declare_consumer_queue(channel, name, ["orders.order_confirmed"])
+    try:
+        yield connection, name
+    finally:
+        channel.queue_delete(name)
+        channel.queue_delete(bus_topology.dead_letter_queue(name))
+        connection.close()
+
+
+@contextmanager
+def running_relay(database_url: str, amqp_url: str) -> Iterator[None]:
+    settings = BookingSettings(
+        database_url=sqlalchemy_url(database_url),
+        relay=RelaySettings(amqp_url=amqp_url, poll_interval_seconds=0.2),
+    )
+    stop = threading.Event()
+    thread = threading.Thread(target=run_relay, args=(settings, stop), daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(10)
+
+
+def wait_for_confirmation(
+    connection: BlockingConnection, queue: str, order: str
+) -> order_events_pb2.OrderConfirmed:
+    channel = connection.channel()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        method, properties, body = channel.basic_get(queue, auto_ack=True)
+        if method is None:
+            time.sleep(0.1)
+            continue
+        assert properties.type == "apextick.events.v1.OrderConfirmed"
+        message = order_events_pb2.OrderConfirmed.FromString(body)
+        if message.order == order:
+            assert properties.message_id == message.metadata.event_id
+            return message
+    raise AssertionError(f"no OrderConfirmed for {order} on the bus")
+
+
+async def test_a_purchase_through_the_rest_edge(
+    edge: Edge, catalog: Catalog, identity: Identity, database_url: str, amqp_url: str
+) -> None:
+    built = await build_event(catalog, identity.auth("organizer"), "REST purchase", rows=1, per_row=4)
+    buyer = identity.token(
+        "customer", subject=f"rest-{uuid.uuid4().hex[:8]}", name="Ada Buyer", email="ada@example.com"
+    )
+    held = await http(
+        "POST",
+        f"{edge.rest}/v1/{built.event.name}/holds",
+        {"seatIds": ["main-A-1", "main-A-2"], "requestId": rid()},
+        buyer,
+    )
+    assert held.status == 200, held.body
+    hold = held.json()["hold"]["name"]
+    checked = await http(
+        "POST",
+        f"{edge.rest}/v1/{hold}:checkout",
+        {"provider": "PAYMENT_PROVIDER_STRIPE", "requestId": rid()},
+        buyer,
+    )
+    assert checked.status == 200, checked.body
+    order = checked.json()["order"]
+    assert order["state"] == "ORDER_STATE_PENDING_PAYMENT"
+    assert order["paymentSession"]["redirectUrl"].startswith("http")
+
+    message = json_format.ParseDict(order, order_pb2.Order(), ignore_unknown_fields=True)
+    body = stripe_event("checkout.session.completed", session_completed(message, "pi_rest"))
+    with order_confirmations(amqp_url) as (connection, queue), running_relay(database_url, amqp_url):
+        forged = await http(
+            "POST", f"{edge.rest}/v1/webhooks/stripe", body, headers={"stripe-signature": "t=1,v1=00"}
+        )
+        assert forged.status == 400
+        assert forged.json()["details"][0]["reason"] == "WEBHOOK_SIGNATURE_INVALID"
+        hook = await http(
+            "POST",
+            f"{edge.rest}/v1/webhooks/stripe",
+            body,
+            headers={"stripe-signature": stripe_signature(body)},
+        )
+        assert hook.status == 200, hook.body
+        assert hook.json() == {"outcome": "APPLIED"}
+
+        fetched = await http("GET", f"{edge.rest}/v1/{order['name']}", token=buyer)
+        assert fetched.json()["order"]["state"] == "ORDER_STATE_PAID"
+        listed = await http("GET", f"{edge.rest}/v1/tickets", token=buyer)
+        tickets = listed.json()["tickets"]
+        assert sorted(t["seatId"] for t in tickets) == ["main-A-1", "main-A-2"]
+        stranger = identity.token("customer")
+        assert (await http("GET", f"{edge.rest}/v1/{tickets[0]['name']}", token=stranger)).status == 404
+        assert (await http("GET", f"{edge.rest}/v1/{order['name']}", token=stranger)).status == 404
+
+        confirmed = wait_for_confirmation(connection, queue, order["name"])
+    assert confirmed.buyer.email == "ada@example.com"
+    assert confirmed.buyer.display_name == "Ada Buyer"
+    assert confirmed.event.display_name == "REST purchase"
+    assert sorted((t.seat_id, t.row, t.seat_label, t.price_tier_name) for t in confirmed.tickets) == [
+        ("main-A-1", "A", "1", "VIP"),
+        ("main-A-2", "A", "2", "VIP"),
+    ]
+    assert {t.ticket for t in confirmed.tickets} == {t["name"] for t in tickets}
