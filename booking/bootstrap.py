@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from booking.adapters.jwks_verifier import JwksTokenVerifier, TokenPolicy
+from booking.adapters.payments.factory import build_gateways
 from booking.adapters.pg_claims import PgSeatClaims
 from booking.adapters.pg_orders import PgOrders
 from booking.adapters.redis_seats import RedisHoldSignals, RedisSeatCache, SeatChangeHub, TakenSeatsView
@@ -128,7 +129,7 @@ def build(
     )
     signals = RedisHoldSignals(redis)
     order_store = PgOrders(pool, clock, ticket_signer(settings.orders))
-    providers = dict(gateways) if gateways is not None else {}
+    providers = dict(gateways) if gateways is not None else dict(build_gateways(settings.payments))
     window = PaymentWindow(
         timedelta(seconds=settings.orders.payment_window_seconds),
         timedelta(seconds=settings.orders.payment_cap_seconds),

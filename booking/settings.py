@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from booking.adapters.payments.factory import PaymentSettings
+
 
 class SettingsError(ValueError):
     """A required variable is missing or malformed."""
@@ -101,6 +103,7 @@ class BookingSettings:
     shutdown_grace_seconds: float = 5.0
     relay: RelaySettings = field(default_factory=RelaySettings)
     orders: OrderSettings = field(default_factory=OrderSettings)
+    payments: PaymentSettings = field(default_factory=PaymentSettings)  # no provider unless configured
 
     @property
     def libpq_url(self) -> str:
@@ -131,6 +134,7 @@ class BookingSettings:
                 shutdown_grace_seconds=float(env.get("APEXTICK_SHUTDOWN_GRACE", cls.shutdown_grace_seconds)),
                 relay=RelaySettings.from_env(env),
                 orders=OrderSettings.from_env(env),
+                payments=PaymentSettings.from_env(env),
             )
         except ValueError as exc:
             raise SettingsError(str(exc)) from exc
