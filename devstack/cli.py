@@ -3,6 +3,7 @@
 apextick-dev identity-serve            serve the JWKS on APEXTICK_IDENTITY_PORT (default 8180)
 apextick-dev token organizer           print an access token for a demo user (customer|organizer|admin)
 apextick-dev seed                      create the demo venue and event through gRPC
+apextick-dev buy --token T             buy demo seats through the edge, paying as stripe-mock's Stripe
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from apextick.catalog.v1 import event_pb2
 
 from devstack.identity import DEMO_USERS, REALM, JwksServer, SigningKey, access_claims
+from devstack.purchase import PurchaseError, buy
 from devstack.seed import seed_demo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +59,12 @@ def main(argv: list[str] | None = None) -> None:
     seed.add_argument(
         "--token", default="", help="an organizer's access token (default: one minted with the dev key)"
     )
+    purchase = commands.add_parser("buy")
+    purchase.add_argument("--token", required=True, help="a customer's access token")
+    purchase.add_argument(
+        "--rest", default=f"http://127.0.0.1:{os.environ.get('APEXTICK_EDGE_REST_PORT', '8080')}"
+    )
+    purchase.add_argument("--seats", type=int, default=2)
     args = parser.parse_args(argv)
 
     if args.command == "identity-serve":
@@ -66,6 +74,20 @@ def main(argv: list[str] | None = None) -> None:
         server.serve_forever()
     elif args.command == "token":
         print(_token(args.role, args.ttl))
+    elif args.command == "buy":
+        secret = os.environ.get("APEXTICK_STRIPE_WEBHOOK_SECRET", "")
+        if not secret:
+            raise SystemExit(
+                "APEXTICK_STRIPE_WEBHOOK_SECRET is not set (scripts/lib.sh sets it for the local stack)"
+            )
+        try:
+            result = buy(args.rest, args.token, secret, args.seats)
+        except PurchaseError as error:
+            raise SystemExit(str(error)) from None
+        order = result["order"]
+        print(f"{order['name']} {order['reference']}: {order['state']}")
+        for ticket in result["tickets"]:
+            print(f"  {ticket['name']} seat {ticket['seatId']} pdf {ticket['pdfUri']}")
     else:
         published = seed_demo(args.target, args.token or _token("organizer", 300), _seed_anchor())
         print(
