@@ -3,17 +3,22 @@
 apextick-dev identity-serve            serve the JWKS on APEXTICK_IDENTITY_PORT (default 8180)
 apextick-dev token organizer           print an access token for a demo user (customer|organizer|admin)
 apextick-dev seed                      create the demo venue and event through gRPC
+apextick-dev mail-catcher              catch SMTP on APEXTICK_SMTP_PORT (1025) into var/mail, list on
+                                       APEXTICK_MAIL_HTTP_PORT (8025)
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 from apextick.catalog.v1 import event_pb2
 
+from devstack import mail_catcher
 from devstack.identity import DEMO_USERS, REALM, JwksServer, SigningKey, access_claims
 from devstack.seed import seed_demo
 
@@ -43,6 +48,18 @@ def _token(role: str, ttl: int) -> str:
     return _key().sign(access_claims(DEMO_USERS[role], _issuer(), ttl=ttl))
 
 
+def _catch_mail() -> None:
+    folder = Path(os.environ.get("APEXTICK_MAIL_DIR", ROOT / "var" / "mail"))
+    host = os.environ.get("APEXTICK_SMTP_HOST", "127.0.0.1")
+    smtp_port = int(os.environ.get("APEXTICK_SMTP_PORT", "1025"))
+    http_port = int(os.environ.get("APEXTICK_MAIL_HTTP_PORT", "8025")) or None
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    with mail_catcher.serve(folder, host, smtp_port, http_port):
+        stop.wait()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="apextick-dev", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -57,6 +74,7 @@ def main(argv: list[str] | None = None) -> None:
     seed.add_argument(
         "--token", default="", help="an organizer's access token (default: one minted with the dev key)"
     )
+    commands.add_parser("mail-catcher")
     args = parser.parse_args(argv)
 
     if args.command == "identity-serve":
@@ -64,6 +82,8 @@ def main(argv: list[str] | None = None) -> None:
         server = JwksServer([_key()], port=port)
         print(f"dev identity provider: issuer {_issuer()} jwks {server.jwks_url}", flush=True)
         server.serve_forever()
+    elif args.command == "mail-catcher":
+        _catch_mail()
     elif args.command == "token":
         print(_token(args.role, args.ttl))
     else:
