@@ -8,8 +8,9 @@ import contextlib
 import io
 import secrets
 import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -193,6 +194,44 @@ def order_confirmed(
         total_minor=900_000 * seats,
         currency_code="LKR",
     )  # fmt: skip
+
+
+def order_refunded(
+    order: order_events_pb2.OrderConfirmed, voided: list[str], reason: str = "PROVIDER_REFUND"
+) -> order_events_pb2.OrderRefunded:
+    return order_events_pb2.OrderRefunded(
+        metadata=metadata(),
+        order=order.order,
+        order_reference=order.order_reference,
+        buyer=order.buyer,
+        event=order.event,
+        voided_tickets=voided,
+        amount_minor=order.total_minor,
+        currency_code=order.currency_code,
+        reason=reason,
+    )
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return condition()
+
+
+def drain(amqp_url: str, queue: str) -> list[str]:
+    """The message ids in `queue`, acked away."""
+    ids = []
+    with contextlib.closing(BlockingConnection(pika.URLParameters(amqp_url))) as conn:
+        channel = conn.channel()
+        while True:
+            method, properties, _ = channel.basic_get(queue)
+            if method is None:
+                return ids
+            ids.append(properties.message_id)
+            channel.basic_ack(method.delivery_tag)
 
 
 def qr_codes(pdf: bytes) -> list[str]:
