@@ -10,10 +10,11 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pika
 import pika.exceptions
@@ -29,10 +30,13 @@ from booking.adapters.amqp_publisher import ConfirmingPublisher, Outgoing
 from booking.adapters.ticket_codes import TicketClaims, TicketSigner, load_private_key, verify
 from booking.settings import sqlalchemy_url
 from devstack.mail_catcher import CaughtMail, MailCatcher
+from devstack.identity import AUDIENCE
 from notification import bootstrap
+from notification.adapters.bus_messages import Confirmed, Refunded, decode
 from notification.adapters.amqp_consumer import BeforeAck, BusConsumer
 from notification.domain.redelivery import RedeliveryPolicy
 from notification.entrypoints.consumer import consume
+from notification.entrypoints.grpc.server import NotificationServer
 from notification.migrations import upgrade_to_head
 from notification.settings import NotificationSettings
 from tests.e2e.edge_support import free_port
@@ -266,3 +270,44 @@ def assert_tickets_mail(mail: CaughtMail, order: order_events_pb2.OrderConfirmed
         claims.append(verify(code, keys))
     expected = {(t.ticket.removeprefix("tickets/"), event_id, t.seat_id) for t in order.tickets}
     assert {(c.ticket_id, c.event_id, c.seat_id) for c in claims} == expected
+
+
+@dataclass
+class NotificationStack:
+    """A real notification gRPC server (port 0) with its container, and the SMTP catcher it sends to."""
+
+    server: NotificationServer
+    catcher: MailCatcher
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.server.port}"
+
+    def ticket(self, order: order_events_pb2.OrderConfirmed) -> None:
+        """What the consumer does with the event, minus the broker (the consumer tests cover that)."""
+        decoded = decode(order.DESCRIPTOR.full_name, order.SerializeToString())
+        assert isinstance(decoded, Confirmed)
+        self.server.container.delivery.order_confirmed(decoded.event_id, decoded.caused_at, decoded.order)
+
+    def refund(self, refund: order_events_pb2.OrderRefunded) -> None:
+        decoded = decode(refund.DESCRIPTOR.full_name, refund.SerializeToString())
+        assert isinstance(decoded, Refunded)
+        self.server.container.delivery.order_refunded(decoded.event_id, decoded.caused_at, decoded.notice)
+
+
+@pytest.fixture(scope="session")
+async def notification_stack(
+    notification_db: str, identity: Any, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[NotificationStack]:
+    """Session-wide; `identity` is the e2e tier's JWKS server (tests/e2e/conftest.py)."""
+    folder = tmp_path_factory.mktemp("notification")
+    catcher = MailCatcher(folder / "mail", port=free_port()).start()
+    settings = notification_settings(
+        notification_db, "", catcher, folder / "tickets",
+        oidc_issuer=identity.server.issuer, oidc_audience=AUDIENCE, oidc_jwks_url=identity.server.jwks_url,
+    )  # fmt: skip
+    server = NotificationServer(bootstrap.build(settings), "127.0.0.1:0")
+    await server.start()
+    yield NotificationStack(server, catcher)
+    await server.stop(0.2)
+    catcher.stop()
