@@ -135,7 +135,7 @@ def _summary(mail: CaughtMail) -> dict[str, Any]:
 
 def listing_server(folder: MailFolder, host: str, port: int) -> ThreadingHTTPServer:
     class Listing(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's hook
+        def do_GET(self) -> None:
             if self.path in {"/", "/messages"}:
                 body = json.dumps([_summary(m) for m in folder.messages()], indent=1).encode()
                 self._reply(200, "application/json", body)

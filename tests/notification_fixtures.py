@@ -29,11 +29,11 @@ from booking.adapters import bus_topology, event_codec
 from booking.adapters.amqp_publisher import ConfirmingPublisher, Outgoing
 from booking.adapters.ticket_codes import TicketClaims, TicketSigner, load_private_key, verify
 from booking.settings import sqlalchemy_url
-from devstack.mail_catcher import CaughtMail, MailCatcher
 from devstack.identity import AUDIENCE
+from devstack.mail_catcher import CaughtMail, MailCatcher
 from notification import bootstrap
-from notification.adapters.bus_messages import Confirmed, Refunded, decode
 from notification.adapters.amqp_consumer import BeforeAck, BusConsumer
+from notification.adapters.bus_messages import Confirmed, Refunded, decode
 from notification.domain.redelivery import RedeliveryPolicy
 from notification.entrypoints.consumer import consume
 from notification.entrypoints.grpc.server import NotificationServer
@@ -117,7 +117,12 @@ def test_bus(amqp_url: str) -> Iterator[NotifyBus]:
 
 
 def notification_settings(
-    database_url: str, amqp_url: str, catcher: MailCatcher, storage: Path, bus: NotifyBus | None = None, **extra: object
+    database_url: str,
+    amqp_url: str,
+    catcher: MailCatcher,
+    storage: Path,
+    bus: NotifyBus | None = None,
+    **extra: object,
 ) -> NotificationSettings:
     base = NotificationSettings.from_env(
         {
@@ -177,8 +182,9 @@ def order_confirmed(
         seat = f"floor-B-{index + 1}"
         tickets.append(
             order_events_pb2.IssuedTicket(
-                ticket=f"tickets/{ticket_id}", seat_id=seat, section="Floor", row="B", seat_label=str(index + 1),
-                price_tier_id="standard", price_tier_name="Standard", price_minor=900_000,
+                ticket=f"tickets/{ticket_id}", seat_id=seat, section="Floor", row="B",
+                seat_label=str(index + 1), price_tier_id="standard", price_tier_name="Standard",
+                price_minor=900_000,
                 code=signer.sign(ticket_id, event_id, seat, datetime.now(UTC)),
             )
         )  # fmt: skip
@@ -227,7 +233,7 @@ def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 
 
 def drain(amqp_url: str, queue: str) -> list[str]:
     """The message ids in `queue`, acked away."""
-    ids = []
+    ids: list[str] = []
     with contextlib.closing(BlockingConnection(pika.URLParameters(amqp_url))) as conn:
         channel = conn.channel()
         while True:
@@ -257,7 +263,9 @@ def page_count(pdf: bytes) -> int:
         document.close()
 
 
-def assert_tickets_mail(mail: CaughtMail, order: order_events_pb2.OrderConfirmed, signer: TicketSigner) -> None:
+def assert_tickets_mail(
+    mail: CaughtMail, order: order_events_pb2.OrderConfirmed, signer: TicketSigner
+) -> None:
     """One PDF per ticket, each one page whose QR code verifies and names its ticket, event and seat."""
     pdfs = mail.pdfs()
     assert len(pdfs) == len(order.tickets)

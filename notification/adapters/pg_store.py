@@ -22,8 +22,9 @@ from notification.service_layer.ports import Attachment, QueuedMail, StoredOrder
 Row = dict[str, Any]
 
 UPSERT_ORDER = """
-INSERT INTO notification.ticket_order (order_id, reference, buyer_subject, buyer_name, buyer_email, event_id,
-    event_name, venue_name, city, start_time, time_zone, total_minor, currency_code, confirmed_at, refunded_at)
+INSERT INTO notification.ticket_order (order_id, reference, buyer_subject, buyer_name, buyer_email,
+    event_id, event_name, venue_name, city, start_time, time_zone, total_minor, currency_code, confirmed_at,
+    refunded_at)
 VALUES (%(order_id)s, %(reference)s, %(buyer_subject)s, %(buyer_name)s, %(buyer_email)s, %(event_id)s,
     %(event_name)s, %(venue_name)s, %(city)s, %(start_time)s, %(time_zone)s, %(total_minor)s,
     %(currency_code)s, %(confirmed_at)s, %(refunded_at)s)
@@ -52,17 +53,25 @@ CONFIRM_UPDATES = ", ".join(
 REFUND_UPDATES = "refunded_at = coalesce(notification.ticket_order.refunded_at, EXCLUDED.refunded_at)"
 
 INSERT_TICKET = """
-INSERT INTO notification.ticket (ticket_id, order_id, ordinal, seat_id, section, row_label, seat_label, tier_id,
-    tier_name, price_minor, code, void)
+INSERT INTO notification.ticket (ticket_id, order_id, ordinal, seat_id, section, row_label, seat_label,
+    tier_id, tier_name, price_minor, code, void)
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (ticket_id) DO NOTHING
 """
+SELECT_ORDER = {
+    False: "SELECT * FROM notification.ticket_order WHERE order_id = %s",
+    True: "SELECT * FROM notification.ticket_order WHERE order_id = %s FOR UPDATE",
+}
+SELECT_DELIVERY = {
+    False: "SELECT * FROM notification.delivery WHERE id = %s",
+    True: "SELECT * FROM notification.delivery WHERE id = %s FOR UPDATE",
+}
 SELECT_TICKETS = """
 SELECT t.*, o.buyer_subject FROM notification.ticket t JOIN notification.ticket_order o USING (order_id)
 """
 INSERT_DELIVERY = """
-INSERT INTO notification.delivery (id, order_id, kind, state, recipient, attachment_count, subject, body_plain,
-    body_html, attachments, caused_at, created_at, sent_at, error)
+INSERT INTO notification.delivery (id, order_id, kind, state, recipient, attachment_count, subject,
+    body_plain, body_html, attachments, caused_at, created_at, sent_at, error)
 VALUES (%(id)s, %(order_id)s, %(kind)s, %(state)s, %(recipient)s, %(attachment_count)s, %(subject)s,
     %(body_plain)s, %(body_html)s, %(attachments)s, %(caused_at)s, %(created_at)s, %(sent_at)s, %(error)s)
 ON CONFLICT (id) DO NOTHING
@@ -199,8 +208,7 @@ class PgUnitOfWork:
             )  # fmt: skip
 
     def order(self, order_id: str, *, lock: bool = False) -> StoredOrder | None:
-        suffix = " FOR UPDATE" if lock else ""
-        row = self._one(f"SELECT * FROM notification.ticket_order WHERE order_id = %s{suffix}", (order_id,))
+        row = self._one(SELECT_ORDER[lock], (order_id,))
         return None if row is None else _order(row)
 
     def mark_refunded(self, notice: RefundNotice, at: datetime) -> None:
@@ -244,8 +252,7 @@ class PgUnitOfWork:
         )  # fmt: skip
 
     def delivery(self, delivery_id: UUID, *, lock: bool = False) -> QueuedMail | None:
-        suffix = " FOR UPDATE" if lock else ""
-        row = self._one(f"SELECT * FROM notification.delivery WHERE id = %s{suffix}", (delivery_id,))
+        row = self._one(SELECT_DELIVERY[lock], (delivery_id,))
         if row is None:
             return None
         content = MailContent(row["subject"], row["body_plain"], row["body_html"])

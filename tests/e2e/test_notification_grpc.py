@@ -26,7 +26,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 async def stub(notification_stack: NotificationStack) -> AsyncIterator[pb_grpc.NotificationServiceAsyncStub]:
     async with grpc.aio.insecure_channel(notification_stack.target) as channel:
-        yield pb_grpc.NotificationServiceStub(channel)  # type: ignore[misc]
+        yield pb_grpc.NotificationServiceStub(channel)
 
 
 async def _ticketed(
@@ -38,7 +38,9 @@ async def _ticketed(
 
 
 async def test_the_owner_and_an_admin_get_the_pdf_and_another_customer_gets_not_found(
-    notification_stack: NotificationStack, stub: pb_grpc.NotificationServiceAsyncStub, identity: Identity,
+    notification_stack: NotificationStack,
+    stub: pb_grpc.NotificationServiceAsyncStub,
+    identity: Identity,
     signer: TicketSigner,
 ) -> None:
     order = await _ticketed(notification_stack, signer)
@@ -52,7 +54,9 @@ async def test_the_owner_and_an_admin_get_the_pdf_and_another_customer_gets_not_
     assert code == ticket.code
     assert verify(code, {signer.key_id: signer.public_key}).seat_id == ticket.seat_id
 
-    admin = await stub.GetTicketPdf(pb.GetTicketPdfRequest(name=ticket.ticket), metadata=identity.auth("admin"))
+    admin = await stub.GetTicketPdf(
+        pb.GetTicketPdfRequest(name=ticket.ticket), metadata=identity.auth("admin")
+    )
     assert admin.data == body.data
 
     other = identity.auth("customer")
@@ -66,7 +70,9 @@ async def test_the_owner_and_an_admin_get_the_pdf_and_another_customer_gets_not_
 
 
 async def test_a_refunded_ticket_is_no_longer_served_to_its_holder(
-    notification_stack: NotificationStack, stub: pb_grpc.NotificationServiceAsyncStub, identity: Identity,
+    notification_stack: NotificationStack,
+    stub: pb_grpc.NotificationServiceAsyncStub,
+    identity: Identity,
     signer: TicketSigner,
 ) -> None:
     order = await _ticketed(notification_stack, signer, seats=1)
@@ -80,7 +86,9 @@ async def test_a_refunded_ticket_is_no_longer_served_to_its_holder(
 
 
 async def test_deliveries_are_listed_for_the_owner_only(
-    notification_stack: NotificationStack, stub: pb_grpc.NotificationServiceAsyncStub, identity: Identity,
+    notification_stack: NotificationStack,
+    stub: pb_grpc.NotificationServiceAsyncStub,
+    identity: Identity,
     signer: TicketSigner,
 ) -> None:
     order = await _ticketed(notification_stack, signer, seats=2)
@@ -98,7 +106,9 @@ async def test_deliveries_are_listed_for_the_owner_only(
 
 
 async def test_resend_is_idempotent_per_request_id_rate_limited_and_sent_by_the_sweep(
-    notification_stack: NotificationStack, stub: pb_grpc.NotificationServiceAsyncStub, identity: Identity,
+    notification_stack: NotificationStack,
+    stub: pb_grpc.NotificationServiceAsyncStub,
+    identity: Identity,
     signer: TicketSigner,
 ) -> None:
     order = await _ticketed(notification_stack, signer, seats=2)

@@ -29,7 +29,12 @@ pytestmark = pytest.mark.integration
 
 
 def test_an_order_confirmed_becomes_one_email_with_a_verifiable_pdf_per_ticket(
-    notification_db: str, amqp_url: str, catcher: MailCatcher, test_bus: NotifyBus, signer: TicketSigner, tmp_path: Path
+    notification_db: str,
+    amqp_url: str,
+    catcher: MailCatcher,
+    test_bus: NotifyBus,
+    signer: TicketSigner,
+    tmp_path: Path,
 ) -> None:
     settings = notification_settings(notification_db, amqp_url, catcher, tmp_path / "tickets", test_bus)
     order = order_confirmed(signer, seats=3)
@@ -40,12 +45,19 @@ def test_an_order_confirmed_becomes_one_email_with_a_verifiable_pdf_per_ticket(
     assert order.order_reference in str(mail.message["Subject"])
     body = mail.message.get_body(("plain",))
     html = mail.message.get_body(("html",))
-    assert body is not None and "Monsoon Beats" in body.get_content()
-    assert html is not None and "Nimali Perera" in html.get_content()
+    assert body is not None
+    assert html is not None
+    assert "Monsoon Beats" in body.get_content()
+    assert "Nimali Perera" in html.get_content()
 
 
 def test_the_same_event_delivered_twice_sends_one_email_and_renders_once(
-    notification_db: str, amqp_url: str, catcher: MailCatcher, test_bus: NotifyBus, signer: TicketSigner, tmp_path: Path
+    notification_db: str,
+    amqp_url: str,
+    catcher: MailCatcher,
+    test_bus: NotifyBus,
+    signer: TicketSigner,
+    tmp_path: Path,
 ) -> None:
     storage = tmp_path / "tickets"
     settings = notification_settings(notification_db, amqp_url, catcher, storage, test_bus)
@@ -63,7 +75,12 @@ def test_the_same_event_delivered_twice_sends_one_email_and_renders_once(
 
 
 def test_a_refund_tells_the_buyer_and_voids_the_tickets(
-    notification_db: str, amqp_url: str, catcher: MailCatcher, test_bus: NotifyBus, signer: TicketSigner, tmp_path: Path
+    notification_db: str,
+    amqp_url: str,
+    catcher: MailCatcher,
+    test_bus: NotifyBus,
+    signer: TicketSigner,
+    tmp_path: Path,
 ) -> None:
     settings = notification_settings(notification_db, amqp_url, catcher, tmp_path / "tickets", test_bus)
     order = order_confirmed(signer, seats=2)
@@ -85,7 +102,12 @@ def test_a_refund_tells_the_buyer_and_voids_the_tickets(
 
 
 def test_a_refund_that_overtakes_its_confirmation_means_no_ticket_email(
-    notification_db: str, amqp_url: str, catcher: MailCatcher, test_bus: NotifyBus, signer: TicketSigner, tmp_path: Path
+    notification_db: str,
+    amqp_url: str,
+    catcher: MailCatcher,
+    test_bus: NotifyBus,
+    signer: TicketSigner,
+    tmp_path: Path,
 ) -> None:
     settings = notification_settings(notification_db, amqp_url, catcher, tmp_path / "tickets", test_bus)
     order = order_confirmed(signer, seats=1)
@@ -100,11 +122,18 @@ def test_a_refund_that_overtakes_its_confirmation_means_no_ticket_email(
 
 
 def test_hold_expired_and_order_closed_are_acked_without_email(
-    notification_db: str, amqp_url: str, catcher: MailCatcher, test_bus: NotifyBus, signer: TicketSigner, tmp_path: Path
+    notification_db: str,
+    amqp_url: str,
+    catcher: MailCatcher,
+    test_bus: NotifyBus,
+    signer: TicketSigner,
+    tmp_path: Path,
 ) -> None:
     settings = notification_settings(notification_db, amqp_url, catcher, tmp_path / "tickets", test_bus)
     expired = inv.HoldExpired(metadata=metadata(), hold="holds/h1", event="events/e1", seat_ids=["A-1"])
-    closed = order_events_pb2.OrderClosed(metadata=metadata(), order="orders/o1", customer="c1", state="EXPIRED")
+    closed = order_events_pb2.OrderClosed(
+        metadata=metadata(), order="orders/o1", customer="c1", state="EXPIRED"
+    )
     order = order_confirmed(signer, seats=1)
     with running_consumer(settings) as consumer:
         test_bus.publish(expired)  # as if the queue were bound wider than it is
@@ -119,7 +148,12 @@ def test_hold_expired_and_order_closed_are_acked_without_email(
 
 
 def test_poison_messages_are_dead_lettered_after_the_delivery_limit_never_acked(
-    notification_db: str, amqp_url: str, catcher: MailCatcher, test_bus: NotifyBus, signer: TicketSigner, tmp_path: Path
+    notification_db: str,
+    amqp_url: str,
+    catcher: MailCatcher,
+    test_bus: NotifyBus,
+    signer: TicketSigner,
+    tmp_path: Path,
 ) -> None:
     settings = notification_settings(notification_db, amqp_url, catcher, tmp_path / "tickets", test_bus)
     dead = bus_topology.dead_letter_queue(test_bus.queue)

@@ -14,8 +14,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from booking.adapters.ticket_codes import TicketSigner
 from booking.adapters import bus_topology
+from booking.adapters.ticket_codes import TicketSigner
 from devstack.mail_catcher import MailCatcher
 from tests.notification_fixtures import (
     NotifyBus,
@@ -34,7 +34,12 @@ SERVICES = Path(os.environ.get("APEXTICK_SERVICES_SCRIPT", ROOT / "scripts" / "s
 
 
 def test_a_consumer_killed_after_sending_and_before_acking_sends_no_second_email(
-    notification_db: str, amqp_url: str, catcher: MailCatcher, test_bus: NotifyBus, signer: TicketSigner, tmp_path: Path
+    notification_db: str,
+    amqp_url: str,
+    catcher: MailCatcher,
+    test_bus: NotifyBus,
+    signer: TicketSigner,
+    tmp_path: Path,
 ) -> None:
     storage = tmp_path / "tickets"
     marker = tmp_path / "frozen"
@@ -48,7 +53,14 @@ def test_a_consumer_killed_after_sending_and_before_acking_sends_no_second_email
         "APEXTICK_NOTIFICATION_DELIVERY_LIMIT": "2",
     }
     config.write_text(
-        json.dumps({"env": env, "queue": test_bus.queue, "routing_keys": test_bus.routing_keys, "marker": str(marker)})
+        json.dumps(
+            {
+                "env": env,
+                "queue": test_bus.queue,
+                "routing_keys": test_bus.routing_keys,
+                "marker": str(marker),
+            }
+        )
     )
     order = order_confirmed(signer, seats=2)
     command = [sys.executable, "-m", "tests.integration.notification_consumer_proc", str(config)]
@@ -71,7 +83,8 @@ def test_a_consumer_killed_after_sending_and_before_acking_sends_no_second_email
     assert_tickets_mail(mail, order, signer)
     with psycopg.connect(notification_db) as db:
         states = db.execute(
-            "SELECT state FROM notification.delivery WHERE order_id = %s", (order.order.removeprefix("orders/"),)
+            "SELECT state FROM notification.delivery WHERE order_id = %s",
+            (order.order.removeprefix("orders/"),),
         ).fetchall()
     assert states == [("SENT",)]
 
@@ -85,9 +98,16 @@ def _queue_exists(bus: NotifyBus) -> bool:
 
 
 def test_a_broker_restart_loses_no_ticket_email(
-    notification_db: str, amqp_url: str, catcher: MailCatcher, test_bus: NotifyBus, signer: TicketSigner, tmp_path: Path
+    notification_db: str,
+    amqp_url: str,
+    catcher: MailCatcher,
+    test_bus: NotifyBus,
+    signer: TicketSigner,
+    tmp_path: Path,
 ) -> None:
-    settings = notification_settings(notification_db, amqp_url, catcher, tmp_path / "tickets", test_bus, prefetch=4)
+    settings = notification_settings(
+        notification_db, amqp_url, catcher, tmp_path / "tickets", test_bus, prefetch=4
+    )
     bus_topology.declare_consumer_queue(
         test_bus.publisher.channel, test_bus.queue, test_bus.routing_keys, settings.redelivery.delivery_limit
     )
