@@ -25,7 +25,7 @@ SCHEMA = "notification"
 metadata = MetaData(
     schema=SCHEMA,
     naming_convention={
-        "ix": "ix_%(column_0_label)s",
+        "ix": "ix_%(table_name)s_%(column_0_name)s",  # no schema prefix: the schema is the namespace
         "uq": "uq_%(table_name)s_%(column_0_name)s",
         "ck": "ck_%(table_name)s_%(constraint_name)s",
         "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",

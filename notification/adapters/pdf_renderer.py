@@ -27,9 +27,9 @@ QR_QUIET_ZONE = 4  # modules of white around the code, as the QR standard requir
 QR_SIZE = 80 * mm  # at this size a version-11 code has modules of about 1.2 mm: easy for a phone camera
 
 
-def qr_image(payload: str) -> Image.Image:
-    """One pixel per module, the quiet zone included."""
-    qr = segno.make_qr(payload, error="m", mask=QR_MASK)
+def qr_image(payload: str, mask: int | None = QR_MASK) -> Image.Image:
+    """One pixel per module, the quiet zone included. `mask=None` lets segno choose (slow)."""
+    qr = segno.make_qr(payload, error="m", mask=mask)
     border = QR_QUIET_ZONE
     side = len(qr.matrix) + 2 * border
     pixels = bytearray(b"\xff" * side * side)
@@ -44,6 +44,9 @@ def qr_image(payload: str) -> Image.Image:
 class ReportlabTicketRenderer:
     """Deterministic output for the same document (reportlab's invariant mode drops the creation time
     and the random file id), so a re-render after a crash writes the same bytes."""
+
+    def __init__(self, qr_mask: int | None = QR_MASK) -> None:
+        self._mask = qr_mask
 
     def render(self, document: TicketDocument) -> bytes:
         buffer = io.BytesIO()
@@ -77,7 +80,11 @@ class ReportlabTicketRenderer:
             y -= 9 * mm
         qr_top = y - 6 * mm
         page.drawImage(
-            ImageReader(qr_image(ticket.code)), (width - QR_SIZE) / 2, qr_top - QR_SIZE, QR_SIZE, QR_SIZE
+            ImageReader(qr_image(ticket.code, self._mask)),
+            (width - QR_SIZE) / 2,
+            qr_top - QR_SIZE,
+            QR_SIZE,
+            QR_SIZE,
         )
         page.setFont("Helvetica", 8)
         page.drawCentredString(width / 2, qr_top - QR_SIZE - 6 * mm, f"Ticket {ticket.ticket_id}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import signal
 import threading
 
@@ -48,6 +49,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     settings = NotificationSettings.from_env()
     logs.configure(settings.log_level)
+    # pika logs every connection's life at INFO; the consumer logs what matters (lost, reconnected).
+    logging.getLogger("pika").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
     if args.command == "migrate":
         upgrade_to_head(settings.database_url)
     elif args.command == "consume":
