@@ -36,6 +36,7 @@ from notification.service_layer.ports import (
     StoredTicket,
     TicketRenderer,
     TransientError,
+    UnitOfWork,
     UnitOfWorkFactory,
 )
 
@@ -153,14 +154,7 @@ class TicketDelivery:
             queued = tx.delivery(mail_id, lock=True)
             if queued is None or queued.delivery.is_final:
                 return None if queued is None else queued.delivery
-            try:
-                self._mailer.send(self._outgoing(queued))
-                done = queued.delivery.sent(self._clock())
-            except MailRejectedError as exc:
-                log.warning(
-                    "mail server refused a delivery", extra={"delivery": str(mail_id), "error": str(exc)}
-                )
-                done = queued.delivery.failed(str(exc))
+            done = self._settle(tx, queued)
             tx.update_delivery(done)
             tx.commit()
         log.info(
@@ -168,6 +162,23 @@ class TicketDelivery:
             extra={"delivery": str(mail_id), "kind": done.kind.value, "state": done.state.value},
         )
         return done
+
+    def _settle(self, tx: UnitOfWork, queued: QueuedMail) -> Delivery:
+        delivery = queued.delivery
+        if delivery.kind is not DeliveryKind.REFUND_NOTICE:
+            order = tx.order(delivery.order_id)
+            if order is not None and order.refunded:
+                # Refunded while this email waited (the mail server was down, say): void tickets must
+                # not reach the buyer looking valid. The refund notice tells them instead.
+                return delivery.failed("the order was refunded before its tickets went out")
+        try:
+            self._mailer.send(self._outgoing(queued))
+        except MailRejectedError as exc:
+            log.warning(
+                "mail server refused a delivery", extra={"delivery": str(delivery.id), "error": str(exc)}
+            )
+            return delivery.failed(str(exc))
+        return delivery.sent(self._clock())
 
     def _outgoing(self, queued: QueuedMail) -> OutgoingMail:
         files = []

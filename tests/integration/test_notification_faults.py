@@ -17,11 +17,13 @@ import pytest
 from booking.adapters import bus_topology
 from booking.adapters.ticket_codes import TicketSigner
 from devstack.mail_catcher import MailCatcher
+from tests.e2e.edge_support import free_port
 from tests.notification_fixtures import (
     NotifyBus,
     assert_tickets_mail,
     notification_settings,
     order_confirmed,
+    order_refunded,
     running_consumer,
     wait_until,
 )
@@ -123,3 +125,33 @@ def test_a_broker_restart_loses_no_ticket_email(
         [mail] = catcher.folder.to(order.buyer.email)
         assert len(mail.pdfs()) == 1
     assert len(catcher.folder.messages()) == len(orders)
+
+
+def test_a_mail_server_outage_is_waited_out_and_void_tickets_never_go_out(
+    notification_db: str, amqp_url: str, test_bus: NotifyBus, signer: TicketSigner, tmp_path: Path
+) -> None:
+    """While SMTP is down nothing is dead-lettered (the messages are not at fault); a refund that lands
+    meanwhile means the buyer gets the refund notice and never the now-void tickets."""
+    catcher = MailCatcher(tmp_path / "mail", port=free_port())  # not listening yet
+    settings = notification_settings(notification_db, amqp_url, catcher, tmp_path / "tickets", test_bus)
+    order = order_confirmed(signer, seats=1)
+    refund = order_refunded(order, voided=[order.tickets[0].ticket])
+    with running_consumer(settings) as consumer:
+        test_bus.publish(order)
+        assert wait_until(lambda: consumer.stats.transient_retries >= 2, timeout=10)
+        test_bus.publish(refund, routing_key=test_bus.routing_keys[1])
+        assert wait_until(lambda: consumer.stats.transient_retries >= 6, timeout=10)
+        catcher.start()
+        try:
+            assert wait_until(lambda: consumer.stats.handled == 2, timeout=20)
+        finally:
+            catcher.stop()
+        assert consumer.stats.returned == consumer.stats.dead_lettered == 0
+    [mail] = catcher.folder.to(order.buyer.email)
+    assert "Refund" in str(mail.message["Subject"])
+    with psycopg.connect(notification_db) as db:
+        states = db.execute(
+            "SELECT kind, state FROM notification.delivery WHERE order_id = %s ORDER BY kind",
+            (order.order.removeprefix("orders/"),),
+        ).fetchall()
+    assert states == [("REFUND_NOTICE", "SENT"), ("TICKETS", "FAILED")]
