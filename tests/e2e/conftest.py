@@ -17,6 +17,7 @@ from booking.settings import BookingSettings, sqlalchemy_url
 from devstack.identity import AUDIENCE, DemoUser, JwksServer, SigningKey, access_claims
 from edge.settings import EdgeSettings
 from tests.e2e.edge_support import Edge, running_edge
+from tests.notification_fixtures import NotificationStack
 
 
 @dataclass
@@ -63,11 +64,17 @@ async def booking_target(database_url: str, redis_url: str, identity: Identity) 
 
 
 @pytest.fixture(scope="session")
-def edge(booking_target: str, identity: Identity, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
-    """Envoy in front of the test server. Small limits and a short JWKS cache, so tests can see
-    429s and key rotations quickly."""
+def edge(
+    booking_target: str,
+    notification_stack: NotificationStack,
+    identity: Identity,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Edge]:
+    """Envoy in front of the test servers (booking and notification, each on its own cluster, as in
+    `make up`). Small limits and a short JWKS cache, so tests can see 429s and key rotations quickly."""
     settings = EdgeSettings(
         booking_port=int(booking_target.rsplit(":", 1)[1]),
+        notification_port=notification_stack.server.port,
         identity_port=identity.server.port,
         issuer=identity.server.issuer,
         audience=AUDIENCE,

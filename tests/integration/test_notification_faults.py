@@ -113,6 +113,9 @@ def test_a_broker_restart_loses_no_ticket_email(
     bus_topology.declare_consumer_queue(
         test_bus.publisher.channel, test_bus.queue, test_bus.routing_keys, settings.redelivery.delivery_limit
     )
+    managed = subprocess.run([str(SERVICES), "status", "rabbitmq"], capture_output=True, check=False)  # noqa: S603
+    if managed.returncode != 0:
+        pytest.fail(f"{SERVICES} does not run this broker; set APEXTICK_SERVICES_SCRIPT to the one that does")
     orders = [order_confirmed(signer, seats=1) for _ in range(30)]
     for order in orders:
         test_bus.publish(order)
