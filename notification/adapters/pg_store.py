@@ -55,7 +55,8 @@ REFUND_UPDATES = "refunded_at = coalesce(notification.ticket_order.refunded_at, 
 INSERT_TICKET = """
 INSERT INTO notification.ticket (ticket_id, order_id, ordinal, seat_id, section, row_label, seat_label,
     tier_id, tier_name, price_minor, code, void)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
+    (SELECT refunded_at IS NOT NULL FROM notification.ticket_order WHERE order_id = %s))
 ON CONFLICT (ticket_id) DO NOTHING
 """
 SELECT_ORDER = {
@@ -191,7 +192,9 @@ class PgUnitOfWork:
         )
         return cur.rowcount == 1
 
-    def save_order(self, order: OrderTickets, *, void: bool, at: datetime) -> None:
+    def save_order(self, order: OrderTickets, *, at: datetime) -> None:
+        # The upsert waits for a refund of the same order committing meanwhile and keeps its
+        # refunded_at; the tickets, inserted after it in this transaction, read that to be void.
         params = _order_params(
             order.order_id, order.reference, order.buyer, order.event, order.total_minor, order.currency_code
         )
@@ -202,7 +205,7 @@ class PgUnitOfWork:
                 INSERT_TICKET,
                 [
                     (t.ticket_id, order.order_id, i, t.seat_id, t.section, t.row, t.seat_label, t.tier_id,
-                     t.tier_name, t.price_minor, t.code, void)
+                     t.tier_name, t.price_minor, t.code, order.order_id)
                     for i, t in enumerate(order.tickets)
                 ],
             )  # fmt: skip

@@ -95,7 +95,8 @@ class DeliveryStore(Protocol):
     def record_event(self, event_id: str, type_name: str, at: datetime) -> bool:
         """True the first time an event id is seen, False on every later delivery of it."""
 
-    def save_order(self, order: OrderTickets, *, void: bool, at: datetime) -> None: ...
+    def save_order(self, order: OrderTickets, *, at: datetime) -> None:
+        """Record a confirmed order and its tickets; tickets of an order already refunded are void."""
 
     def order(self, order_id: str, *, lock: bool = False) -> StoredOrder | None: ...
 

@@ -92,11 +92,11 @@ class TicketDelivery:
         mail_id = delivery_id(DeliveryKind.TICKETS, event_id)
         with self._uow() as tx:
             if tx.record_event(event_id, "OrderConfirmed", self._clock()):
-                known = tx.order(order.order_id, lock=True)
-                refunded = known is not None and known.refunded
-                tx.save_order(order, void=refunded, at=self._clock())
+                # A refund may have overtaken this confirmation (or commit while we write): the store
+                # keeps its refund and voids the tickets, and then no ticket email is queued.
+                tx.save_order(order, at=self._clock())
                 stored = tx.order(order.order_id)
-                if stored is not None and not refunded:
+                if stored is not None and not stored.refunded:
                     tickets = tx.tickets(order.order_id)
                     queued = tickets_queued(
                         mail_id, DeliveryKind.TICKETS, stored, tickets, self._clock(), caused_at

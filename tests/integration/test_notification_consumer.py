@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
 import pytest
 from apextick.events.v1 import inventory_events_pb2 as inv
 from apextick.events.v1 import order_events_pb2
@@ -119,6 +120,11 @@ def test_a_refund_that_overtakes_its_confirmation_means_no_ticket_email(
         assert wait_until(lambda: consumer.stats.handled == 2, timeout=10)
     [notice] = catcher.folder.to(order.buyer.email)
     assert "Refund" in str(notice.message["Subject"])
+    with psycopg.connect(notification_db) as db:
+        void = db.execute(
+            "SELECT void FROM notification.ticket WHERE order_id = %s", (order.order.removeprefix("orders/"),)
+        ).fetchall()
+    assert void == [(True,)]
 
 
 def test_hold_expired_and_order_closed_are_acked_without_email(
