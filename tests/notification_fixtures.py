@@ -266,7 +266,9 @@ def page_count(pdf: bytes) -> int:
 def assert_tickets_mail(
     mail: CaughtMail, order: order_events_pb2.OrderConfirmed, signer: TicketSigner
 ) -> None:
-    """One PDF per ticket, each one page whose QR code verifies and names its ticket, event and seat."""
+    """One PDF per ticket, each one page whose QR code verifies and names its ticket, event and seat.
+    The acceptance check of the full hold, checkout, webhook, email test too: that test needs only to
+    take the OrderConfirmed facts from the booking side instead of building them here."""
     pdfs = mail.pdfs()
     assert len(pdfs) == len(order.tickets)
     keys = {signer.key_id: signer.public_key}
