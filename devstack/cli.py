@@ -4,17 +4,22 @@ apextick-dev identity-serve            serve the JWKS on APEXTICK_IDENTITY_PORT 
 apextick-dev token organizer           print an access token for a demo user (customer|organizer|admin)
 apextick-dev seed                      create the demo venue and event through gRPC
 apextick-dev buy --token T             buy demo seats through the edge, paying as stripe-mock's Stripe
+apextick-dev mail-catcher              catch SMTP on APEXTICK_SMTP_PORT (1025) into var/mail, list on
+                                       APEXTICK_MAIL_HTTP_PORT (8025)
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 from apextick.catalog.v1 import event_pb2
 
+from devstack import mail_catcher
 from devstack.identity import DEMO_USERS, REALM, JwksServer, SigningKey, access_claims
 from devstack.purchase import PurchaseError, buy
 from devstack.seed import seed_demo
@@ -45,6 +50,18 @@ def _token(role: str, ttl: int) -> str:
     return _key().sign(access_claims(DEMO_USERS[role], _issuer(), ttl=ttl))
 
 
+def _catch_mail() -> None:
+    folder = Path(os.environ.get("APEXTICK_MAIL_DIR", ROOT / "var" / "mail"))
+    host = os.environ.get("APEXTICK_SMTP_HOST", "127.0.0.1")
+    smtp_port = int(os.environ.get("APEXTICK_SMTP_PORT", "1025"))
+    http_port = int(os.environ.get("APEXTICK_MAIL_HTTP_PORT", "8025")) or None
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    with mail_catcher.serve(folder, host, smtp_port, http_port):
+        stop.wait()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="apextick-dev", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -65,6 +82,7 @@ def main(argv: list[str] | None = None) -> None:
         "--rest", default=f"http://127.0.0.1:{os.environ.get('APEXTICK_EDGE_REST_PORT', '8080')}"
     )
     purchase.add_argument("--seats", type=int, default=2)
+    commands.add_parser("mail-catcher")
     args = parser.parse_args(argv)
 
     if args.command == "identity-serve":
@@ -72,6 +90,8 @@ def main(argv: list[str] | None = None) -> None:
         server = JwksServer([_key()], port=port)
         print(f"dev identity provider: issuer {_issuer()} jwks {server.jwks_url}", flush=True)
         server.serve_forever()
+    elif args.command == "mail-catcher":
+        _catch_mail()
     elif args.command == "token":
         print(_token(args.role, args.ttl))
     elif args.command == "buy":

@@ -53,6 +53,9 @@ export APEXTICK_IDENTITY_PORT="${APEXTICK_IDENTITY_PORT:-8180}"
 # port; HTTPS on the next one) and devstack/onepay_sandbox.py for Onepay.
 export APEXTICK_STRIPE_MOCK_PORT="${APEXTICK_STRIPE_MOCK_PORT:-12111}"
 export APEXTICK_ONEPAY_SANDBOX_PORT="${APEXTICK_ONEPAY_SANDBOX_PORT:-12113}"
+# The local SMTP catcher (devstack/mail_catcher.py): Keycloak and the notification service send there.
+export APEXTICK_SMTP_PORT="${APEXTICK_SMTP_PORT:-1025}"
+export APEXTICK_MAIL_HTTP_PORT="${APEXTICK_MAIL_HTTP_PORT:-8025}"
 
 # The secrets are the only things the URLs need that are not in the repo.
 # The payment ones sign webhooks and provider requests between our code and the local stand-ins.

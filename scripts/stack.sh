@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole local platform in one command:
 #
-#   scripts/stack.sh up       install what is missing, start PostgreSQL, Redis, RabbitMQ, the dev
-#                             identity provider and the booking server, migrate, seed the demo event
+#   scripts/stack.sh up       install what is missing, start PostgreSQL, Redis, RabbitMQ, the mail
+#                             catcher, Keycloak, the booking server, worker and relay, the notification
+#                             server and consumer and the edge; migrate; seed the demo event
 #   scripts/stack.sh down     stop exactly the processes `up` started (by pid), services included
 #   scripts/stack.sh status   what is running
 #
@@ -65,11 +66,16 @@ up() {
   "$ROOT/scripts/install.sh"
   "$ROOT/scripts/services.sh" start
   "$PY_BIN/apextick-booking" migrate 2>>"$LOG/migrate.log"
+  "$PY_BIN/apextick-notification" migrate 2>>"$LOG/migrate.log"
+  # Before Keycloak, which sends its verification and reset emails to the same catcher.
+  app_start mail "$APEXTICK_SMTP_PORT" "$PY_BIN/apextick-dev" mail-catcher
   "$ROOT/scripts/keycloak.sh" start
   app_start booking "$APEXTICK_BOOKING_PORT" "$PY_BIN/apextick-booking" serve
   app_start worker - "$PY_BIN/apextick-booking" worker
   APEXTICK_RELAY_METRICS_PORT="${APEXTICK_RELAY_METRICS_PORT:-9464}" \
     app_start relay - "$PY_BIN/apextick-booking" relay
+  app_start notification "$APEXTICK_NOTIFICATION_PORT" "$PY_BIN/apextick-notification" serve
+  app_start notification-consumer - "$PY_BIN/apextick-notification" consume
   "$PY_BIN/python" -m edge render "$VAR/edge" >/dev/null
   app_start edge "${APEXTICK_EDGE_REST_PORT:-8080}" "$PY_BIN/envoy" -c "$VAR/edge/envoy.json" --disable-hot-restart \
     -l warning
@@ -82,6 +88,10 @@ ApexTick is up.
   booking worker   hold expiry: Redis expiry listener and PostgreSQL sweeper
   outbox relay     domain events to RabbitMQ (exchange apextick.events); backlog and lag at
                    http://127.0.0.1:${APEXTICK_RELAY_METRICS_PORT:-9464}/metrics
+  notification     127.0.0.1:$APEXTICK_NOTIFICATION_PORT gRPC (ticket PDFs, deliveries, resends) and its
+                   bus consumer (queue notification.order_events): QR PDF tickets in var/tickets/
+  mail catcher     SMTP 127.0.0.1:$APEXTICK_SMTP_PORT; every email lands in var/mail/ (.eml), listed at
+                   http://127.0.0.1:$APEXTICK_MAIL_HTTP_PORT/messages
   REST edge        http://127.0.0.1:${APEXTICK_EDGE_REST_PORT:-8080}/v1/events   (Envoy; native gRPC on :${APEXTICK_EDGE_GRPC_PORT:-8081})
   Keycloak         $APEXTICK_OIDC_ISSUER   (admin console: http://localhost:$APEXTICK_IDENTITY_PORT/admin)
   PostgreSQL       127.0.0.1:$APEXTICK_PG_PORT  Redis 127.0.0.1:$APEXTICK_REDIS_PORT  RabbitMQ 127.0.0.1:$APEXTICK_RABBITMQ_PORT
@@ -93,17 +103,20 @@ EOT
 
 down() {
   app_stop edge
+  app_stop notification-consumer
+  app_stop notification
   app_stop relay
   app_stop worker
   app_stop booking
   "$ROOT/scripts/keycloak.sh" stop
+  app_stop mail
   "$ROOT/scripts/services.sh" stop
 }
 
 status() {
   local name
   "$ROOT/scripts/keycloak.sh" status || true
-  for name in booking worker relay edge; do
+  for name in booking worker relay notification notification-consumer mail edge; do
     if pid_alive "$RUN/$name.pid"; then echo "$name: running (pid $(pid_of "$RUN/$name.pid"))"; else echo "$name: stopped"; fi
   done
   "$ROOT/scripts/services.sh" status || true

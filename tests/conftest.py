@@ -14,6 +14,9 @@ import pytest
 from booking.migrations import upgrade_to_head
 from booking.settings import sqlalchemy_url
 
+# The notification service's fixtures live beside its helpers; registered here so every tier sees them.
+pytest_plugins = ["tests.notification_fixtures"]
+
 
 def _with_database(url: str, name: str) -> str:
     parts = urlsplit(url)

@@ -38,6 +38,7 @@ from tests.e2e.payment_support import (
 if TYPE_CHECKING:  # the async stub classes exist only in the .pyi stubs
     Catalog = catalog_grpc.CatalogServiceAsyncStub
     Tickets = ticket_grpc.TicketServiceAsyncStub
+from tests.notification_fixtures import NotificationStack
 
 
 @dataclass
@@ -129,11 +130,17 @@ def booking_target(booking_server: BookingServer) -> str:
 
 
 @pytest.fixture(scope="session")
-def edge(booking_target: str, identity: Identity, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
-    """Envoy in front of the test server. Small limits and a short JWKS cache, so tests can see
-    429s and key rotations quickly."""
+def edge(
+    booking_target: str,
+    notification_stack: NotificationStack,
+    identity: Identity,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Edge]:
+    """Envoy in front of the test servers (booking and notification, each on its own cluster, as in
+    `make up`). Small limits and a short JWKS cache, so tests can see 429s and key rotations quickly."""
     settings = EdgeSettings(
         booking_port=int(booking_target.rsplit(":", 1)[1]),
+        notification_port=notification_stack.server.port,
         identity_port=identity.server.port,
         issuer=identity.server.issuer,
         audience=AUDIENCE,

@@ -1,0 +1,1 @@
+"""PostgreSQL, RabbitMQ, SMTP, PDF and file-storage implementations of the ports."""

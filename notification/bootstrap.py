@@ -1,0 +1,69 @@
+"""The notification processes' one composition root: the pool, the adapters and the use cases are built
+here from settings; nothing is created at import time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from booking.adapters.jwks_verifier import JwksTokenVerifier, TokenPolicy
+from booking.service_layer.ports import TokenVerifier
+from notification.adapters.file_storage import FilePdfStorage
+from notification.adapters.pdf_renderer import ReportlabTicketRenderer
+from notification.adapters.pg_store import PgUnitOfWork, open_pool
+from notification.adapters.smtp_mailer import SmtpMailer
+from notification.service_layer.ports import Mailer
+from notification.service_layer.ticket_access import TicketAccess
+from notification.service_layer.ticket_delivery import TicketDelivery
+from notification.settings import NotificationSettings
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Container:
+    settings: NotificationSettings
+    pool: ConnectionPool[psycopg.Connection[dict[str, Any]]]
+    delivery: TicketDelivery
+    access: TicketAccess
+    verifier: TokenVerifier
+    clock: Callable[[], datetime]
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def build(
+    settings: NotificationSettings,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    verifier: TokenVerifier | None = None,
+    mailer: Mailer | None = None,
+) -> Container:
+    pool = open_pool(settings.libpq_url, settings.db_pool_size)
+
+    def unit_of_work() -> PgUnitOfWork:
+        return PgUnitOfWork(pool)
+
+    storage = FilePdfStorage(settings.storage_dir)
+    delivery = TicketDelivery(
+        unit_of_work, ReportlabTicketRenderer(), storage, mailer or SmtpMailer(settings.smtp), clock
+    )
+    token_verifier = verifier or JwksTokenVerifier(
+        TokenPolicy(issuer=settings.oidc_issuer, audience=settings.oidc_audience, jwks_url=settings.jwks_url)
+    )
+    return Container(
+        settings=settings,
+        pool=pool,
+        delivery=delivery,
+        access=TicketAccess(unit_of_work, storage, clock, settings.resend),
+        verifier=token_verifier,
+        clock=clock,
+    )

@@ -1,0 +1,1 @@
+"""Pure rules of ticket delivery: documents, deliveries, mail content, the resend policy."""

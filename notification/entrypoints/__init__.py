@@ -1,0 +1,1 @@
+"""Process entry points: the gRPC server, the bus consumer, the CLI."""

@@ -1,0 +1,1 @@
+"""The NotificationService gRPC server."""

@@ -1,0 +1,82 @@
+"""NotificationService: protobuf to use-case calls and back, nothing else. The use cases are synchronous
+(they share the consumer's psycopg store), so each call runs in a worker thread, never on the loop."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import grpc
+from apextick.notification.v1 import notification_service_pb2 as pb
+from apextick.notification.v1 import notification_service_pb2_grpc as pb_grpc
+from google.api import httpbody_pb2
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from booking.entrypoints.grpc import call_context
+from notification.domain.delivery import Delivery, DeliveryKind, DeliveryState
+from notification.service_layer.ticket_access import TicketAccess
+
+PDF = "application/pdf"
+
+_KINDS = {
+    DeliveryKind.TICKETS: pb.DELIVERY_KIND_TICKETS,
+    DeliveryKind.RESEND: pb.DELIVERY_KIND_RESEND,
+    DeliveryKind.REFUND_NOTICE: pb.DELIVERY_KIND_REFUND_NOTICE,
+}
+_STATES = {
+    DeliveryState.PENDING: pb.DELIVERY_STATE_PENDING,
+    DeliveryState.SENT: pb.DELIVERY_STATE_SENT,
+    DeliveryState.FAILED: pb.DELIVERY_STATE_FAILED,
+}
+
+
+def delivery_pb(delivery: Delivery) -> pb.Delivery:
+    message = pb.Delivery(
+        name=f"orders/{delivery.order_id}/deliveries/{delivery.id}",
+        kind=_KINDS[delivery.kind],
+        state=_STATES[delivery.state],
+        recipient=delivery.recipient,
+        attachment_count=delivery.attachment_count,
+    )
+    message.create_time.CopyFrom(_stamp(delivery.created_at))
+    if delivery.sent_at is not None:
+        message.send_time.CopyFrom(_stamp(delivery.sent_at))
+    return message
+
+
+def _stamp(value: Any) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
+
+def _id(name: str) -> str:
+    """`tickets/abc` to `abc`: the interceptor has already checked the pattern."""
+    return name.split("/", 1)[1]
+
+
+class NotificationServicer(pb_grpc.NotificationServiceServicer):
+    def __init__(self, access: TicketAccess) -> None:
+        self._access = access
+
+    async def GetTicketPdf(
+        self, request: pb.GetTicketPdfRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> httpbody_pb2.HttpBody:
+        data = await asyncio.to_thread(self._access.ticket_pdf, call_context.signed_in(), _id(request.name))
+        return httpbody_pb2.HttpBody(content_type=PDF, data=data)
+
+    async def ListDeliveries(
+        self, request: pb.ListDeliveriesRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.ListDeliveriesResponse:
+        deliveries = await asyncio.to_thread(
+            self._access.deliveries, call_context.signed_in(), _id(request.parent)
+        )
+        return pb.ListDeliveriesResponse(deliveries=[delivery_pb(d) for d in deliveries])
+
+    async def ResendTickets(
+        self, request: pb.ResendTicketsRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.ResendTicketsResponse:
+        delivery = await asyncio.to_thread(
+            self._access.resend, call_context.signed_in(), _id(request.order), request.request_id
+        )
+        return pb.ResendTicketsResponse(delivery=delivery_pb(delivery))

@@ -1,0 +1,60 @@
+"""`apextick-notification serve | consume | migrate`: the process entry point."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import threading
+
+import uvloop
+
+from booking.entrypoints import logs
+from notification import bootstrap
+from notification.entrypoints.consumer import run_consumer
+from notification.entrypoints.grpc.server import NotificationServer
+from notification.migrations import upgrade_to_head
+from notification.settings import NotificationSettings
+
+
+async def serve(settings: NotificationSettings) -> None:
+    server = NotificationServer(bootstrap.build(settings), f"{settings.host}:{settings.port}")
+    await server.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    await server.stop(settings.shutdown_grace_seconds)
+
+
+def consume(settings: NotificationSettings) -> None:
+    """Until SIGTERM. Several consumers may run: the quorum queue hands each message to one, and a
+    delivery's row lock keeps two from sending it together after a redelivery."""
+    container = bootstrap.build(settings)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        run_consumer(container, stop)
+    finally:
+        container.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="apextick-notification")
+    parser.add_argument("command", choices=["serve", "consume", "migrate"])
+    args = parser.parse_args(argv)
+    settings = NotificationSettings.from_env()
+    logs.configure(settings.log_level)
+    # pika logs every connection's life at INFO; the consumer logs what matters (lost, reconnected).
+    logging.getLogger("pika").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
+    if args.command == "migrate":
+        upgrade_to_head(settings.database_url)
+    elif args.command == "consume":
+        consume(settings)
+    else:
+        with contextlib.suppress(KeyboardInterrupt):
+            uvloop.run(serve(settings))
