@@ -21,6 +21,7 @@ import contextlib
 import functools
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -143,13 +144,11 @@ class BusConsumer:
                     connection.close()
 
     def _loop(self, connection: BlockingConnection, channel: BlockingChannel) -> None:
-        next_report = 0.0
-        clock = 0.0
+        next_report = time.monotonic()
         while not self._stop.is_set():
             connection.process_data_events(time_limit=0.25)
-            clock += 0.25
-            if clock >= next_report:
-                next_report = clock + self._report_interval
+            if time.monotonic() >= next_report:
+                next_report = time.monotonic() + self._report_interval
                 self._report(channel)
 
     def _report(self, channel: BlockingChannel) -> None:

@@ -8,6 +8,8 @@ import re
 import tempfile
 from pathlib import Path
 
+from notification.service_layer.ports import TransientError
+
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
@@ -24,22 +26,28 @@ class FilePdfStorage:
 
     def put(self, key: str, data: bytes) -> None:
         """Write to a temporary file in the same folder, fsync, then rename over the key: a crash
-        leaves the old file or the new one, never half of one."""
+        leaves the old file or the new one, never half of one. A full or unmounted volume is the
+        infrastructure's trouble, not the message's: TransientError."""
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pdf")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pdf")
+        except OSError as exc:
+            raise TransientError(f"ticket storage: {exc}") from exc
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
                 out.flush()
                 os.fsync(out.fileno())
             Path(temp).replace(path)
-        except BaseException:
+        except OSError as exc:
             Path(temp).unlink(missing_ok=True)
-            raise
+            raise TransientError(f"ticket storage: {exc}") from exc
 
     def get(self, key: str) -> bytes | None:
         try:
             return self._path(key).read_bytes()
         except FileNotFoundError:
             return None
+        except OSError as exc:
+            raise TransientError(f"ticket storage: {exc}") from exc

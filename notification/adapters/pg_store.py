@@ -10,6 +10,7 @@ from typing import Any, Self
 from uuid import UUID
 
 import psycopg
+import psycopg.errors
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
@@ -143,6 +144,19 @@ def _order_params(
     }  # fmt: skip
 
 
+# Database trouble that no message causes: connection loss, lock timeouts, and a schema that is not
+# (yet) migrated or not ours to write. The consumer waits these out instead of dead-lettering every
+# ticket email that arrives while an operator runs the migration.
+_INFRASTRUCTURE = (
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    psycopg.errors.UndefinedTable,
+    psycopg.errors.UndefinedColumn,
+    psycopg.errors.InvalidSchemaName,
+    psycopg.errors.InsufficientPrivilege,
+)
+
+
 class PgUnitOfWork:
     """One transaction on a pooled connection, READ COMMITTED. Losing the database is a TransientError:
     the work is retried whole, and nothing of it was committed."""
@@ -170,7 +184,7 @@ class PgUnitOfWork:
             pass  # the pool checks the connection and discards it when broken
         finally:
             self._pool.putconn(conn)
-        if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+        if isinstance(exc, _INFRASTRUCTURE):
             raise TransientError(f"database: {exc}") from exc
 
     @property

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import grpc
 from apextick.notification.v1 import notification_service_pb2 as pb
@@ -12,9 +13,13 @@ from apextick.notification.v1 import notification_service_pb2_grpc as pb_grpc
 from google.api import httpbody_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from booking.domain.errors import DomainError, ErrorCode
 from booking.entrypoints.grpc import call_context
 from notification.domain.delivery import Delivery, DeliveryKind, DeliveryState
+from notification.service_layer.ports import TransientError
 from notification.service_layer.ticket_access import TicketAccess
+
+T = TypeVar("T")
 
 PDF = "application/pdf"
 
@@ -50,6 +55,15 @@ def _stamp(value: Any) -> Timestamp:
     return stamp
 
 
+async def _run(work: Callable[..., T], *args: object) -> T:
+    """A use case in a worker thread; infrastructure trouble reaches the caller as UNAVAILABLE (retry),
+    not as INTERNAL."""
+    try:
+        return await asyncio.to_thread(work, *args)
+    except TransientError as exc:
+        raise DomainError(ErrorCode.UNAVAILABLE, "tickets are briefly unavailable; try again") from exc
+
+
 def _id(name: str) -> str:
     """`tickets/abc` to `abc`: the interceptor has already checked the pattern."""
     return name.split("/", 1)[1]
@@ -62,21 +76,19 @@ class NotificationServicer(pb_grpc.NotificationServiceServicer):
     async def GetTicketPdf(
         self, request: pb.GetTicketPdfRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> httpbody_pb2.HttpBody:
-        data = await asyncio.to_thread(self._access.ticket_pdf, call_context.signed_in(), _id(request.name))
+        data = await _run(self._access.ticket_pdf, call_context.signed_in(), _id(request.name))
         return httpbody_pb2.HttpBody(content_type=PDF, data=data)
 
     async def ListDeliveries(
         self, request: pb.ListDeliveriesRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.ListDeliveriesResponse:
-        deliveries = await asyncio.to_thread(
-            self._access.deliveries, call_context.signed_in(), _id(request.parent)
-        )
+        deliveries = await _run(self._access.deliveries, call_context.signed_in(), _id(request.parent))
         return pb.ListDeliveriesResponse(deliveries=[delivery_pb(d) for d in deliveries])
 
     async def ResendTickets(
         self, request: pb.ResendTicketsRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.ResendTicketsResponse:
-        delivery = await asyncio.to_thread(
+        delivery = await _run(
             self._access.resend, call_context.signed_in(), _id(request.order), request.request_id
         )
         return pb.ResendTicketsResponse(delivery=delivery_pb(delivery))
