@@ -223,7 +223,7 @@ export APEXTICK_DATABASE_URL APEXTICK_REDIS_URL APEXTICK_AMQP_URL
 # Payment providers for the local stack: test-mode identifiers only, pointed at the local stand-ins. A value
 # already in the env wins, so a developer can point one provider at its real sandbox. stripe-mock accepts any
 # sk_test_ key; 1221149 has the shape of a PayHere sandbox merchant id.
-: "${APEXTICK_STRIPE_API_KEY:=sk_test_apextick_local}"
+: "${APEXTICK_STRIPE_API_KEY:=sk_test_apextick}"
 : "${APEXTICK_STRIPE_API_BASE:=http://$APEXTICK_HOST:$APEXTICK_STRIPE_MOCK_PORT}"
 : "${APEXTICK_PAYHERE_MERCHANT_ID:=1221149}"
 : "${APEXTICK_PAYHERE_NOTIFY_URL:=http://$APEXTICK_HOST:${APEXTICK_EDGE_REST_PORT:-8080}/v1/webhooks/payhere}"

@@ -30,3 +30,5 @@ def configure(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # The stripe library logs every request and response at INFO; our access log already covers calls.
+    logging.getLogger("stripe").setLevel(max(root.level, logging.WARNING))
