@@ -63,18 +63,18 @@ def _free_seats(edge: Edge, event: str, count: int) -> list[str]:
     return free[-count:]
 
 
-def _paid_event(order: dict[str, Any]) -> bytes:
-    order_id = order["name"].removeprefix("orders/")
+def paid_event(order_id: str, session_id: str, total_minor: int, currency_code: str) -> bytes:
+    """A `checkout.session.completed` event as Stripe sends it for a paid Checkout Session."""
     session = {
-        "id": order["paymentSession"]["sessionId"],
+        "id": session_id,
         "object": "checkout.session",
         "client_reference_id": order_id,
         "metadata": {"order_id": order_id},
         "status": "complete",
         "payment_status": "paid",
         "payment_intent": f"pi_demo_{uuid.uuid4().hex[:16]}",
-        "amount_total": int(order["totalMinor"]),
-        "currency": order["currencyCode"].lower(),
+        "amount_total": total_minor,
+        "currency": currency_code.lower(),
     }
     event = {"id": f"evt_demo_{uuid.uuid4().hex}", "object": "event", "type": "checkout.session.completed",
              "created": int(time.time()), "data": {"object": session}}  # fmt: skip
@@ -91,7 +91,9 @@ def buy(rest: str, token: str, webhook_secret: str, seats: int) -> dict[str, Any
     ]
     checkout = {"provider": "PAYMENT_PROVIDER_STRIPE", "requestId": str(uuid.uuid4())}
     order = edge.call("POST", f"/v1/{hold['name']}:checkout", checkout)["order"]
-    body = _paid_event(order)
+    order_id = order["name"].removeprefix("orders/")
+    session_id = order["paymentSession"]["sessionId"]
+    body = paid_event(order_id, session_id, int(order["totalMinor"]), order["currencyCode"])
     provider = Edge(edge.rest, "")
     provider.call(
         "POST", "/v1/webhooks/stripe", body, {"stripe-signature": stripe_signature(body, webhook_secret)}

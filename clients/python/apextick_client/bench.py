@@ -47,6 +47,7 @@ class Scenario:
 class Outcomes:
     latencies_ms: list[float] = field(default_factory=list)
     won_holds: list[str] = field(default_factory=list)
+    winners: list[tuple[str, str]] = field(default_factory=list)  # (hold name, the winner's token)
     seats_won: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
@@ -157,6 +158,7 @@ async def _attempt_grpc(load: Load, token: str, seats: list[str], rng: random.Ra
     try:
         reply = await stub.HoldSeats(request, metadata=(("authorization", f"Bearer {token}"),), timeout=30)
         out.won_holds.append(reply.hold.name)
+        out.winners.append((reply.hold.name, token))
         out.seats_won += len(reply.hold.seats)
     except grpc.aio.AioRpcError as error:
         failure = from_rpc_error(error)
@@ -175,6 +177,7 @@ async def _attempt_rest(load: Load, token: str, seats: list[str]) -> None:
         )
     if response.status == HTTPStatus.OK:
         out.won_holds.append(payload["hold"]["name"])
+        out.winners.append((payload["hold"]["name"], token))
         out.seats_won += len(payload["hold"]["seats"])
         return
     details = payload.get("details") or [{}] if isinstance(payload, dict) else [{}]
@@ -239,6 +242,15 @@ def check_in_sql(database_url: str, event: str, won_holds: Sequence[str]) -> dic
 
 
 async def run(scenario: Scenario, database_url: str, tokens: TokenSource) -> dict[str, Any]:
+    result, _ = await run_sale(scenario, database_url, tokens)
+    return result
+
+
+async def run_sale(
+    scenario: Scenario, database_url: str, tokens: TokenSource
+) -> tuple[dict[str, Any], Outcomes]:
+    """The flash sale, its figures and the raw outcomes (who won which hold), for scenarios that go on
+    to check out the winners."""
     channels = [
         grpc.aio.insecure_channel(t) for t in scenario.targets for _ in range(scenario.channels_per_target)
     ]
@@ -268,6 +280,12 @@ async def run(scenario: Scenario, database_url: str, tokens: TokenSource) -> dic
             await channel.close(None)
         if session is not None:
             await session.close()
+    return _figures(scenario, event, out, database_url, elapsed), out
+
+
+def _figures(
+    scenario: Scenario, event: str, out: Outcomes, database_url: str, elapsed: float
+) -> dict[str, Any]:
     lat = out.latencies_ms
     return {
         "event": event,
