@@ -184,12 +184,10 @@ class PgOrders:
             return await fetch_order(conn, order_id)
 
     async def for_customer(self, customer: str, after: Cursor | None, limit: int) -> Sequence[Order]:
-        query = ORDER_SELECT + " WHERE o.customer = %(customer)s"
-        params: dict[str, Any] = {"customer": customer, "limit": limit}
-        if after is not None:
-            query += " AND (o.created_at, o.id) < (%(after_at)s, %(after_id)s)"
-            params.update(after_at=after.sort_value, after_id=after.id)
-        query += " ORDER BY o.created_at DESC, o.id DESC LIMIT %(limit)s"
+        params: dict[str, Any] = {"customer": customer}
+        query = _newest_first(
+            ORDER_SELECT + " WHERE o.customer = %(customer)s", "o.created_at, o.id", after, limit, params
+        )
         async with self._pool.connection() as conn:
             cur = conn.cursor(row_factory=dict_row)
             await cur.execute(query, params)
@@ -277,13 +275,10 @@ class PgOrders:
         self, customer: str, order_id: UUID | None, after: Cursor | None, limit: int
     ) -> Sequence[Ticket]:
         query = f"SELECT {TICKET_COLUMNS} FROM ticket WHERE customer = %(customer)s"  # noqa: S608 - constants
-        params: dict[str, Any] = {"customer": customer, "limit": limit, "order": order_id}
+        params: dict[str, Any] = {"customer": customer, "order": order_id}
         if order_id is not None:
             query += " AND order_id = %(order)s"
-        if after is not None:
-            query += " AND (issued_at, id) < (%(after_at)s, %(after_id)s)"
-            params.update(after_at=after.sort_value, after_id=after.id)
-        query += " ORDER BY issued_at DESC, id DESC LIMIT %(limit)s"
+        query = _newest_first(query, "issued_at, id", after, limit, params)
         async with self._pool.connection() as conn:
             cur = conn.cursor(row_factory=dict_row)
             await cur.execute(query, params)
@@ -295,6 +290,16 @@ class PgOrders:
             await cur.execute(f"SELECT {TICKET_COLUMNS} FROM ticket WHERE id = %s", (ticket_id,))  # noqa: S608
             row = await cur.fetchone()
         return ticket_from_row(row) if row else None
+
+
+def _newest_first(query: str, key: str, after: Cursor | None, limit: int, params: dict[str, Any]) -> str:
+    """Keyset paging, newest first: `key` is "<time column>, <id column>" (constants only)."""
+    params["limit"] = limit
+    if after is not None:
+        query += f" AND ({key}) < (%(after_at)s, %(after_id)s)"
+        params.update(after_at=after.sort_value, after_id=after.id)
+    descending = ", ".join(f"{column.strip()} DESC" for column in key.split(","))
+    return f"{query} ORDER BY {descending} LIMIT %(limit)s"
 
 
 async def _reject_reused_request_id(conn: AsyncConnection[Any], draft: CheckoutDraft) -> None:

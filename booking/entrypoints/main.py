@@ -13,6 +13,7 @@ import uvloop
 from booking import bootstrap
 from booking.adapters.outbox_relay import run_relay
 from booking.entrypoints import logs
+from booking.entrypoints.grpc.hosting import until_signalled
 from booking.entrypoints.grpc.server import BookingServer
 from booking.entrypoints.workers import expiry_listener, expiry_sweeper, payment_reconciler
 from booking.migrations import upgrade_to_head
@@ -21,13 +22,7 @@ from booking.settings import BookingSettings
 
 async def serve(settings: BookingSettings) -> None:
     server = BookingServer(bootstrap.build(settings), f"{settings.host}:{settings.port}")
-    await server.start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
-    await server.stop(settings.shutdown_grace_seconds)
+    await until_signalled(server.start, lambda: server.stop(settings.shutdown_grace_seconds))
 
 
 async def work(settings: BookingSettings) -> None:

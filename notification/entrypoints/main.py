@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import logging
 import signal
@@ -12,6 +11,7 @@ import threading
 import uvloop
 
 from booking.entrypoints import logs
+from booking.entrypoints.grpc.hosting import until_signalled
 from notification import bootstrap
 from notification.entrypoints.consumer import run_consumer
 from notification.entrypoints.grpc.server import NotificationServer
@@ -21,13 +21,7 @@ from notification.settings import NotificationSettings
 
 async def serve(settings: NotificationSettings) -> None:
     server = NotificationServer(bootstrap.build(settings), f"{settings.host}:{settings.port}")
-    await server.start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
-    await server.stop(settings.shutdown_grace_seconds)
+    await until_signalled(server.start, lambda: server.stop(settings.shutdown_grace_seconds))
 
 
 def consume(settings: NotificationSettings) -> None:

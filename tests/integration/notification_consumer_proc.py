@@ -13,6 +13,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from booking.entrypoints import logs
 from notification import bootstrap
 from notification.adapters.amqp_consumer import Incoming
 from notification.entrypoints.consumer import run_consumer
@@ -27,6 +28,7 @@ def main() -> None:
         routing_keys=tuple(config["routing_keys"]),
     )
     marker = Path(config["marker"])
+    logs.configure("INFO")  # the test shows this log when the consumer does not get where it should
 
     def freeze_before_ack(message: Incoming) -> None:
         marker.write_text(message.message_id)

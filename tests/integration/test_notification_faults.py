@@ -66,11 +66,16 @@ def test_a_consumer_killed_after_sending_and_before_acking_sends_no_second_email
     )
     order = order_confirmed(signer, seats=2)
     command = [sys.executable, "-m", "tests.integration.notification_consumer_proc", str(config)]
-    process = subprocess.Popen(command, cwd=ROOT)  # noqa: S603 - fixed argv
+    log = tmp_path / "consumer.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=sink, stderr=sink)  # noqa: S603 - fixed argv
     try:
-        assert wait_until(lambda: _queue_exists(test_bus), timeout=20)
+        # Generous: a cold process on a loaded CI machine imports reportlab, segno, grpc and pika first.
+        assert wait_until(lambda: _queue_exists(test_bus), timeout=60), log.read_text()[-3000:]
         test_bus.publish(order)
-        assert wait_until(marker.exists, timeout=20), "the consumer never reached the ack"
+        assert wait_until(marker.exists, timeout=60), (
+            "no ack reached; consumer log:\n" + log.read_text()[-3000:]
+        )
         assert len(catcher.folder.to(order.buyer.email)) == 1
     finally:
         process.send_signal(signal.SIGKILL)

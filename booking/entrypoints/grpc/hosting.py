@@ -1,0 +1,73 @@
+"""What every ApexTick gRPC server shares: the call pipeline (token, caller policy from the contract,
+validation, the error table), health with graceful shutdown, and reflection. The booking and the
+notification servers differ only in their servicers and their containers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+
+import grpc
+from google.protobuf.descriptor import ServiceDescriptor
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer  # the asyncio servicer; `health.aio` aliases it
+from grpc_reflection.v1alpha import reflection
+
+from booking.entrypoints.grpc.interceptor import CallPipeline
+from booking.entrypoints.grpc.policy import policies_of
+from booking.service_layer.ports import TokenVerifier
+
+log = logging.getLogger(__name__)
+
+
+class HostedServer:
+    """A grpc.aio server for `services`; register the servicers on `.server`, then `listen`."""
+
+    def __init__(
+        self,
+        label: str,
+        services: Sequence[ServiceDescriptor],
+        verifier: TokenVerifier,
+        options: Sequence[tuple[str, int]],
+    ) -> None:
+        self.label = label
+        self.health = HealthServicer()
+        self.server = grpc.aio.server(
+            interceptors=[CallPipeline(policies_of(services), verifier)], options=list(options)
+        )
+        self._names = [service.full_name for service in services]
+        self.port = 0
+
+    def listen(self, address: str) -> int:
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        reflection.enable_server_reflection(
+            [*self._names, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server
+        )
+        self.port = self.server.add_insecure_port(address)
+        return self.port
+
+    async def start(self) -> None:
+        await self.server.start()
+        for name in ["", *self._names]:
+            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        log.info(f"{self.label} server listening", extra={"port": self.port})  # noqa: G004 - label is ours
+
+    async def drain(self, grace: float) -> None:
+        """Say NOT_SERVING first so load balancers (and the edge) stop sending, let calls in flight
+        finish, then stop."""
+        await self.health.enter_graceful_shutdown()
+        await asyncio.sleep(min(grace, 1.0))
+        await self.server.stop(grace)
+
+
+async def until_signalled(start: Callable[[], Awaitable[None]], stop: Callable[[], Awaitable[None]]) -> None:
+    """Start, wait for SIGTERM or SIGINT, stop: the life of a server process."""
+    await start()
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    await stopping.wait()
+    await stop()
