@@ -86,9 +86,12 @@ class OrderUseCases:
         order = await self._orders.create(draft)
         if order.session is not None or order.state is not OrderState.PENDING_PAYMENT:
             return order
-        await self._signals.extended(
-            order.event_id, order.hold_id, order.seat_ids, order.payment_deadline, order.customer
-        )
+        try:  # the TTL key follows the longer hold; PostgreSQL's time decides either way
+            await self._signals.extended(
+                order.event_id, order.hold_id, order.seat_ids, order.payment_deadline, order.customer
+            )
+        except Exception:  # a cache miss must not fail a committed checkout
+            log.warning("after-commit hold extension signal failed", exc_info=True)
         session = await gateway.open_session(
             SessionRequest(
                 order_id=order.id,

@@ -1,8 +1,9 @@
 """Stripe Checkout behind the PaymentGateway port, through stripe's StripeClient on aiohttp (async).
 
 Holds are short (minutes) but a Checkout Session lives at least 30 minutes. The hold is still protected: the
-order use cases expire the session explicitly (close_session) the moment the hold goes, and a payment that
-slips in regardless is refunded once by the late-payment path. The session's own expiry is only a backstop."""
+order use cases expire the session explicitly (close_session) when the hold goes (at once on a cancel,
+on the reconciler's next round otherwise), and a payment that slips in regardless is refunded once by the
+late-payment path. The session's own expiry is only a backstop."""
 
 from __future__ import annotations
 
