@@ -23,23 +23,23 @@ DDL = [
     """
     CREATE TABLE purchase_order (
         id uuid PRIMARY KEY,
-        reference varchar(16) NOT NULL UNIQUE,
+        reference varchar(16) NOT NULL CONSTRAINT uq_purchase_order_reference UNIQUE,
         event_id uuid NOT NULL REFERENCES event (id),
-        hold_id uuid NOT NULL UNIQUE REFERENCES hold (id),
+        hold_id uuid NOT NULL CONSTRAINT uq_purchase_order_hold_id UNIQUE REFERENCES hold (id),
         customer varchar(255) NOT NULL,
         customer_name varchar(200) NOT NULL DEFAULT '',
         customer_email varchar(320) NOT NULL DEFAULT '',
         request_id varchar(64) NOT NULL,
-        state varchar(16) NOT NULL
+        state varchar(16) NOT NULL CONSTRAINT ck_purchase_order_state
             CHECK (state IN ('PENDING_PAYMENT', 'PAID', 'CANCELLED', 'EXPIRED', 'REFUNDED')),
         currency_code varchar(3) NOT NULL,
-        total_minor bigint NOT NULL CHECK (total_minor >= 0),
+        total_minor bigint NOT NULL CONSTRAINT ck_purchase_order_total CHECK (total_minor >= 0),
         payment_deadline timestamptz NOT NULL,
         refund_reason varchar(20) NOT NULL DEFAULT '',
         created_at timestamptz NOT NULL DEFAULT now(),
         paid_at timestamptz,
         ended_at timestamptz,
-        UNIQUE (customer, request_id)
+        CONSTRAINT uq_order_customer_request UNIQUE (customer, request_id)
     )
     """,
     "CREATE INDEX ix_order_customer ON purchase_order (customer, created_at DESC, id DESC)",
@@ -49,7 +49,7 @@ DDL = [
         order_id uuid NOT NULL REFERENCES purchase_order (id),
         seat_id varchar(40) NOT NULL,
         tier_id varchar(30) NOT NULL,
-        price_minor bigint NOT NULL CHECK (price_minor >= 0),
+        price_minor bigint NOT NULL CONSTRAINT ck_order_item_price CHECK (price_minor >= 0),
         PRIMARY KEY (order_id, seat_id)
     )
     """,
@@ -94,7 +94,8 @@ DDL = [
         amount_minor bigint NOT NULL,
         currency_code varchar(3) NOT NULL,
         reason varchar(20) NOT NULL,
-        status varchar(10) NOT NULL CHECK (status IN ('PENDING', 'SUCCEEDED', 'MANUAL')),
+        status varchar(10) NOT NULL
+            CONSTRAINT ck_refund_status CHECK (status IN ('PENDING', 'SUCCEEDED', 'MANUAL')),
         provider_refund_id varchar(255) NOT NULL DEFAULT '',
         attempts integer NOT NULL DEFAULT 0,
         last_error text NOT NULL DEFAULT '',
@@ -112,7 +113,7 @@ DDL = [
         tier_id varchar(30) NOT NULL,
         customer varchar(255) NOT NULL,
         code text NOT NULL,
-        status varchar(5) NOT NULL CHECK (status IN ('VALID', 'VOID')),
+        status varchar(5) NOT NULL CONSTRAINT ck_ticket_status CHECK (status IN ('VALID', 'VOID')),
         issued_at timestamptz NOT NULL,
         voided_at timestamptz,
         admitted_at timestamptz,
