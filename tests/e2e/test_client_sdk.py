@@ -26,6 +26,18 @@ def journey(client: ApexTick, rival: ApexTick, word: str, event: str) -> None:
     assert taken.value.metadata["seats"] == "main-A-2"
     assert client.release_hold(hold["name"])["state"] == "HOLD_STATE_RELEASED"
 
+    again = client.hold_seats(event, ["main-A-3"])
+    order = client.checkout(again["name"])
+    assert order["state"] == "ORDER_STATE_PENDING_PAYMENT"
+    assert order["paymentSession"]["sessionId"].startswith("cs_")
+    assert client.get_order(order["name"]) == order
+    assert [o["name"] for o in client.list_orders()] == [order["name"]]
+    with pytest.raises(ApexTickError) as foreign:
+        rival.get_order(order["name"])
+    assert (foreign.value.code, foreign.value.reason) == (grpc.StatusCode.NOT_FOUND, "ORDER_NOT_FOUND")
+    assert client.cancel_order(order["name"])["state"] == "ORDER_STATE_CANCELLED"
+    assert client.list_tickets() == []
+
 
 @pytest.mark.parametrize("via", ["grpc", "rest"])
 async def test_the_same_journey_over_grpc_and_rest(

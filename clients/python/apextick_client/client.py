@@ -16,7 +16,13 @@ from apextick.catalog.v1 import catalog_service_pb2 as cat
 from apextick.catalog.v1 import catalog_service_pb2_grpc as cat_grpc
 from apextick.inventory.v1 import inventory_service_pb2 as inv
 from apextick.inventory.v1 import inventory_service_pb2_grpc as inv_grpc
+from apextick.orders.v1 import order_pb2
+from apextick.orders.v1 import order_service_pb2 as osv
+from apextick.orders.v1 import order_service_pb2_grpc as order_grpc
+from apextick.tickets.v1 import ticket_service_pb2 as tsv
+from apextick.tickets.v1 import ticket_service_pb2_grpc as ticket_grpc
 from google.protobuf import json_format
+from google.protobuf.message import Message
 
 from apextick_client.errors import ApexTickError, from_rpc_error
 
@@ -65,6 +71,48 @@ class ApexTick:
         request = inv.ReleaseHoldRequest(name=hold, request_id=request_id)
         reply = self._grpc(inv_grpc.InventoryServiceStub(self._channel).ReleaseHold, request)
         return json_format.MessageToDict(reply.hold)
+
+    def checkout(self, hold: str, provider: str = "STRIPE", request_id: str | None = None) -> dict[str, Any]:
+        """The order of a hold with its payment session (`paymentSession.redirectUrl` is where the
+        customer pays). Payment is confirmed by the provider's webhook, never by this call."""
+        request = osv.CheckoutRequest(
+            hold=hold,
+            provider=order_pb2.PaymentProvider.Value(f"PAYMENT_PROVIDER_{provider.upper()}"),
+            request_id=request_id or str(uuid.uuid4()),
+        )
+        return self._order_call("POST", f"/v1/{hold}:checkout", request, "Checkout")
+
+    def get_order(self, order: str) -> dict[str, Any]:
+        return self._order_call("GET", f"/v1/{order}", osv.GetOrderRequest(name=order), "GetOrder")
+
+    def cancel_order(self, order: str, request_id: str | None = None) -> dict[str, Any]:
+        request = osv.CancelOrderRequest(name=order, request_id=request_id or str(uuid.uuid4()))
+        return self._order_call("POST", f"/v1/{order}:cancel", request, "CancelOrder")
+
+    def list_orders(self) -> list[dict[str, Any]]:
+        """The caller's orders, newest first (the first page)."""
+        if self._channel is None:
+            return list(self._http("GET", "/v1/orders").get("orders", []))
+        reply = self._grpc(order_grpc.OrderServiceStub(self._channel).ListMyOrders, osv.ListMyOrdersRequest())
+        return [json_format.MessageToDict(o) for o in reply.orders]
+
+    def list_tickets(self, order: str = "") -> list[dict[str, Any]]:
+        """The caller's tickets (of one order when given), each with its signed code and PDF link."""
+        if self._channel is None:
+            query = f"?order={urllib.parse.quote(order)}" if order else ""
+            return list(self._http("GET", f"/v1/tickets{query}").get("tickets", []))
+        stub = ticket_grpc.TicketServiceStub(self._channel)
+        reply = self._grpc(stub.ListMyTickets, tsv.ListMyTicketsRequest(order=order))
+        return [json_format.MessageToDict(t) for t in reply.tickets]
+
+    def _order_call(self, verb: str, path: str, request: Message, method: str) -> dict[str, Any]:
+        """One OrderService call answering `{order: ...}`, over REST (the request as the body, without
+        the path's resource name) or gRPC."""
+        if self._channel is None:
+            body = json_format.MessageToDict(request) if verb == "POST" else None
+            return dict(self._http(verb, path, body)["order"])
+        reply = self._grpc(getattr(order_grpc.OrderServiceStub(self._channel), method), request)
+        return json_format.MessageToDict(reply.order)
 
     def _metadata(self) -> tuple[tuple[str, str], ...]:
         return (("authorization", f"Bearer {self._token}"),) if self._token else ()
