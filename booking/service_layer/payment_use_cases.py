@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from booking.domain.errors import DomainError, ErrorCode
 from booking.domain.order import Order
-from booking.domain.payment import NoticeKind, PaymentNotice, Provider, RemoteState
+from booking.domain.payment import NoticeKind, PaymentNotice, Provider, RemotePayment, RemoteState
 from booking.service_layer.order_ports import NoticeOutcome, NoticeResult, OrderStore, RefundDue, SeatSignals
 from booking.service_layer.payment_ports import PaymentGateway
 from booking.service_layer.ports import Clock
@@ -116,30 +116,45 @@ class PaymentUseCases:
             event_id = f"reconcile:{order.id}:no-session"
             await self.apply(PaymentNotice(order.provider, event_id, NoticeKind.CLOSED, order.id))
             return 1
-        gateway = self._gateway(order.provider)
         session_id = order.session.session_id
+        remote = await self._remote_state(order, session_id)
+        if remote is None:
+            return 0
+        kind = NoticeKind.PAID if remote.state is RemoteState.PAID else NoticeKind.CLOSED
+        notice = PaymentNotice(
+            order.provider,
+            f"reconcile:{session_id}:{kind.value}",
+            kind,
+            order.id,
+            session_id=session_id,
+            payment_ref=remote.payment_ref,
+            amount_minor=remote.amount_minor,
+            currency_code=remote.currency_code,
+        )
+        try:
+            await self.apply(notice)
+        except DomainError as error:  # PAYMENT_MISMATCH: an error each round until a human settles it
+            detail = {"order": str(order.id), "reason": error.code.value}
+            log.error("reconcile could not settle an order", extra=detail)  # noqa: TRY400 - no traceback
+            return 0
+        return 1
+
+    async def _remote_state(self, order: Order, session_id: str) -> RemotePayment | None:
+        """Where the provider says the payment is, after closing a session that is not paid. None: ask
+        again next round. A provider that cannot be asked (no lookup API configured) answers CLOSED:
+        the order expires, and a payment that still comes is refunded as late."""
+        gateway = self._gateway(order.provider)
         try:
             remote = await gateway.lookup(order.id, session_id)
             if remote.state is not RemoteState.PAID:
                 await gateway.close_session(order.id, session_id)
                 remote = await gateway.lookup(order.id, session_id)
         except DomainError as error:
+            if error.code is ErrorCode.PROVIDER_NOT_SUPPORTED:
+                return RemotePayment(RemoteState.CLOSED)
             log.warning("reconcile lookup failed", extra={"order": str(order.id), "reason": error.message})
-            return 0
-        kind = NoticeKind.PAID if remote.state is RemoteState.PAID else NoticeKind.CLOSED
-        await self.apply(
-            PaymentNotice(
-                order.provider,
-                f"reconcile:{session_id}:{kind.value}",
-                kind,
-                order.id,
-                session_id=session_id,
-                payment_ref=remote.payment_ref,
-                amount_minor=remote.amount_minor,
-                currency_code=remote.currency_code,
-            )
-        )
-        return 1
+            return None
+        return remote
 
     async def _close(self, order: Order) -> int:
         if order.session is None:
