@@ -99,6 +99,15 @@ class NotifyBus:
         with contextlib.closing(BlockingConnection(pika.URLParameters(self.amqp_url))) as conn:
             return int(conn.channel().queue_declare(queue, passive=True).method.message_count)
 
+    def consumers(self, queue: str) -> int:
+        """Consumers attached to `queue`; 0 while it does not exist yet. A consumer attaches only after
+        it has declared the queue and its bindings, so a message published after that reaches it."""
+        try:
+            with contextlib.closing(BlockingConnection(pika.URLParameters(self.amqp_url))) as conn:
+                return int(conn.channel().queue_declare(queue, passive=True).method.consumer_count)
+        except pika.exceptions.ChannelClosedByBroker:  # NOT_FOUND: not declared yet
+            return 0
+
 
 @pytest.fixture
 def test_bus(amqp_url: str) -> Iterator[NotifyBus]:
