@@ -111,6 +111,8 @@ RETURNING seat_id
 
 GET_HOLD = f"SELECT {HOLD_COLUMNS} FROM hold WHERE id = %s"  # noqa: S608 - built from constants only
 
+LAPSED = "expires_at <= %(now)s"  # the END_HOLD condition of an expiry: PostgreSQL's time decides
+
 DUE_HOLDS = """
 SELECT id FROM hold WHERE status = 'ACTIVE' AND expires_at <= %(now)s
 ORDER BY expires_at LIMIT %(limit)s
@@ -224,7 +226,7 @@ class PgSeatClaims:
             event = SeatsHeld(
                 request.hold_id, request.event_id, request.customer, request.seat_ids, request.expires_at
             )
-            await self._outbox(conn, event, request.customer, request.request_id)
+            await write_outbox(conn, event, request.now, request.customer, request.request_id)
         return Hold(
             request.hold_id,
             request.event_id,
@@ -264,13 +266,14 @@ class PgSeatClaims:
 
     async def release(self, hold_id: UUID, customer: str, request_id: str) -> Hold | None:
         async with self._pool.connection() as conn, conn.transaction():
-            return await self._end(
-                conn, hold_id, HoldStatus.RELEASED, "customer = %(customer)s", customer, request_id
+            condition = "customer = %(customer)s"
+            return await end_hold(
+                conn, self._clock(), hold_id, HoldStatus.RELEASED, condition, customer, request_id
             )
 
     async def expire(self, hold_id: UUID) -> Hold | None:
         async with self._pool.connection() as conn, conn.transaction():
-            return await self._end(conn, hold_id, HoldStatus.EXPIRED, "expires_at <= %(now)s", "system", "")
+            return await end_hold(conn, self._clock(), hold_id, HoldStatus.EXPIRED, LAPSED, "system", "")
 
     async def expire_due(self, limit: int) -> Sequence[Hold]:
         """A batch of lapsed holds in one transaction. SKIP LOCKED lets several sweepers share work."""
@@ -278,28 +281,10 @@ class PgSeatClaims:
         async with self._pool.connection() as conn, conn.transaction():
             due = await (await conn.execute(DUE_HOLDS, {"now": self._clock(), "limit": limit})).fetchall()
             for (hold_id,) in due:
-                hold = await self._end(
-                    conn, hold_id, HoldStatus.EXPIRED, "expires_at <= %(now)s", "system", ""
-                )
+                hold = await end_hold(conn, self._clock(), hold_id, HoldStatus.EXPIRED, LAPSED, "system", "")
                 if hold is not None:
                     ended.append(hold)
         return ended
-
-    async def _end(
-        self,
-        conn: AsyncConnection[Any],
-        hold_id: UUID,
-        status: HoldStatus,
-        condition: str,
-        actor: str,
-        request_id: str,
-    ) -> Hold | None:
-        return await end_hold(conn, self._clock(), hold_id, status, condition, actor, request_id)
-
-    async def _outbox(
-        self, conn: AsyncConnection[Any], event: DomainEvent, actor: str, request_id: str
-    ) -> None:
-        await write_outbox(conn, event, self._clock(), actor, request_id)
 
 
 async def write_outbox(

@@ -10,9 +10,10 @@ from alembic.config import Config
 HERE = Path(__file__).parent
 
 
-def alembic_config(database_url: str) -> Config:
+def alembic_config(database_url: str, script_location: Path = HERE) -> Config:
+    """An Alembic configuration in code (no alembic.ini): the scripts folder and the database."""
     config = Config()
-    config.set_main_option("script_location", str(HERE))
+    config.set_main_option("script_location", str(script_location))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return config
 
