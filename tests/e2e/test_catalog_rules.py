@@ -42,6 +42,22 @@ async def test_malformed_input_lists_field_violations(
     assert set(error.field_violations) == {"venue.display_name", "venue.time_zone"}
 
 
+async def test_nul_characters_are_refused_before_any_query(
+    catalog: catalog_grpc.CatalogServiceAsyncStub, identity: Identity
+) -> None:
+    """PostgreSQL text cannot hold U+0000; such input is the caller's error, never an INTERNAL one."""
+    search = catalog.ListEvents(svc.ListEventsRequest(filter=svc.EventFilter(city="Col\x00ombo")))
+    error = await rich_error(search)
+    assert (error.code, error.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT")
+    assert error.field_violations == ["filter.city"]
+    venue = venue_message()
+    venue.display_name = "Hall\x00"
+    create = catalog.CreateVenue(
+        svc.CreateVenueRequest(venue=venue, request_id=rid()), metadata=identity.auth("organizer")
+    )
+    assert (await rich_error(create)).reason == "INVALID_ARGUMENT"
+
+
 async def test_unknown_ids_are_not_found(catalog: catalog_grpc.CatalogServiceAsyncStub) -> None:
     cases: list[tuple[Awaitable[Any], str]] = [
         (catalog.GetVenue(svc.GetVenueRequest(name=f"venues/{uuid.uuid4()}")), "VENUE_NOT_FOUND"),

@@ -17,6 +17,7 @@ from booking.domain.errors import DomainError, ErrorCode, FieldViolation
 from booking.domain.identity import CallerPolicy, Principal, authorize
 from booking.entrypoints.grpc import call_context
 from booking.entrypoints.grpc.errors import internal_error, to_status
+from booking.entrypoints.grpc.text_guard import reject_nul_characters
 from booking.service_layer.ports import TokenVerifier
 
 log = logging.getLogger("apextick.access")
@@ -109,6 +110,7 @@ class CallPipeline(_Interceptor):
             self._validator.validate(request)
         except protovalidate.ValidationError as error:
             raise _violations(error) from None
+        reject_nul_characters(request)
         call_context.begin(call_context.Call(request_id, principal))
 
     async def _authenticate(self, authorization: str) -> Principal | None:
