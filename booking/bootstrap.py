@@ -20,7 +20,7 @@ from booking.adapters.jwks_verifier import JwksTokenVerifier, TokenPolicy
 from booking.adapters.payments.factory import build_gateways
 from booking.adapters.pg_claims import PgSeatClaims
 from booking.adapters.pg_orders import PgOrders
-from booking.adapters.redis_seats import RedisHoldSignals, RedisSeatCache, SeatChangeHub, TakenSeatsView
+from booking.adapters.redis_seats import RedisSeatCache, RedisSeatSignals, SeatChangeHub, TakenSeatsView
 from booking.adapters.ticket_codes import TicketSigner, load_private_key
 from booking.adapters.unit_of_work import SqlUnitOfWork
 from booking.domain.order import PaymentWindow
@@ -118,16 +118,16 @@ def build(
     redis = Redis.from_url(settings.redis_url)
     view = TakenSeatsView() if settings.fast_reject else None
     seat_cache = RedisSeatCache(redis)
+    signals = RedisSeatSignals(redis)  # one script registration, shared by holds, orders and payments
     holds = HoldUseCases(
         PgSeatClaims(pool, clock),
-        RedisHoldSignals(redis),
+        signals,
         view,
         seat_cache,
         clock,
         uuid.uuid4,
         timedelta(seconds=settings.hold_ttl_seconds),
     )
-    signals = RedisHoldSignals(redis)
     order_store = PgOrders(pool, clock, ticket_signer(settings.orders))
     providers = dict(gateways) if gateways is not None else dict(build_gateways(settings.payments))
     window = PaymentWindow(

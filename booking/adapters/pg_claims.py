@@ -23,6 +23,7 @@ from booking.domain.errors import DomainError, ErrorCode
 from booking.domain.events import DomainEvent, HoldExpired, HoldReleased, SeatsHeld
 from booking.domain.hold import (
     ClaimRequest,
+    EndedHold,
     HeldSeat,
     Hold,
     HoldStatus,
@@ -264,18 +265,18 @@ class PgSeatClaims:
         async with self._pool.connection() as conn:
             return await _fetch_hold(conn, hold_id)
 
-    async def release(self, hold_id: UUID, customer: str, request_id: str) -> Hold | None:
+    async def release(self, hold_id: UUID, customer: str, request_id: str) -> EndedHold | None:
         async with self._pool.connection() as conn, conn.transaction():
             condition = "customer = %(customer)s"
             return await end_hold(
                 conn, self._clock(), hold_id, HoldStatus.RELEASED, condition, customer, request_id
             )
 
-    async def expire(self, hold_id: UUID) -> Hold | None:
+    async def expire(self, hold_id: UUID) -> EndedHold | None:
         async with self._pool.connection() as conn, conn.transaction():
             return await end_hold(conn, self._clock(), hold_id, HoldStatus.EXPIRED, LAPSED, "system", "")
 
-    async def expire_due(self, limit: int) -> Sequence[Hold]:
+    async def expire_due(self, limit: int) -> Sequence[EndedHold]:
         """A batch of lapsed holds in one transaction. SKIP LOCKED lets several sweepers share work."""
         ended = []
         async with self._pool.connection() as conn, conn.transaction():
@@ -301,7 +302,7 @@ async def end_hold(
     condition: str,
     actor: str,
     request_id: str,
-) -> Hold | None:
+) -> EndedHold | None:
     """End an ACTIVE hold (first, so the hold row serializes a release against an expiry) and free
     exactly the seats that still belong to it. `condition` is a constant SQL predicate on the hold."""
     params: dict[str, Any] = {"hold": hold_id, "status": status.value, "now": now, "customer": actor}
@@ -316,7 +317,7 @@ async def end_hold(
     await conn.execute("UPDATE hold_seat SET live = false WHERE hold_id = %(hold)s AND live", params)
     event_type = HoldReleased if status is HoldStatus.RELEASED else HoldExpired
     await write_outbox(conn, event_type(hold.id, hold.event_id, freed), now, actor, request_id)
-    return hold  # RETURNING gave the row as updated: it carries the new status already
+    return EndedHold(hold, freed)  # RETURNING gave the row as updated: it carries the new status
 
 
 class _Rollback(Exception):  # noqa: N818 - a control-flow signal, not an error

@@ -35,10 +35,10 @@ from booking.service_layer.order_ports import (
     CheckoutDraft,
     NoticeResult,
     RefundDue,
-    SeatChangeNote,
     TicketCodes,
 )
 from booking.service_layer.ports import Clock, Cursor
+from booking.service_layer.seat_signals import freed
 
 LOCK_HOLD = """
 SELECT id, event_id, customer, seat_ids, tier_ids, prices_minor, currency_code, status, expires_at,
@@ -208,7 +208,7 @@ class PgOrders:
                         ErrorCode.ORDER_NOT_PENDING, f"the order is {state}", metadata={"state": state}
                     )
                 now = self._clock()
-                hold = await end_hold(
+                ended = await end_hold(
                     conn, now, order.hold_id, HoldStatus.RELEASED, "true", actor, request_id
                 )
                 await conn.execute(
@@ -220,10 +220,7 @@ class PgOrders:
                 )
             cancelled = await fetch_order(conn, order_id)
         assert cancelled is not None  # noqa: S101 - locked and updated above
-        changes: tuple[SeatChangeNote, ...] = ()
-        if hold is not None:
-            changes = (SeatChangeNote(order.event_id, order.hold_id, order.seat_ids, "AVAILABLE"),)
-        return CancelResult(cancelled, changes)
+        return CancelResult(cancelled, (freed(ended),) if ended is not None else ())
 
     async def apply(self, notice: PaymentNotice) -> NoticeResult:
         async with self._pool.connection() as conn:

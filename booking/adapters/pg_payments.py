@@ -17,16 +17,16 @@ from booking.adapters.pg_order_rows import fetch_order
 from booking.adapters.pg_order_summary import buyer_of, issued_tickets, summary_of
 from booking.domain.errors import DomainError, ErrorCode
 from booking.domain.events import OrderClosed, OrderConfirmed, OrderRefunded
-from booking.domain.hold import HoldStatus
+from booking.domain.hold import HoldStatus, SeatStatus
 from booking.domain.order import Action, Order, OrderState, RefundReason, action_for, amount_matches
 from booking.domain.payment import NoticeKind, PaymentNotice
 from booking.service_layer.order_ports import (
     NoticeOutcome,
     NoticeResult,
     RefundDue,
-    SeatChangeNote,
     TicketCodes,
 )
+from booking.service_layer.seat_signals import SeatChangeNote, freed
 
 ACTOR = "payments"
 
@@ -217,7 +217,9 @@ class _Step:
             now,
         )
         await write_outbox(conn, event, now, ACTOR, self.notice.event_id)
-        return (SeatChangeNote(order.event_id, order.hold_id, order.seat_ids, "BOOKED", order.customer),)
+        return (
+            SeatChangeNote(order.event_id, order.hold_id, order.seat_ids, SeatStatus.BOOKED, order.customer),
+        )
 
     async def _refund_late(self) -> tuple[RefundDue | None, tuple[SeatChangeNote, ...]]:
         """The money came, the seats did not wait: release what is still ours and refund, once."""
@@ -259,11 +261,11 @@ class _Step:
                 (self.now, self.order.id),
             )
         ).fetchall()
-        freed = tuple(r[0] for r in await (await self.conn.execute(FREE_BOOKED, self.params)).fetchall())
+        released = tuple(r[0] for r in await (await self.conn.execute(FREE_BOOKED, self.params)).fetchall())
         await self._mark_refunded(RefundReason.PROVIDER_REFUND, tuple(r[0] for r in rows))
-        if not freed:
+        if not released:
             return ()
-        return (SeatChangeNote(self.order.event_id, self.order.hold_id, freed, "AVAILABLE"),)
+        return (SeatChangeNote(self.order.event_id, self.order.hold_id, released, SeatStatus.AVAILABLE),)
 
     async def _close(self) -> tuple[SeatChangeNote, ...]:
         changes = await self._end_hold(HoldStatus.EXPIRED)
@@ -280,12 +282,10 @@ class _Step:
         return changes
 
     async def _end_hold(self, status: HoldStatus) -> tuple[SeatChangeNote, ...]:
-        hold = await end_hold(
+        ended = await end_hold(
             self.conn, self.now, self.order.hold_id, status, "true", ACTOR, self.notice.event_id
         )
-        if hold is None:
-            return ()
-        return (SeatChangeNote(self.order.event_id, self.order.hold_id, hold.seat_ids, "AVAILABLE"),)
+        return (freed(ended),) if ended is not None else ()
 
     async def _mark_refunded(self, reason: RefundReason, voided: tuple[UUID, ...]) -> None:
         order = self.order

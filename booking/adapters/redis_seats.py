@@ -10,13 +10,12 @@ import logging
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from uuid import UUID
 
 from redis.asyncio import Redis
 
-from booking.domain.hold import Hold, SeatStatus
-from booking.service_layer.order_ports import SeatChangeNote
+from booking.domain.hold import SeatStatus
+from booking.service_layer.seat_signals import SeatChangeNote
 
 log = logging.getLogger(__name__)
 
@@ -61,44 +60,21 @@ class SeatChange:
         )
 
 
-class RedisHoldSignals:
+class RedisSeatSignals:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._hset_if_cached = redis.register_script(HSET_IF_CACHED)
 
-    async def held(self, hold: Hold) -> None:
-        ttl_ms = max(1, int((hold.expires_at - datetime.now(UTC)).total_seconds() * 1000))
-        change = SeatChange(
-            hold.event_id, SeatStatus.HELD, hold.seat_ids, hold.expires_at.timestamp(), hold.customer
-        )
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.set(hold_key(hold.id), str(hold.event_id), px=ttl_ms)
-            await self._publish(pipe, change)
-            await pipe.execute()
-
-    async def freed(self, hold: Hold) -> None:
-        change = SeatChange(hold.event_id, SeatStatus.AVAILABLE, hold.seat_ids, 0.0)
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.delete(hold_key(hold.id))
-            await self._publish(pipe, change)
-            await pipe.execute()
-
-    async def extended(
-        self, event_id: UUID, hold_id: UUID, seat_ids: Sequence[str], until: datetime, customer: str
-    ) -> None:
-        """A checked-out hold waits for its payment: its TTL key and the seats' HELD time move out."""
-        ttl_ms = max(1, int((until - datetime.now(UTC)).total_seconds() * 1000))
-        change = SeatChange(event_id, SeatStatus.HELD, tuple(seat_ids), until.timestamp(), customer)
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.set(hold_key(hold_id), str(event_id), px=ttl_ms)
-            await self._publish(pipe, change)
-            await pipe.execute()
-
     async def changed(self, note: SeatChangeNote) -> None:
-        """Seats an order booked or gave back; either way the hold's TTL key has no more use."""
-        change = SeatChange(note.event_id, SeatStatus(note.status), note.seat_ids, 0.0, note.customer)
+        """HELD seats get (or move out) their hold's TTL key; freed or booked ones have no more use for it."""
+        until = note.until.timestamp() if note.status is SeatStatus.HELD and note.until else 0.0
+        change = SeatChange(note.event_id, note.status, note.seat_ids, until, note.customer)
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.delete(hold_key(note.hold_id))
+            if until:
+                ttl_ms = max(1, int((until - time.time()) * 1000))
+                pipe.set(hold_key(note.hold_id), str(note.event_id), px=ttl_ms)
+            else:
+                pipe.delete(hold_key(note.hold_id))
             await self._publish(pipe, change)
             await pipe.execute()
 

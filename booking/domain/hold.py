@@ -58,6 +58,15 @@ class Hold:
 
 
 @dataclass(frozen=True)
+class EndedHold:
+    """A hold that just ended, and the seats it still had and gave back (a seat whose time had passed
+    may have been taken over by a later claim already)."""
+
+    hold: Hold
+    freed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class SaleTerms:
     """What a claim needs to know about its event; cached per process (it changes rarely)."""
 

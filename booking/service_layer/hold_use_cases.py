@@ -12,6 +12,7 @@ from uuid import UUID
 from booking.domain.errors import DomainError, ErrorCode
 from booking.domain.hold import (
     ClaimRequest,
+    EndedHold,
     Hold,
     HoldStatus,
     SaleTerms,
@@ -21,6 +22,7 @@ from booking.domain.hold import (
 )
 from booking.domain.identity import Principal
 from booking.service_layer.ports import Clock, IdFactory
+from booking.service_layer.seat_signals import SeatSignals, freed, held, send_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +33,9 @@ class SeatClaims(Protocol):
     async def sale_terms(self, event_id: UUID) -> SaleTerms | None: ...
     async def claim(self, request: ClaimRequest) -> Hold: ...
     async def get_hold(self, hold_id: UUID) -> Hold | None: ...
-    async def release(self, hold_id: UUID, customer: str, request_id: str) -> Hold | None: ...
-    async def expire(self, hold_id: UUID) -> Hold | None: ...
-    async def expire_due(self, limit: int) -> Sequence[Hold]: ...
+    async def release(self, hold_id: UUID, customer: str, request_id: str) -> EndedHold | None: ...
+    async def expire(self, hold_id: UUID) -> EndedHold | None: ...
+    async def expire_due(self, limit: int) -> Sequence[EndedHold]: ...
     async def seat_statuses(self, event_id: UUID) -> dict[str, str]: ...
 
 
@@ -42,14 +44,6 @@ class SeatStatusCache(Protocol):
 
     async def get(self, event_id: UUID) -> dict[str, str] | None: ...
     async def put(self, event_id: UUID, statuses: dict[str, str]) -> None: ...
-
-
-class HoldSignals(Protocol):
-    """After-commit notices (Redis): TTL key, availability cache, seat-map stream. Best effort:
-    a failure here never undoes a claim; expiry layers and the cache's TTL repair it."""
-
-    async def held(self, hold: Hold) -> None: ...
-    async def freed(self, hold: Hold) -> None: ...
 
 
 class TakenSeats(Protocol):
@@ -81,7 +75,7 @@ class HoldUseCases:
     def __init__(
         self,
         claims: SeatClaims,
-        signals: HoldSignals,
+        signals: SeatSignals,
         taken: TakenSeats | None,
         cache: SeatStatusCache,
         clock: Clock,
@@ -111,7 +105,7 @@ class HoldUseCases:
                 raise seats_unavailable(taken)  # a cheap "no" for losers; "yes" is PostgreSQL's alone
         hold = await self._claims.claim(request)
         if hold.id == request.hold_id:  # a new claim, not the replay of an earlier one
-            await self._signal(self._signals.held, hold)
+            await send_after_commit(self._signals, [held(hold)])
         return hold
 
     async def get_hold(self, principal: Principal, hold_id: UUID) -> Hold:
@@ -132,24 +126,24 @@ class HoldUseCases:
                 return latest
             state = latest.state_at(self._clock()).value.lower()
             raise DomainError(ErrorCode.HOLD_NOT_ACTIVE, f"the hold is {state}", metadata={"state": state})
-        await self._signal(self._signals.freed, released)
-        return released
+        await send_after_commit(self._signals, [freed(released)])
+        return released.hold
 
     async def expire_hold(self, hold_id: UUID) -> Hold | None:
         """Called on a Redis expiry event. PostgreSQL's expiry time decides: an early or duplicate
         event releases nothing."""
         expired = await self._claims.expire(hold_id)
-        if expired is not None:
-            await self._signal(self._signals.freed, expired)
-        return expired
+        if expired is None:
+            return None
+        await send_after_commit(self._signals, [freed(expired)])
+        return expired.hold
 
     async def sweep(self, batch: int = 500) -> int:
         """Release every hold past its time, whatever happened to its Redis key."""
         total = 0
         while True:
             expired = await self._claims.expire_due(batch)
-            for hold in expired:
-                await self._signal(self._signals.freed, hold)
+            await send_after_commit(self._signals, [freed(ended) for ended in expired])
             total += len(expired)
             if len(expired) < batch:
                 return total
@@ -165,13 +159,3 @@ class HoldUseCases:
                 )
             await self._cache.put(event_id, statuses)
         return statuses
-
-    async def _signal(self, send: _Signal, hold: Hold) -> None:
-        try:
-            await send(hold)
-        except Exception:
-            log.warning("after-commit signal failed", extra={"hold": str(hold.id)}, exc_info=True)
-
-
-class _Signal(Protocol):
-    async def __call__(self, hold: Hold, /) -> None: ...

@@ -13,6 +13,7 @@ from booking.domain.order import Order, PaymentWindow
 from booking.domain.payment import PaymentNotice, PaymentSession, Provider
 from booking.domain.ticket import Ticket
 from booking.service_layer.ports import Cursor
+from booking.service_layer.seat_signals import SeatChangeNote
 
 
 @dataclass(frozen=True)
@@ -42,17 +43,6 @@ class NoticeOutcome(StrEnum):
     APPLIED = "APPLIED"
     DUPLICATE = "DUPLICATE"
     IGNORED = "IGNORED"
-
-
-@dataclass(frozen=True)
-class SeatChangeNote:
-    """Seats whose status a transaction changed, for the after-commit signals (cache, live map)."""
-
-    event_id: UUID
-    hold_id: UUID
-    seat_ids: tuple[str, ...]
-    status: str  # AVAILABLE or BOOKED
-    customer: str = ""
 
 
 @dataclass(frozen=True)
@@ -103,12 +93,3 @@ class OrderStore(Protocol):
         self, customer: str, order_id: UUID | None, after: Cursor | None, limit: int
     ) -> Sequence[Ticket]: ...
     async def ticket(self, ticket_id: UUID) -> Ticket | None: ...
-
-
-class SeatSignals(Protocol):
-    """After-commit news of seat changes: the availability cache, the live seat map, hold TTL keys."""
-
-    async def extended(
-        self, event_id: UUID, hold_id: UUID, seat_ids: Sequence[str], until: datetime, customer: str
-    ) -> None: ...
-    async def changed(self, note: SeatChangeNote) -> None: ...

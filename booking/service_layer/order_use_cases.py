@@ -8,14 +8,16 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from booking.domain.errors import DomainError, ErrorCode
+from booking.domain.hold import SeatStatus
 from booking.domain.identity import Principal
 from booking.domain.order import Order, OrderState, PaymentWindow, choose_provider
 from booking.domain.payment import Provider, SessionRequest
 from booking.domain.ticket import Ticket
 from booking.service_layer import paging
-from booking.service_layer.order_ports import CheckoutDraft, OrderStore, SeatChangeNote, SeatSignals
+from booking.service_layer.order_ports import CheckoutDraft, OrderStore
 from booking.service_layer.payment_ports import PaymentGateway
 from booking.service_layer.ports import Clock, Cursor, IdFactory
+from booking.service_layer.seat_signals import SeatChangeNote, SeatSignals, send_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -86,12 +88,16 @@ class OrderUseCases:
         order = await self._orders.create(draft)
         if order.session is not None or order.state is not OrderState.PENDING_PAYMENT:
             return order
-        try:  # the TTL key follows the longer hold; PostgreSQL's time decides either way
-            await self._signals.extended(
-                order.event_id, order.hold_id, order.seat_ids, order.payment_deadline, order.customer
-            )
-        except Exception:  # a cache miss must not fail a committed checkout
-            log.warning("after-commit hold extension signal failed", exc_info=True)
+        # The hold's TTL key and the live map follow the longer hold; PostgreSQL's time decides anyway.
+        waiting = SeatChangeNote(
+            order.event_id,
+            order.hold_id,
+            order.seat_ids,
+            SeatStatus.HELD,
+            order.customer,
+            order.payment_deadline,
+        )
+        await send_after_commit(self._signals, [waiting])
         session = await gateway.open_session(
             SessionRequest(
                 order_id=order.id,
@@ -128,8 +134,7 @@ class OrderUseCases:
     async def cancel(self, principal: Principal, order_id: UUID, request_id: str) -> Order:
         order = await self.get(principal, order_id)
         result = await self._orders.cancel(order.id, principal.subject, request_id)
-        for note in result.seat_changes:
-            await self._changed(note)
+        await send_after_commit(self._signals, result.seat_changes)
         if result.order.session is not None:
             await self._close_session(result.order)
         return result.order
@@ -165,9 +170,3 @@ class OrderUseCases:
                 ErrorCode.TICKET_NOT_FOUND, "no such ticket", metadata={"ticket": f"tickets/{ticket_id}"}
             )
         return ticket
-
-    async def _changed(self, note: SeatChangeNote) -> None:
-        try:
-            await self._signals.changed(note)
-        except Exception:  # the cache and live map catch up from PostgreSQL; the commit stands
-            log.warning("after-commit seat signal failed", exc_info=True)

@@ -15,9 +15,10 @@ from datetime import timedelta
 from booking.domain.errors import DomainError, ErrorCode
 from booking.domain.order import Order
 from booking.domain.payment import NoticeKind, PaymentNotice, Provider, RemotePayment, RemoteState
-from booking.service_layer.order_ports import NoticeOutcome, NoticeResult, OrderStore, RefundDue, SeatSignals
+from booking.service_layer.order_ports import NoticeOutcome, NoticeResult, OrderStore, RefundDue
 from booking.service_layer.payment_ports import PaymentGateway
 from booking.service_layer.ports import Clock
+from booking.service_layer.seat_signals import SeatSignals, send_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +67,7 @@ class PaymentUseCases:
 
     async def apply(self, notice: PaymentNotice) -> NoticeResult:
         result = await self._orders.apply(notice)
-        for note in result.seat_changes:
-            try:
-                await self._signals.changed(note)
-            except Exception:  # the cache and live map catch up from PostgreSQL; the commit stands
-                log.warning("after-commit seat signal failed", exc_info=True)
+        await send_after_commit(self._signals, result.seat_changes)
         if result.refund is not None:
             await self._refund(result.refund)
         return result

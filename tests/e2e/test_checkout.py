@@ -10,6 +10,7 @@ import random
 import time
 import uuid
 from collections.abc import Awaitable
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -22,8 +23,12 @@ from apextick.orders.v1 import order_service_pb2 as osv
 from apextick.tickets.v1 import ticket_pb2
 from apextick.tickets.v1 import ticket_service_pb2 as tsv
 
+from booking.adapters.pg_claims import PgSeatClaims
+from booking.adapters.redis_seats import RedisSeatSignals
 from booking.adapters.ticket_codes import TicketSigner, load_private_key, verify
+from booking.domain.identity import Principal, Role
 from booking.entrypoints.grpc.server import BookingServer
+from booking.service_layer.hold_use_cases import HoldUseCases
 from tests.e2e.checkout_support import (
     booked_twice,
     checkout,
@@ -310,6 +315,36 @@ async def test_a_payment_after_the_seat_was_resold_is_refunded_once(
     assert status is not None
     assert status[0] == "SUCCEEDED"
     assert status[1].startswith("re_")
+
+
+async def test_an_expiry_frees_only_the_seats_its_hold_still_had(
+    catalog: Catalog,
+    inventory: Inventory,
+    orders: Orders,
+    identity: Identity,
+    database_url: str,
+    booking_server: BookingServer,
+) -> None:
+    """A lapsed seat taken over by a later claim stays HELD in the availability cache when the
+    sweeper ends the old hold: only the seats the hold still had are announced AVAILABLE."""
+    built = await build_event(catalog, identity.auth("organizer"), "Takeover", rows=1, per_row=3)
+    event_id = uuid.UUID(built.event.name.removeprefix("events/"))
+    lapsed = await checkout(inventory, orders, customer(identity), built.event.name, ("main-A-1", "main-A-2"))
+    lapse_hold(database_url, lapsed.order)
+    holds = booking_server.container.holds
+    await holds.seat_statuses(event_id)  # fills the cache, which signals then keep current
+    # The rival claims on a replica without fast rejection: this process's view still counts the seat
+    # taken (the test moved the expiry in PostgreSQL only), and PostgreSQL lets the lapsed seat go.
+    c = booking_server.container
+    replica = HoldUseCases(
+        PgSeatClaims(c.pool, c.clock), RedisSeatSignals(c.redis), None, c.seat_cache, c.clock, uuid.uuid4,
+        timedelta(minutes=10),
+    )  # fmt: skip
+    rival = Principal(f"rival-{uuid.uuid4().hex[:8]}", frozenset({Role.CUSTOMER}))
+    await replica.hold_seats(rival, event_id, ["main-A-2"], rid())
+    assert await holds.sweep() >= 1
+    statuses = await holds.seat_statuses(event_id)
+    assert (statuses["main-A-1"], statuses["main-A-2"]) == ("AVAILABLE", "HELD")
 
 
 async def test_payments_racing_expiry_never_book_a_seat_twice(

@@ -22,8 +22,9 @@ from booking.domain.payment import (
     RemotePayment,
     RemoteState,
 )
-from booking.service_layer.order_ports import NoticeOutcome, NoticeResult, SeatChangeNote
+from booking.service_layer.order_ports import NoticeOutcome, NoticeResult
 from booking.service_layer.payment_use_cases import PaymentUseCases
+from booking.service_layer.seat_signals import SeatChangeNote
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
