@@ -16,6 +16,7 @@ from booking.domain.ticket import Ticket
 from booking.service_layer import paging
 from booking.service_layer.order_ports import CheckoutDraft, OrderStore
 from booking.service_layer.payment_ports import PaymentGateway
+from booking.service_layer.payment_sessions import close_session, gateway_for
 from booking.service_layer.ports import Clock, Cursor, IdFactory
 from booking.service_layer.seat_signals import SeatChangeNote, SeatSignals, send_after_commit
 
@@ -54,16 +55,6 @@ class OrderUseCases:
         self._new_id = new_id
         self._return_url = default_return_url
 
-    def _gateway(self, provider: Provider, currency_code: str = "") -> PaymentGateway:
-        gateway = self._gateways.get(provider)
-        if gateway is None or (currency_code and not gateway.supports(currency_code)):
-            raise DomainError(
-                ErrorCode.PROVIDER_NOT_SUPPORTED,
-                f"{provider.value.lower()} cannot take this payment here",
-                metadata={"provider": provider.value, "currency": currency_code},
-            )
-        return gateway
-
     async def checkout(self, principal: Principal, command: CheckoutCommand) -> Order:
         """The order is committed before the provider is called, so a provider outage leaves a pending
         order whose session a retry (same request id) opens: the provider's idempotency key is the
@@ -74,7 +65,7 @@ class OrderUseCases:
                 ErrorCode.HOLD_NOT_FOUND, "no such hold", metadata={"hold": f"holds/{command.hold_id}"}
             )
         provider = choose_provider(command.provider, currency_code)
-        gateway = self._gateway(provider, currency_code)
+        gateway = gateway_for(self._gateways, provider, currency_code)
         draft = CheckoutDraft(
             order_id=self._new_id(),
             hold_id=command.hold_id,
@@ -135,20 +126,8 @@ class OrderUseCases:
         order = await self.get(principal, order_id)
         result = await self._orders.cancel(order.id, principal.subject, request_id)
         await send_after_commit(self._signals, result.seat_changes)
-        if result.order.session is not None:
-            await self._close_session(result.order)
+        await close_session(self._orders, self._gateways, result.order)  # the reconciler retries
         return result.order
-
-    async def _close_session(self, order: Order) -> None:
-        """Best effort now; the reconciler retries any session left open."""
-        assert order.session is not None  # noqa: S101 - checked by the caller
-        try:
-            await self._gateway(order.provider).close_session(order.id, order.session.session_id)
-            await self._orders.mark_session_closed(order.id)
-        except DomainError:
-            log.warning(
-                "closing a payment session failed; the reconciler retries", extra={"order": str(order.id)}
-            )
 
     async def my_tickets(
         self, principal: Principal, order_id: UUID | None, size: int, token: str

@@ -17,6 +17,7 @@ from booking.domain.order import Order
 from booking.domain.payment import NoticeKind, PaymentNotice, Provider, RemotePayment, RemoteState
 from booking.service_layer.order_ports import NoticeOutcome, NoticeResult, OrderStore, RefundDue
 from booking.service_layer.payment_ports import PaymentGateway
+from booking.service_layer.payment_sessions import close_session, gateway_for
 from booking.service_layer.ports import Clock
 from booking.service_layer.seat_signals import SeatSignals, send_after_commit
 
@@ -47,14 +48,7 @@ class PaymentUseCases:
         self._grace = grace
 
     def _gateway(self, provider: Provider) -> PaymentGateway:
-        gateway = self._gateways.get(provider)
-        if gateway is None:
-            raise DomainError(
-                ErrorCode.PROVIDER_NOT_SUPPORTED,
-                f"{provider.value.lower()} is not configured",
-                metadata={"provider": provider.value},
-            )
-        return gateway
+        return gateway_for(self._gateways, provider)
 
     async def receive(self, provider: Provider, body: bytes, headers: Mapping[str, str]) -> NoticeOutcome:
         """A genuine notice of a kind that concerns no order (a provider sends many) is acknowledged
@@ -95,7 +89,7 @@ class PaymentUseCases:
         for order in await self._orders.stale(self._clock() - self._grace, batch):
             settled += await self._settle(order)
         for order in await self._orders.open_sessions_of_ended_orders(batch):
-            closed += await self._close(order)
+            closed += await close_session(self._orders, self._gateways, order)
         for due in await self._orders.refunds_due(batch):
             if await self._refund(due):
                 made += 1
@@ -152,13 +146,3 @@ class PaymentUseCases:
             log.warning("reconcile lookup failed", extra={"order": str(order.id), "reason": error.message})
             return None
         return remote
-
-    async def _close(self, order: Order) -> int:
-        if order.session is None:
-            return 0
-        try:
-            await self._gateway(order.provider).close_session(order.id, order.session.session_id)
-        except DomainError:
-            return 0
-        await self._orders.mark_session_closed(order.id)
-        return 1
