@@ -16,6 +16,7 @@ from booking.domain.pricing import PriceTier, assign_tiers
 from booking.domain.venue import SeatMap
 from booking.service_layer import paging
 from booking.service_layer.idempotency import RequestKey, run_once
+from booking.service_layer.paging import Page
 from booking.service_layer.ports import (
     Clock,
     Cursor,
@@ -24,7 +25,7 @@ from booking.service_layer.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from booking.service_layer.venue_use_cases import Page, owned_venue, seat_map_of
+from booking.service_layer.venue_use_cases import owned_venue, seat_map_of
 
 TIER_FIELDS = frozenset({"display_name", "price_minor", "section_ids", "seat_ids"})
 LAYOUT_CACHE_SIZE = 64
@@ -228,12 +229,7 @@ class EventUseCases:
         query = replace(query, after=paging.decode(token, query_key), limit=limit + 1)
         async with self._uow() as uow:
             events = await uow.events.query(query)
-        items = list(events[:limit])
-        next_token = ""
-        if len(events) > limit:
-            last = items[-1]
-            next_token = paging.encode(Cursor(last.details.schedule.start, last.id), query_key)
-        return Page(items, next_token)
+        return paging.cut(events, limit, lambda e: Cursor(e.details.schedule.start, e.id), query_key)
 
     async def create_tier(
         self, principal: Principal, tier: PriceTier, request: RequestKey

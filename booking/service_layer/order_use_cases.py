@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -111,16 +111,11 @@ class OrderUseCases:
             raise order_not_found(order_id)
         return order
 
-    async def list_mine(self, principal: Principal, size: int, token: str) -> tuple[Sequence[Order], str]:
+    async def list_mine(self, principal: Principal, size: int, token: str) -> paging.Page[Order]:
         query = paging.query_hash("orders", principal.subject)
-        after = paging.decode(token, query)
-        limit = min(size or 20, 100)
-        orders = await self._orders.for_customer(principal.subject, after, limit + 1)
-        next_token = ""
-        if len(orders) > limit:
-            last = orders[limit - 1]
-            next_token = paging.encode(Cursor(last.created_at, last.id), query)
-        return orders[:limit], next_token
+        limit = paging.page_size(size, default=20, maximum=100)
+        orders = await self._orders.for_customer(principal.subject, paging.decode(token, query), limit + 1)
+        return paging.cut(orders, limit, lambda o: Cursor(o.created_at, o.id), query)
 
     async def cancel(self, principal: Principal, order_id: UUID, request_id: str) -> Order:
         order = await self.get(principal, order_id)
@@ -131,16 +126,12 @@ class OrderUseCases:
 
     async def my_tickets(
         self, principal: Principal, order_id: UUID | None, size: int, token: str
-    ) -> tuple[Sequence[Ticket], str]:
+    ) -> paging.Page[Ticket]:
         query = paging.query_hash("tickets", principal.subject, order_id)
+        limit = paging.page_size(size, default=50, maximum=200)
         after = paging.decode(token, query)
-        limit = min(size or 50, 200)
         tickets = await self._orders.tickets_for(principal.subject, order_id, after, limit + 1)
-        next_token = ""
-        if len(tickets) > limit:
-            last = tickets[limit - 1]
-            next_token = paging.encode(Cursor(last.issued_at, last.id), query)
-        return tickets[:limit], next_token
+        return paging.cut(tickets, limit, lambda t: Cursor(t.issued_at, t.id), query)
 
     async def ticket(self, principal: Principal, ticket_id: UUID) -> Ticket:
         ticket = await self._orders.ticket(ticket_id)

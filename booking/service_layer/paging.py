@@ -6,17 +6,36 @@ import base64
 import binascii
 import hashlib
 import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Generic, TypeVar
 from uuid import UUID
 
 from booking.domain.errors import DomainError, ErrorCode
 from booking.service_layer.ports import Cursor
 
 DEFAULT_PAGE_SIZE = 50
+T = TypeVar("T")
 
 
-def page_size(requested: int) -> int:
-    return requested if requested > 0 else DEFAULT_PAGE_SIZE
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: Sequence[T]
+    next_page_token: str
+
+
+def page_size(requested: int, default: int = DEFAULT_PAGE_SIZE, maximum: int | None = None) -> int:
+    size = requested if requested > 0 else default
+    return min(size, maximum) if maximum is not None else size
+
+
+def cut(rows: Sequence[T], limit: int, cursor_of: Callable[[T], Cursor], query: str) -> Page[T]:
+    """A page from rows fetched with `limit + 1`: the extra row only says that a next page exists,
+    and the page's last row is where it starts."""
+    items = rows[:limit]
+    token = encode(cursor_of(items[-1]), query) if len(rows) > limit else ""
+    return Page(items, token)
 
 
 def query_hash(*parts: object) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Generic, TypeVar
 from uuid import UUID
 
 from booking.domain.errors import DomainError, ErrorCode
@@ -12,6 +11,7 @@ from booking.domain.identity import Principal
 from booking.domain.venue import SeatMap, SectionLayout, Venue, build_sections
 from booking.service_layer import paging
 from booking.service_layer.idempotency import RequestKey, run_once
+from booking.service_layer.paging import Page
 from booking.service_layer.ports import Clock, Cursor, IdFactory, UnitOfWork, UnitOfWorkFactory
 
 VENUE_FIELDS = frozenset({"display_name", "address", "city", "country_code", "time_zone"})
@@ -24,15 +24,6 @@ class VenueFields:
     city: str
     country_code: str
     time_zone: str
-
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    items: Sequence[T]
-    next_page_token: str
 
 
 def venue_not_found(venue_id: UUID | str) -> DomainError:
@@ -123,12 +114,7 @@ class VenueUseCases:
         limit = paging.page_size(requested_size)
         async with self._uow() as uow:
             venues = await uow.venues.page(after, limit + 1)
-        items = list(venues[:limit])
-        next_token = ""
-        if len(venues) > limit:
-            last = items[-1]
-            next_token = paging.encode(Cursor(last.created_at, last.id), query)
-        return Page(items, next_token)
+        return paging.cut(venues, limit, lambda v: Cursor(v.created_at, v.id), query)
 
     async def create_seat_map(
         self,

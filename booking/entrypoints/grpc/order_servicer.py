@@ -38,10 +38,9 @@ class OrderServicer(svc_grpc.OrderServiceServicer):
     async def ListMyOrders(
         self, request: svc.ListMyOrdersRequest, context: Context
     ) -> svc.ListMyOrdersResponse:
-        orders, token = await self._orders.list_mine(
-            call_context.signed_in(), request.page_size, request.page_token
-        )
-        return svc.ListMyOrdersResponse(orders=[order_message(o) for o in orders], next_page_token=token)
+        page = await self._orders.list_mine(call_context.signed_in(), request.page_size, request.page_token)
+        orders = [order_message(o) for o in page.items]
+        return svc.ListMyOrdersResponse(orders=orders, next_page_token=page.next_page_token)
 
     async def CancelOrder(self, request: svc.CancelOrderRequest, context: Context) -> svc.CancelOrderResponse:
         order = await self._orders.cancel(
@@ -58,10 +57,11 @@ class TicketServicer(tsvc_grpc.TicketServiceServicer):
         self, request: tsvc.ListMyTicketsRequest, context: Context
     ) -> tsvc.ListMyTicketsResponse:
         order = names.order_id(request.order, "order") if request.order else None
-        tickets, token = await self._orders.my_tickets(
+        page = await self._orders.my_tickets(
             call_context.signed_in(), order, request.page_size, request.page_token
         )
-        return tsvc.ListMyTicketsResponse(tickets=[ticket_message(t) for t in tickets], next_page_token=token)
+        tickets = [ticket_message(t) for t in page.items]
+        return tsvc.ListMyTicketsResponse(tickets=tickets, next_page_token=page.next_page_token)
 
     async def GetTicket(self, request: tsvc.GetTicketRequest, context: Context) -> tsvc.GetTicketResponse:
         ticket = await self._orders.ticket(call_context.signed_in(), names.ticket_id(request.name))
