@@ -233,10 +233,12 @@ class PgOrders:
         return await self._orders_by(OPEN_SESSIONS, {"limit": limit})
 
     async def _orders_by(self, query: str, params: dict[str, Any]) -> Sequence[Order]:
+        """The orders whose ids `query` selects, read in one statement (not one read per order)."""
         async with self._pool.connection() as conn:
             ids = [row[0] for row in await (await conn.execute(query, params)).fetchall()]
-            orders = [await fetch_order(conn, order_id) for order_id in ids]
-        return [order for order in orders if order is not None]
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(ORDER_SELECT + " WHERE o.id = ANY(%s)", (ids,))
+            return [order_from_row(row) for row in await cur.fetchall()]
 
     async def mark_session_closed(self, order_id: UUID) -> None:
         async with self._pool.connection() as conn:
