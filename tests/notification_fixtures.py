@@ -25,7 +25,7 @@ from apextick.events.v1 import catalog_events_pb2, order_events_pb2
 from google.protobuf.message import Message
 from pika.adapters.blocking_connection import BlockingConnection
 
-from booking.adapters import bus_topology, event_codec
+from booking.adapters import bus_topology, event_codec, proto_time
 from booking.adapters.amqp_publisher import ConfirmingPublisher, Outgoing
 from booking.adapters.ticket_codes import TicketClaims, TicketSigner, load_private_key, verify
 from booking.settings import sqlalchemy_url
@@ -206,7 +206,7 @@ def order_confirmed(
         ),
         event=order_events_pb2.EventSummary(
             event=f"events/{event_id}", display_name="Monsoon Beats", venue_name="Galle Face Arena",
-            city="Colombo", start_time=event_codec.timestamp(datetime.now(UTC) + timedelta(days=30)),
+            city="Colombo", start_time=proto_time.timestamp(datetime.now(UTC) + timedelta(days=30)),
             time_zone="Asia/Colombo",
         ),
         tickets=tickets,

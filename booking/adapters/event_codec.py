@@ -10,9 +10,9 @@ from uuid import UUID
 from apextick.events.v1 import catalog_events_pb2 as pb
 from apextick.events.v1 import inventory_events_pb2 as inv
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from booking.adapters.order_event_codec import encode_order_event
+from booking.adapters.proto_time import timestamp
 from booking.domain.events import (
     DomainEvent,
     EventCancelled,
@@ -32,12 +32,6 @@ class Encoded:
     aggregate_id: str
     routing_key: str
     message: Message
-
-
-def timestamp(value: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
 
 
 def metadata(event_id: UUID, occurred: datetime, actor: str, request_id: str) -> pb.EventMetadata:

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from apextick.events.v1 import catalog_events_pb2 as pb
 from apextick.events.v1 import order_events_pb2 as orders
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 
+from booking.adapters.proto_time import timestamp
 from booking.domain.events import Buyer, EventSummary, OrderClosed, OrderConfirmed, OrderRefunded
 
 OrderEvent = OrderConfirmed | OrderRefunded | OrderClosed
-
-
-def _timestamp(value: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
 
 
 def _buyer(buyer: Buyer) -> orders.Buyer:
@@ -30,7 +22,7 @@ def _summary(event: EventSummary) -> orders.EventSummary:
         display_name=event.display_name,
         venue_name=event.venue_name,
         city=event.city,
-        start_time=_timestamp(event.start),
+        start_time=timestamp(event.start),
         time_zone=event.time_zone,
     )
 
@@ -62,7 +54,7 @@ def encode_order_event(event: OrderEvent, meta: pb.EventMetadata) -> tuple[str, 
                 tickets=tickets,
                 total_minor=event.total_minor,
                 currency_code=event.currency_code,
-                pay_time=_timestamp(event.paid_at),
+                pay_time=timestamp(event.paid_at),
             )
         case OrderRefunded():
             return "orders.order_refunded", orders.OrderRefunded(

@@ -26,7 +26,7 @@ import pytest
 from apextick.events.v1 import inventory_events_pb2 as inv
 from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
 
-from booking.adapters import bus_topology, event_codec
+from booking.adapters import bus_topology, event_codec, proto_time
 from booking.adapters.amqp_publisher import ConfirmingPublisher, Outgoing, PublishRejectedError
 from booking.adapters.outbox_relay import (
     CONTENT_TYPE,
@@ -117,7 +117,7 @@ def seats_held(row_id: UUID, seat: int) -> bytes:
         event=f"events/{uuid.uuid4()}",
         customer="customer-1",
         seat_ids=[f"A-{seat}"],
-        expire_time=event_codec.timestamp(now + timedelta(minutes=10)),
+        expire_time=proto_time.timestamp(now + timedelta(minutes=10)),
     ).SerializeToString()
 
 

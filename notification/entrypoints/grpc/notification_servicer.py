@@ -11,10 +11,10 @@ import grpc
 from apextick.notification.v1 import notification_service_pb2 as pb
 from apextick.notification.v1 import notification_service_pb2_grpc as pb_grpc
 from google.api import httpbody_pb2
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from booking.domain.errors import DomainError, ErrorCode
 from booking.entrypoints.grpc import call_context
+from booking.entrypoints.grpc.catalog_mapping import stamp
 from notification.domain.delivery import Delivery, DeliveryKind, DeliveryState
 from notification.service_layer.ports import TransientError
 from notification.service_layer.ticket_access import TicketAccess
@@ -36,23 +36,15 @@ _STATES = {
 
 
 def delivery_pb(delivery: Delivery) -> pb.Delivery:
-    message = pb.Delivery(
+    return pb.Delivery(
         name=f"orders/{delivery.order_id}/deliveries/{delivery.id}",
         kind=_KINDS[delivery.kind],
         state=_STATES[delivery.state],
         recipient=delivery.recipient,
         attachment_count=delivery.attachment_count,
+        create_time=stamp(delivery.created_at),
+        send_time=stamp(delivery.sent_at),  # unset until the mail server accepted it
     )
-    message.create_time.CopyFrom(_stamp(delivery.created_at))
-    if delivery.sent_at is not None:
-        message.send_time.CopyFrom(_stamp(delivery.sent_at))
-    return message
-
-
-def _stamp(value: Any) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
 
 
 async def _run(work: Callable[..., T], *args: object) -> T:
