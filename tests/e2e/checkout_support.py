@@ -12,7 +12,11 @@ from apextick.orders.v1 import order_pb2
 from apextick.orders.v1 import order_service_pb2 as osv
 from apextick.payments.v1 import webhook_service_pb2 as wsv
 from google.api import httpbody_pb2
+from google.protobuf import json_format
 
+from tests.e2e.conftest import Identity
+from tests.e2e.edge_support import Edge, Reply, http
+from tests.e2e.payment_support import session_completed, stripe_event
 from tests.e2e.support import rid
 
 if TYPE_CHECKING:
@@ -25,6 +29,36 @@ if TYPE_CHECKING:
     Webhooks = webhook_grpc.PaymentWebhookServiceAsyncStub
 
 Metadata = tuple[tuple[str, str], ...]
+
+
+def customer(identity: Identity) -> Metadata:
+    """A fresh customer each call, so tests never meet each other's limits or orders."""
+    return identity.auth("customer", subject=f"buyer-{uuid.uuid4().hex[:8]}")
+
+
+async def rest_checkout(edge: Edge, token: str, event: str, seats: list[str]) -> dict[str, Any]:
+    """Hold `seats` and check out with Stripe through the REST edge; the order as JSON."""
+    held = await http("POST", f"{edge.rest}/v1/{event}/holds", {"seatIds": seats, "requestId": rid()}, token)
+    assert held.status == 200, held.body
+    hold = held.json()["hold"]["name"]
+    body = {"provider": "PAYMENT_PROVIDER_STRIPE", "requestId": rid()}
+    checked = await http("POST", f"{edge.rest}/v1/{hold}:checkout", body, token)
+    assert checked.status == 200, checked.body
+    return dict(checked.json()["order"])
+
+
+def stripe_paid_event(order: dict[str, Any]) -> bytes:
+    """Stripe's checkout.session.completed for an order read as JSON from the edge."""
+    message = json_format.ParseDict(order, order_pb2.Order(), ignore_unknown_fields=True)
+    return stripe_event(
+        "checkout.session.completed", session_completed(message, f"pi_{uuid.uuid4().hex[:12]}")
+    )
+
+
+async def post_stripe(edge: Edge, body: bytes, signature: str) -> Reply:
+    return await http(
+        "POST", f"{edge.rest}/v1/webhooks/stripe", body, headers={"stripe-signature": signature}
+    )
 
 
 @dataclass(frozen=True)

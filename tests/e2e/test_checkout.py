@@ -32,6 +32,7 @@ from booking.service_layer.hold_use_cases import HoldUseCases
 from tests.e2e.checkout_support import (
     booked_twice,
     checkout,
+    customer,
     lapse_hold,
     order_facts,
     send_payhere,
@@ -56,10 +57,6 @@ if TYPE_CHECKING:
 STRIPE = order_pb2.PAYMENT_PROVIDER_STRIPE
 T = TypeVar("T")
 REPORTS = Path(__file__).resolve().parents[2] / "var" / "reports"
-
-
-def customer(identity: Identity) -> tuple[tuple[str, str], ...]:
-    return identity.auth("customer", subject=f"buyer-{uuid.uuid4().hex[:8]}")
 
 
 async def after(delay: float, awaitable: Awaitable[T]) -> T:

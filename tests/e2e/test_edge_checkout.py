@@ -6,14 +6,12 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from apextick.orders.v1 import order_pb2
-from google.protobuf import json_format
-
 from tests.e2e.bus_support import order_confirmations, running_relay, wait_for_confirmation
+from tests.e2e.checkout_support import post_stripe, rest_checkout, stripe_paid_event
 from tests.e2e.conftest import Identity
 from tests.e2e.edge_support import Edge, http
-from tests.e2e.payment_support import session_completed, stripe_event, stripe_signature
-from tests.e2e.support import build_event, rid
+from tests.e2e.payment_support import stripe_signature
+from tests.e2e.support import build_event
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import Catalog
@@ -26,39 +24,15 @@ async def test_a_purchase_through_the_rest_edge(
     buyer = identity.token(
         "customer", subject=f"rest-{uuid.uuid4().hex[:8]}", name="Ada Buyer", email="ada@example.com"
     )
-    held = await http(
-        "POST",
-        f"{edge.rest}/v1/{built.event.name}/holds",
-        {"seatIds": ["main-A-1", "main-A-2"], "requestId": rid()},
-        buyer,
-    )
-    assert held.status == 200, held.body
-    hold = held.json()["hold"]["name"]
-    checked = await http(
-        "POST",
-        f"{edge.rest}/v1/{hold}:checkout",
-        {"provider": "PAYMENT_PROVIDER_STRIPE", "requestId": rid()},
-        buyer,
-    )
-    assert checked.status == 200, checked.body
-    order = checked.json()["order"]
+    order = await rest_checkout(edge, buyer, built.event.name, ["main-A-1", "main-A-2"])
     assert order["state"] == "ORDER_STATE_PENDING_PAYMENT"
     assert order["paymentSession"]["redirectUrl"].startswith("http")
-
-    message = json_format.ParseDict(order, order_pb2.Order(), ignore_unknown_fields=True)
-    body = stripe_event("checkout.session.completed", session_completed(message, "pi_rest"))
+    body = stripe_paid_event(order)
     with order_confirmations(amqp_url) as (connection, queue), running_relay(database_url, amqp_url):
-        forged = await http(
-            "POST", f"{edge.rest}/v1/webhooks/stripe", body, headers={"stripe-signature": "t=1,v1=00"}
-        )
+        forged = await post_stripe(edge, body, "t=1,v1=00")
         assert forged.status == 400
         assert forged.json()["details"][0]["reason"] == "WEBHOOK_SIGNATURE_INVALID"
-        hook = await http(
-            "POST",
-            f"{edge.rest}/v1/webhooks/stripe",
-            body,
-            headers={"stripe-signature": stripe_signature(body)},
-        )
+        hook = await post_stripe(edge, body, stripe_signature(body))
         assert hook.status == 200, hook.body
         assert hook.json() == {"outcome": "APPLIED"}
 

@@ -11,17 +11,13 @@ import psycopg
 from apextick.orders.v1 import order_pb2
 
 from booking.entrypoints.grpc.server import BookingServer
-from tests.e2e.checkout_support import checkout, lapse_hold, order_facts
+from tests.e2e.checkout_support import checkout, customer, lapse_hold, order_facts
 from tests.e2e.conftest import Identity
 from tests.e2e.support import build_event
 
 if TYPE_CHECKING:
     from tests.e2e.checkout_support import Inventory, Orders
     from tests.e2e.conftest import Catalog
-
-
-def customer(identity: Identity) -> tuple[tuple[str, str], ...]:
-    return identity.auth("customer", subject=f"late-{uuid.uuid4().hex[:8]}")
 
 
 async def test_a_payment_whose_webhook_was_lost_is_confirmed_by_the_reconciler(

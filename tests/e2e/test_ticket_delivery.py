@@ -13,18 +13,17 @@ from typing import TYPE_CHECKING
 
 import pika
 import pytest
-from apextick.orders.v1 import order_pb2
-from google.protobuf import json_format
 from pika.adapters.blocking_connection import BlockingConnection
 
 from booking.adapters import bus_topology
 from booking.adapters.ticket_codes import TicketSigner, load_private_key, verify
 from notification.settings import NotificationSettings
 from tests.e2e.bus_support import running_relay
+from tests.e2e.checkout_support import post_stripe, rest_checkout, stripe_paid_event
 from tests.e2e.conftest import Identity
 from tests.e2e.edge_support import Edge, http
-from tests.e2e.payment_support import TICKET_SECRET, session_completed, stripe_event, stripe_signature
-from tests.e2e.support import build_event, rid
+from tests.e2e.payment_support import TICKET_SECRET, stripe_signature
+from tests.e2e.support import build_event
 from tests.notification_fixtures import NotificationStack, page_count, qr_codes, running_consumer
 
 if TYPE_CHECKING:
@@ -63,22 +62,11 @@ async def test_a_paid_order_reaches_the_inbox_as_scannable_tickets(
     buyer = identity.token(
         "customer", subject=f"inbox-{uuid.uuid4().hex[:8]}", name="Nimal Perera", email=email
     )
-    seats = {"seatIds": ["main-A-1", "main-B-3", "main-B-4"], "requestId": rid()}
-    hold = (await http("POST", f"{edge.rest}/v1/{built.event.name}/holds", seats, buyer)).json()["hold"]
-    checkout = {"provider": "PAYMENT_PROVIDER_STRIPE", "requestId": rid()}
-    order = (await http("POST", f"{edge.rest}/v1/{hold['name']}:checkout", checkout, buyer)).json()["order"]
-    message = json_format.ParseDict(order, order_pb2.Order(), ignore_unknown_fields=True)
-    body = stripe_event(
-        "checkout.session.completed", session_completed(message, f"pi_{uuid.uuid4().hex[:12]}")
-    )
+    order = await rest_checkout(edge, buyer, built.event.name, ["main-A-1", "main-B-3", "main-B-4"])
+    body = stripe_paid_event(order)
 
     with running_consumer(consumer_settings), running_relay(database_url, amqp_url):
-        hook = await http(
-            "POST",
-            f"{edge.rest}/v1/webhooks/stripe",
-            body,
-            headers={"stripe-signature": stripe_signature(body)},
-        )
+        hook = await post_stripe(edge, body, stripe_signature(body))
         assert hook.status == 200, hook.body
         [mail] = await asyncio.to_thread(notification_stack.catcher.wait_for, email, 1, 30.0)
 
