@@ -75,7 +75,8 @@ class RedisSeatSignals:
                 pipe.set(hold_key(note.hold_id), str(note.event_id), px=ttl_ms)
             else:
                 pipe.delete(hold_key(note.hold_id))
-            await self._publish(pipe, change)
+            if note.seat_ids:  # an ending hold whose seats were all taken over changes no seat
+                await self._publish(pipe, change)
             await pipe.execute()
 
     async def _publish(self, pipe: object, change: SeatChange) -> None:
