@@ -65,7 +65,7 @@ class OrderUseCases:
                 ErrorCode.HOLD_NOT_FOUND, "no such hold", metadata={"hold": f"holds/{command.hold_id}"}
             )
         provider = choose_provider(command.provider, currency_code)
-        gateway = gateway_for(self._gateways, provider, currency_code)
+        gateway_for(self._gateways, provider, currency_code)  # refused before anything is written
         draft = CheckoutDraft(
             order_id=self._new_id(),
             hold_id=command.hold_id,
@@ -89,7 +89,8 @@ class OrderUseCases:
             order.payment_deadline,
         )
         await send_after_commit(self._signals, [waiting])
-        session = await gateway.open_session(
+        # The order's own provider: a retry that names another provider still gets its first order.
+        session = await gateway_for(self._gateways, order.provider).open_session(
             SessionRequest(
                 order_id=order.id,
                 reference=order.reference,
