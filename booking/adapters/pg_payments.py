@@ -192,15 +192,14 @@ class _Step:
             conn, order, {item.seat_id: uuid.uuid4() for item in order.items}, now, self.codes
         )
         for ticket in tickets:
-            seat = next(item for item in order.items if item.seat_id == ticket.seat_id)
             await conn.execute(
                 INSERT_TICKET,
                 (
                     ticket.ticket_id,
                     order.id,
                     order.event_id,
-                    seat.seat_id,
-                    seat.tier_id,
+                    ticket.seat_id,
+                    ticket.tier_id,
                     order.customer,
                     ticket.code,
                     now,
