@@ -16,7 +16,8 @@ from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from booking.adapters.jwks_verifier import JwksTokenVerifier, TokenPolicy
+from apextick_platform.jwks_verifier import JwksTokenVerifier, TokenPolicy
+from apextick_platform.tokens import TokenVerifier
 from booking.adapters.payments.factory import build_gateways
 from booking.adapters.pg_claims import PgSeatClaims
 from booking.adapters.pg_orders import PgOrders
@@ -30,7 +31,6 @@ from booking.service_layer.hold_use_cases import HoldUseCases
 from booking.service_layer.order_use_cases import OrderUseCases
 from booking.service_layer.payment_ports import PaymentGateway
 from booking.service_layer.payment_use_cases import PaymentUseCases
-from booking.service_layer.ports import TokenVerifier
 from booking.service_layer.venue_use_cases import VenueUseCases
 from booking.settings import BookingSettings, OrderSettings
 

@@ -2,41 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from apextick_platform.settings import Env, RedactedRepr, libpq_url, secret_field, sqlalchemy_url
 from booking.adapters.payments.factory import PaymentSettings
 
 
-class SettingsError(ValueError):
-    """A required variable is missing or malformed."""
-
-
-def _require(env: Mapping[str, str], name: str) -> str:
-    value = env.get(name, "")
-    if not value:
-        raise SettingsError(f"{name} must be set")
-    return value
-
-
-def sqlalchemy_url(url: str) -> str:
-    """Accept plain `postgresql://` URLs (what psql takes) and pin SQLAlchemy to psycopg 3."""
-    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    raise SettingsError("APEXTICK_DATABASE_URL must be a postgresql:// URL")
-
-
-def _flag(value: str) -> bool:
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-@dataclass(frozen=True)
-class RelaySettings:
+@dataclass(frozen=True, repr=False)
+class RelaySettings(RedactedRepr):
     """The outbox relay (`apextick-booking relay`). No metrics port means no metrics endpoint."""
 
-    amqp_url: str = ""
+    amqp_url: str = secret_field()
     batch_size: int = 200
     poll_interval_seconds: float = 1.0
     report_interval_seconds: float = 15.0
@@ -44,26 +21,26 @@ class RelaySettings:
     metrics_port: int | None = None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> RelaySettings:
-        port = env.get("APEXTICK_RELAY_METRICS_PORT", "")
+    def from_env(cls, source: Env | Mapping[str, str]) -> RelaySettings:
+        env = Env.of(source)
         return cls(
-            amqp_url=env.get("APEXTICK_AMQP_URL", ""),
-            batch_size=int(env.get("APEXTICK_RELAY_BATCH_SIZE", cls.batch_size)),
-            poll_interval_seconds=float(env.get("APEXTICK_RELAY_POLL_INTERVAL", cls.poll_interval_seconds)),
-            report_interval_seconds=float(
-                env.get("APEXTICK_RELAY_REPORT_INTERVAL", cls.report_interval_seconds)
-            ),
-            metrics_host=env.get("APEXTICK_RELAY_METRICS_HOST", cls.metrics_host),
-            metrics_port=int(port) if port else None,
+            amqp_url=env.text("APEXTICK_AMQP_URL"),
+            batch_size=env.integer("APEXTICK_RELAY_BATCH_SIZE", cls.batch_size, minimum=1),
+            poll_interval_seconds=env.number("APEXTICK_RELAY_POLL_INTERVAL", cls.poll_interval_seconds),
+            report_interval_seconds=env.number("APEXTICK_RELAY_REPORT_INTERVAL", cls.report_interval_seconds),
+            metrics_host=env.text("APEXTICK_RELAY_METRICS_HOST", cls.metrics_host),
+            metrics_port=env.optional_integer("APEXTICK_RELAY_METRICS_PORT"),
         )
 
 
-@dataclass(frozen=True)
-class OrderSettings:
+@dataclass(frozen=True, repr=False)
+class OrderSettings(RedactedRepr):
     """Checkout and tickets. The payment window extends a checked-out hold; the cap, counted from the
     hold's creation, bounds how long one customer can keep seats off sale."""
 
-    ticket_signing_secret: str = ""  # empty only when built in code (tests): an ephemeral key is used
+    ticket_signing_secret: str = (
+        secret_field()
+    )  # empty only when built in code (tests): an ephemeral key is used
     payment_window_seconds: float = 900.0
     payment_cap_seconds: float = 1800.0
     return_url: str = "http://localhost:3000/orders"
@@ -71,25 +48,30 @@ class OrderSettings:
     reconcile_grace_seconds: float = 30.0
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> OrderSettings:
+    def from_env(cls, source: Env | Mapping[str, str]) -> OrderSettings:
+        env = Env.of(source)
         return cls(
-            ticket_signing_secret=_require(env, "APEXTICK_TICKET_SIGNING_SECRET"),
-            payment_window_seconds=float(
-                env.get("APEXTICK_PAYMENT_WINDOW_SECONDS", cls.payment_window_seconds)
+            ticket_signing_secret=env.required("APEXTICK_TICKET_SIGNING_SECRET"),
+            payment_window_seconds=env.number(
+                "APEXTICK_PAYMENT_WINDOW_SECONDS", cls.payment_window_seconds, minimum=1
             ),
-            payment_cap_seconds=float(env.get("APEXTICK_PAYMENT_CAP_SECONDS", cls.payment_cap_seconds)),
-            return_url=env.get("APEXTICK_CHECKOUT_RETURN_URL", cls.return_url),
-            reconcile_interval_seconds=float(
-                env.get("APEXTICK_RECONCILE_INTERVAL", cls.reconcile_interval_seconds)
+            payment_cap_seconds=env.number(
+                "APEXTICK_PAYMENT_CAP_SECONDS", cls.payment_cap_seconds, minimum=1
             ),
-            reconcile_grace_seconds=float(env.get("APEXTICK_RECONCILE_GRACE", cls.reconcile_grace_seconds)),
+            return_url=env.text("APEXTICK_CHECKOUT_RETURN_URL", cls.return_url),
+            reconcile_interval_seconds=env.number(
+                "APEXTICK_RECONCILE_INTERVAL", cls.reconcile_interval_seconds, minimum=0
+            ),
+            reconcile_grace_seconds=env.number(
+                "APEXTICK_RECONCILE_GRACE", cls.reconcile_grace_seconds, minimum=0
+            ),
         )
 
 
-@dataclass(frozen=True)
-class BookingSettings:
-    database_url: str
-    redis_url: str = "redis://127.0.0.1:6379/0"
+@dataclass(frozen=True, repr=False)
+class BookingSettings(RedactedRepr):
+    database_url: str = secret_field(None)  # SQLAlchemy form
+    redis_url: str = secret_field("redis://127.0.0.1:6379/0")
     hold_ttl_seconds: float = 600.0
     fast_reject: bool = True
     sweep_interval_seconds: float = 5.0
@@ -108,33 +90,34 @@ class BookingSettings:
     @property
     def libpq_url(self) -> str:
         """The same database for psycopg directly (the claim path skips SQLAlchemy)."""
-        return self.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+        return libpq_url(self.database_url)
 
     @property
     def jwks_url(self) -> str:
         return self.oidc_jwks_url or f"{self.oidc_issuer}/protocol/openid-connect/certs"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> BookingSettings:
-        env = os.environ if env is None else env
-        try:
-            return cls(
-                database_url=sqlalchemy_url(_require(env, "APEXTICK_DATABASE_URL")),
-                redis_url=env.get("APEXTICK_REDIS_URL", cls.redis_url),
-                hold_ttl_seconds=float(env.get("APEXTICK_HOLD_TTL_SECONDS", cls.hold_ttl_seconds)),
-                fast_reject=_flag(env.get("APEXTICK_FAST_REJECT", "1")),
-                sweep_interval_seconds=float(env.get("APEXTICK_SWEEP_INTERVAL", cls.sweep_interval_seconds)),
-                host=env.get("APEXTICK_BOOKING_HOST", cls.host),
-                port=int(env.get("APEXTICK_BOOKING_PORT", cls.port)),
-                oidc_issuer=env.get("APEXTICK_OIDC_ISSUER", cls.oidc_issuer),
-                oidc_audience=env.get("APEXTICK_OIDC_AUDIENCE", cls.oidc_audience),
-                oidc_jwks_url=env.get("APEXTICK_OIDC_JWKS_URL", ""),
-                db_pool_size=int(env.get("APEXTICK_DB_POOL_SIZE", cls.db_pool_size)),
-                log_level=env.get("APEXTICK_LOG_LEVEL", cls.log_level).upper(),
-                shutdown_grace_seconds=float(env.get("APEXTICK_SHUTDOWN_GRACE", cls.shutdown_grace_seconds)),
-                relay=RelaySettings.from_env(env),
-                orders=OrderSettings.from_env(env),
-                payments=PaymentSettings.from_env(env),
-            )
-        except ValueError as exc:
-            raise SettingsError(str(exc)) from exc
+    def from_env(cls, source: Env | Mapping[str, str] | None = None) -> BookingSettings:
+        env = Env.of(source)
+        return cls(
+            database_url=sqlalchemy_url(env.required("APEXTICK_DATABASE_URL")),
+            redis_url=env.text("APEXTICK_REDIS_URL", cls.redis_url),
+            hold_ttl_seconds=env.number("APEXTICK_HOLD_TTL_SECONDS", cls.hold_ttl_seconds, minimum=1),
+            fast_reject=env.flag("APEXTICK_FAST_REJECT", cls.fast_reject),
+            sweep_interval_seconds=env.number(
+                "APEXTICK_SWEEP_INTERVAL", cls.sweep_interval_seconds, minimum=0
+            ),
+            host=env.text("APEXTICK_BOOKING_HOST", cls.host),
+            port=env.integer("APEXTICK_BOOKING_PORT", cls.port, minimum=0),
+            oidc_issuer=env.text("APEXTICK_OIDC_ISSUER", cls.oidc_issuer),
+            oidc_audience=env.text("APEXTICK_OIDC_AUDIENCE", cls.oidc_audience),
+            oidc_jwks_url=env.text("APEXTICK_OIDC_JWKS_URL"),
+            db_pool_size=env.integer("APEXTICK_DB_POOL_SIZE", cls.db_pool_size, minimum=1),
+            log_level=env.text("APEXTICK_LOG_LEVEL", cls.log_level).upper(),
+            shutdown_grace_seconds=env.number(
+                "APEXTICK_SHUTDOWN_GRACE", cls.shutdown_grace_seconds, minimum=0
+            ),
+            relay=RelaySettings.from_env(env),
+            orders=OrderSettings.from_env(env),
+            payments=PaymentSettings.from_env(env),
+        )

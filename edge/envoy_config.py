@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from booking.domain.identity import CallerPolicy
+from apextick_platform.identity import ROLES_BY_POLICY, CallerPolicy, Role
 from edge.routes import RestRoute
 from edge.settings import EdgeSettings
 
@@ -15,12 +15,6 @@ API = "type.googleapis.com/envoy.extensions.filters.http"
 HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 HOLD_RPC = "/apextick.inventory.v1.InventoryService/HoldSeats"
 USER_HEADER = "x-apextick-sub"  # set from the verified token's sub; Envoy strips client-sent copies
-ROLES_BY_POLICY = {
-    CallerPolicy.CUSTOMER: ("customer", "admin"),
-    CallerPolicy.ORGANIZER: ("organizer", "admin"),
-    CallerPolicy.ADMIN: ("admin",),
-    CallerPolicy.INTERNAL: ("service",),
-}
 
 
 def _address(port: int) -> Json:
@@ -69,13 +63,13 @@ def jwt_filter(s: EdgeSettings) -> Json:
     }
 
 
-def _rbac_for(roles: tuple[str, ...]) -> Json:
+def _rbac_for(roles: frozenset[Role]) -> Json:
     principals = [
         {"sourced_metadata": {"metadata_matcher": {
             "filter": "envoy.filters.http.jwt_authn",
             "path": [{"key": "jwt_payload"}, {"key": "realm_access"}, {"key": "roles"}],
             "value": {"list_match": {"one_of": {"string_match": {"exact": role}}}}}}}
-        for role in roles
+        for role in sorted(roles)
     ]  # fmt: skip
     policy = {"permissions": [{"any": True}], "principals": principals}
     return {

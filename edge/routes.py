@@ -10,7 +10,7 @@ from apextick.auth.v1 import policy_pb2
 from google.api import annotations_pb2, http_pb2
 from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
 
-from booking.domain.identity import CallerPolicy
+from apextick_platform.identity import CallerPolicy
 
 _VARIABLE = re.compile(r"\{([a-z_.]+)(?:=([^}]*))?\}")
 

@@ -1,22 +1,30 @@
-"""Which upstream serves which contract: the edge routes each service's RPCs to its own cluster."""
+"""Which upstream serves which contract: the edge routes each service's RPCs to its own cluster.
+
+Read from the generated contracts only: rendering the edge configuration imports no service's code, so
+it needs neither a service's dependencies nor its settings. A test keeps the booking list equal to the
+services the booking server registers."""
 
 from __future__ import annotations
 
+from apextick.catalog.v1 import catalog_service_pb2
+from apextick.inventory.v1 import inventory_service_pb2
 from apextick.notification.v1 import notification_service_pb2
+from apextick.orders.v1 import order_service_pb2
+from apextick.payments.v1 import webhook_service_pb2
+from apextick.tickets.v1 import ticket_service_pb2
 from google.protobuf.descriptor import ServiceDescriptor
 
-from booking.entrypoints.grpc.server import SERVICES as BOOKING_SERVICES
 from edge.routes import RestRoute, rest_routes
 
-# The notification service's contract is read from the generated code: the edge needs its routes, not
-# the service's code.
-NOTIFICATION_SERVICES: tuple[ServiceDescriptor, ...] = (
-    notification_service_pb2.DESCRIPTOR.services_by_name["NotificationService"],
-)
-
 UPSTREAMS: dict[str, tuple[ServiceDescriptor, ...]] = {
-    "booking": tuple(BOOKING_SERVICES),
-    "notification": NOTIFICATION_SERVICES,
+    "booking": (
+        catalog_service_pb2.DESCRIPTOR.services_by_name["CatalogService"],
+        inventory_service_pb2.DESCRIPTOR.services_by_name["InventoryService"],
+        order_service_pb2.DESCRIPTOR.services_by_name["OrderService"],
+        ticket_service_pb2.DESCRIPTOR.services_by_name["TicketService"],
+        webhook_service_pb2.DESCRIPTOR.services_by_name["PaymentWebhookService"],
+    ),
+    "notification": (notification_service_pb2.DESCRIPTOR.services_by_name["NotificationService"],),
 }
 
 

@@ -11,8 +11,8 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from booking.adapters.jwks_verifier import JwksTokenVerifier, TokenPolicy
-from booking.service_layer.ports import TokenVerifier
+from apextick_platform.jwks_verifier import JwksTokenVerifier, TokenPolicy
+from apextick_platform.tokens import TokenVerifier
 from notification.adapters.file_storage import FilePdfStorage
 from notification.adapters.pdf_renderer import ReportlabTicketRenderer
 from notification.adapters.pg_store import PgUnitOfWork, open_pool

@@ -11,8 +11,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
+from apextick_platform.settings import sqlalchemy_url
 from booking.migrations import upgrade_to_head
-from booking.settings import sqlalchemy_url
 
 # The notification service's fixtures live beside its helpers; registered here so every tier sees them.
 pytest_plugins = ["tests.notification_fixtures"]

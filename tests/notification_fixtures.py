@@ -25,10 +25,11 @@ from apextick.events.v1 import catalog_events_pb2, order_events_pb2
 from google.protobuf.message import Message
 from pika.adapters.blocking_connection import BlockingConnection
 
-from booking.adapters import bus_topology, event_codec, proto_time
+from apextick_platform import bus_topology, proto_time
+from apextick_platform.settings import sqlalchemy_url
+from booking.adapters import event_codec
 from booking.adapters.amqp_publisher import ConfirmingPublisher, Outgoing
 from booking.adapters.ticket_codes import TicketClaims, TicketSigner, load_private_key, verify
-from booking.settings import sqlalchemy_url
 from devstack.identity import AUDIENCE
 from devstack.mail_catcher import CaughtMail, MailCatcher
 from notification import bootstrap

@@ -11,8 +11,8 @@ from apextick.events.v1 import catalog_events_pb2 as pb
 from apextick.events.v1 import inventory_events_pb2 as inv
 from google.protobuf.message import Message
 
+from apextick_platform.proto_time import timestamp
 from booking.adapters.order_event_codec import encode_order_event
-from booking.adapters.proto_time import timestamp
 from booking.domain.events import (
     DomainEvent,
     EventCancelled,

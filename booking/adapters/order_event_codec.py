@@ -6,7 +6,7 @@ from apextick.events.v1 import catalog_events_pb2 as pb
 from apextick.events.v1 import order_events_pb2 as orders
 from google.protobuf.message import Message
 
-from booking.adapters.proto_time import timestamp
+from apextick_platform.proto_time import timestamp
 from booking.domain.events import Buyer, EventSummary, OrderClosed, OrderConfirmed, OrderRefunded
 
 OrderEvent = OrderConfirmed | OrderRefunded | OrderClosed

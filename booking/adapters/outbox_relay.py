@@ -33,10 +33,11 @@ import psycopg
 from pika.adapters.blocking_connection import BlockingConnection
 from psycopg.rows import class_row
 
-from booking.adapters import bus_topology
+from apextick_platform import bus_topology
+from apextick_platform.settings import SettingsError
 from booking.adapters.amqp_publisher import ConfirmingPublisher, Outgoing, PublishError
 from booking.adapters.relay_metrics import MetricsServer, RelayMetrics
-from booking.settings import BookingSettings, RelaySettings, SettingsError
+from booking.settings import BookingSettings, RelaySettings
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from apextick_platform.errors import DomainError, ErrorCode
 from booking.adapters.event_codec import outbox_row
-from booking.domain.errors import DomainError, ErrorCode
 from booking.domain.events import DomainEvent, HoldExpired, HoldReleased, SeatsHeld
 from booking.domain.hold import (
     ClaimRequest,

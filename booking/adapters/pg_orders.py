@@ -15,6 +15,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from apextick_platform.errors import DomainError, ErrorCode
 from booking.adapters.pg_claims import end_hold, write_outbox
 from booking.adapters.pg_order_rows import (
     ORDER_SELECT,
@@ -24,7 +25,6 @@ from booking.adapters.pg_order_rows import (
     ticket_from_row,
 )
 from booking.adapters.pg_payments import apply_notice
-from booking.domain.errors import DomainError, ErrorCode
 from booking.domain.events import OrderClosed
 from booking.domain.hold import HoldStatus
 from booking.domain.order import Order, OrderState, order_reference

@@ -12,10 +12,10 @@ from uuid import UUID
 
 from psycopg import AsyncConnection
 
+from apextick_platform.errors import DomainError, ErrorCode
 from booking.adapters.pg_claims import end_hold, write_outbox
 from booking.adapters.pg_order_rows import fetch_order
 from booking.adapters.pg_order_summary import buyer_of, issued_tickets, summary_of
-from booking.domain.errors import DomainError, ErrorCode
 from booking.domain.events import OrderClosed, OrderConfirmed, OrderRefunded
 from booking.domain.hold import HoldStatus, SeatStatus
 from booking.domain.order import Action, Order, OrderState, RefundReason, action_for, amount_matches

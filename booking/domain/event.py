@@ -7,8 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from booking.domain.errors import DomainError, ErrorCode, FieldViolation, require
-from booking.domain.identity import Principal
+from apextick_platform.errors import DomainError, ErrorCode, FieldViolation, require
+from apextick_platform.identity import Principal
 
 
 class EventStatus(StrEnum):

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
-from booking.domain.errors import DomainError, ErrorCode
+from apextick_platform.errors import DomainError, ErrorCode
 
 
 class HoldStatus(StrEnum):

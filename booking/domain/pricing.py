@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
-from booking.domain.errors import DomainError, ErrorCode, FieldViolation, require
+from apextick_platform.errors import DomainError, ErrorCode, FieldViolation, require
 from booking.domain.venue import Seat
 
 MAX_REPORTED = 20  # seats named in an error: enough to act on, short enough to read

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from booking.domain.errors import DomainError, ErrorCode, FieldViolation, invalid, require
+from apextick_platform.errors import DomainError, ErrorCode, FieldViolation, invalid, require
 
 SEAT_SPACING = 1.0  # layout units between neighbouring seats and rows
 MAX_SEATS_PER_MAP = 100_000

@@ -10,10 +10,10 @@ import threading
 
 import uvloop
 
+from apextick_platform import logs
+from apextick_platform.grpc.hosting import until_signalled
 from booking import bootstrap
 from booking.adapters.outbox_relay import run_relay
-from booking.entrypoints import logs
-from booking.entrypoints.grpc.hosting import until_signalled
 from booking.entrypoints.grpc.server import BookingServer
 from booking.entrypoints.workers import expiry_listener, expiry_sweeper, payment_reconciler
 from booking.migrations import upgrade_to_head

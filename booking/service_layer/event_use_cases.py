@@ -8,10 +8,10 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 from uuid import UUID
 
-from booking.domain.errors import DomainError, ErrorCode, invalid
+from apextick_platform.errors import DomainError, ErrorCode, invalid
+from apextick_platform.identity import Principal
 from booking.domain.event import MUTABLE_FIELDS, Event, EventDetails, EventStatus, merge_details
 from booking.domain.events import EventCancelled, EventPublished
-from booking.domain.identity import Principal
 from booking.domain.pricing import PriceTier, assign_tiers
 from booking.domain.venue import SeatMap
 from booking.service_layer import paging

@@ -9,7 +9,8 @@ from datetime import timedelta
 from typing import Protocol
 from uuid import UUID
 
-from booking.domain.errors import DomainError, ErrorCode
+from apextick_platform.errors import DomainError, ErrorCode
+from apextick_platform.identity import Principal
 from booking.domain.hold import (
     ClaimRequest,
     EndedHold,
@@ -20,7 +21,6 @@ from booking.domain.hold import (
     plan_claim,
     seats_unavailable,
 )
-from booking.domain.identity import Principal
 from booking.service_layer.ports import Clock, IdFactory
 from booking.service_layer.seat_signals import SeatSignals, freed, held, send_after_commit
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from booking.domain.errors import DomainError, ErrorCode
-from booking.domain.identity import Principal
+from apextick_platform.errors import DomainError, ErrorCode
+from apextick_platform.identity import Principal
 from booking.service_layer.ports import IdempotencyKey, UnitOfWork
 
 

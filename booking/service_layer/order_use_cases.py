@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from uuid import UUID
 
-from booking.domain.errors import DomainError, ErrorCode
+from apextick_platform.errors import DomainError, ErrorCode
+from apextick_platform.identity import Principal
 from booking.domain.hold import SeatStatus
-from booking.domain.identity import Principal
 from booking.domain.order import Order, OrderState, PaymentWindow, choose_provider
 from booking.domain.payment import Provider, SessionRequest
 from booking.domain.ticket import Ticket

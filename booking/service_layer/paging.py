@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Generic, TypeVar
 from uuid import UUID
 
-from booking.domain.errors import DomainError, ErrorCode
+from apextick_platform.errors import DomainError, ErrorCode
 from booking.service_layer.ports import Cursor
 
 DEFAULT_PAGE_SIZE = 50

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from booking.domain.errors import DomainError, ErrorCode
+from apextick_platform.errors import DomainError, ErrorCode
 from booking.domain.order import Order
 from booking.domain.payment import NoticeKind, PaymentNotice, Provider, RemotePayment, RemoteState
 from booking.service_layer.order_ports import NoticeOutcome, NoticeResult, OrderStore, RefundDue

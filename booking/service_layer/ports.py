@@ -11,7 +11,6 @@ from uuid import UUID
 
 from booking.domain.event import Event
 from booking.domain.events import DomainEvent
-from booking.domain.identity import Principal
 from booking.domain.pricing import PriceTier
 from booking.domain.venue import SeatMap, Venue
 
@@ -128,9 +127,3 @@ class UnitOfWork(Protocol):
 UnitOfWorkFactory = Callable[[], UnitOfWork]
 Clock = Callable[[], datetime]
 IdFactory = Callable[[], UUID]
-
-
-class TokenVerifier(Protocol):
-    """Turns a bearer token into a verified principal, or raises TOKEN_INVALID."""
-
-    async def verify(self, token: str) -> Principal: ...

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from uuid import UUID
 
-from booking.domain.errors import DomainError, ErrorCode
-from booking.domain.identity import Principal
+from apextick_platform.errors import DomainError, ErrorCode
+from apextick_platform.identity import Principal
 from booking.domain.venue import SeatMap, SectionLayout, Venue, build_sections
 from booking.service_layer import paging
 from booking.service_layer.idempotency import RequestKey, run_once

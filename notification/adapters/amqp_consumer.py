@@ -32,7 +32,7 @@ import pika.exceptions
 import pika.spec
 from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
 
-from booking.adapters import bus_topology
+from apextick_platform import bus_topology
 from notification.domain.redelivery import RedeliveryPolicy
 from notification.service_layer.ports import TransientError
 

@@ -11,18 +11,19 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
 
+from apextick_platform.settings import RedactedRepr, secret_field
 from notification.service_layer.ports import MailRejectedError, OutgoingMail, TransientError
 
 PERMANENT = 500  # SMTP replies 5xx: the server will refuse the same message again
 
 
-@dataclass(frozen=True)
-class SmtpConfig:
+@dataclass(frozen=True, repr=False)
+class SmtpConfig(RedactedRepr):
     host: str
     port: int
     sender: str
     user: str = ""
-    password: str = ""
+    password: str = secret_field()
     starttls: bool = False
     timeout_seconds: float = 30.0
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from booking.domain.errors import DomainError, ErrorCode, FieldViolation
+from apextick_platform.errors import DomainError, ErrorCode, FieldViolation
 
 # Currencies whose minor unit is the unit itself (ISO 4217 exponent 0); every other one we sell in has 2.
 _ZERO_DECIMAL = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF"})

@@ -10,8 +10,8 @@ import threading
 
 import uvloop
 
-from booking.entrypoints import logs
-from booking.entrypoints.grpc.hosting import until_signalled
+from apextick_platform import logs
+from apextick_platform.grpc.hosting import until_signalled
 from notification import bootstrap
 from notification.entrypoints.consumer import run_consumer
 from notification.entrypoints.grpc.server import NotificationServer

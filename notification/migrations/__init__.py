@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
-
-from booking.migrations import alembic_config
+from apextick_platform import migrations
 
 HERE = Path(__file__).parent
 VERSION_TABLE = "alembic_version"  # inside schema `notification`, apart from booking's
 
 
 def upgrade_to_head(database_url: str) -> None:
-    command.upgrade(alembic_config(database_url, HERE), "head")
+    migrations.upgrade_to_head(database_url, HERE)

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from booking.domain.errors import DomainError, ErrorCode
-from booking.domain.identity import Principal
+from apextick_platform.errors import DomainError, ErrorCode
+from apextick_platform.identity import Principal
 from notification.domain.delivery import Delivery, DeliveryKind, delivery_id
 from notification.domain.resend_policy import ResendPolicy
 from notification.service_layer.ports import PdfStorage, StoredOrder, UnitOfWork, UnitOfWorkFactory

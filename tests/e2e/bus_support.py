@@ -12,9 +12,10 @@ import pika
 from apextick.events.v1 import order_events_pb2
 from pika.adapters.blocking_connection import BlockingConnection
 
-from booking.adapters import bus_topology
+from apextick_platform import bus_topology
+from apextick_platform.settings import sqlalchemy_url
 from booking.adapters.outbox_relay import run_relay
-from booking.settings import BookingSettings, RelaySettings, sqlalchemy_url
+from booking.settings import BookingSettings, RelaySettings
 
 
 @contextmanager

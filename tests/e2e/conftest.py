@@ -16,13 +16,14 @@ from apextick.orders.v1 import order_service_pb2_grpc as order_grpc
 from apextick.payments.v1 import webhook_service_pb2_grpc as webhook_grpc
 from apextick.tickets.v1 import ticket_service_pb2_grpc as ticket_grpc
 
+from apextick_platform.settings import sqlalchemy_url
 from booking import bootstrap
 from booking.adapters.payments.factory import PaymentSettings, build_gateways
 from booking.adapters.payments.onepay import OnepaySettings
 from booking.adapters.payments.payhere import PayHereSettings
 from booking.adapters.payments.stripe_gateway import StripeSettings
 from booking.entrypoints.grpc.server import BookingServer
-from booking.settings import BookingSettings, OrderSettings, sqlalchemy_url
+from booking.settings import BookingSettings, OrderSettings
 from devstack.identity import AUDIENCE, DemoUser, JwksServer, SigningKey, access_claims
 from devstack.onepay_sandbox import SandboxCredentials, create_app
 from edge.settings import EdgeSettings

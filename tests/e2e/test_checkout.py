@@ -23,10 +23,10 @@ from apextick.orders.v1 import order_service_pb2 as osv
 from apextick.tickets.v1 import ticket_pb2
 from apextick.tickets.v1 import ticket_service_pb2 as tsv
 
+from apextick_platform.identity import Principal, Role
 from booking.adapters.pg_claims import PgSeatClaims
 from booking.adapters.redis_seats import RedisSeatSignals
 from booking.adapters.ticket_codes import TicketSigner, load_private_key, verify
-from booking.domain.identity import Principal, Role
 from booking.entrypoints.grpc.server import BookingServer
 from booking.service_layer.hold_use_cases import HoldUseCases
 from tests.e2e.checkout_support import (

@@ -15,14 +15,15 @@ import psycopg
 import pytest
 from redis.asyncio import Redis
 
+from apextick_platform.errors import DomainError, ErrorCode
+from apextick_platform.identity import Principal, Role
+from apextick_platform.settings import sqlalchemy_url
 from booking import bootstrap
 from booking.adapters.redis_seats import hold_key
 from booking.bootstrap import Container
-from booking.domain.errors import DomainError, ErrorCode
 from booking.domain.hold import HoldStatus
-from booking.domain.identity import Principal, Role
 from booking.entrypoints.workers import expiry_listener, expiry_sweeper
-from booking.settings import BookingSettings, sqlalchemy_url
+from booking.settings import BookingSettings
 from tests.e2e.conftest import Identity
 from tests.e2e.support import build_event
 

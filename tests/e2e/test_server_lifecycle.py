@@ -8,9 +8,10 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from apextick_platform.settings import sqlalchemy_url
 from booking import bootstrap
 from booking.entrypoints.grpc.server import BookingServer
-from booking.settings import BookingSettings, sqlalchemy_url
+from booking.settings import BookingSettings
 from tests.e2e.conftest import Identity
 
 

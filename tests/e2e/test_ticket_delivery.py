@@ -15,7 +15,7 @@ import pika
 import pytest
 from pika.adapters.blocking_connection import BlockingConnection
 
-from booking.adapters import bus_topology
+from apextick_platform import bus_topology
 from booking.adapters.ticket_codes import TicketSigner, load_private_key, verify
 from notification.settings import NotificationSettings
 from tests.e2e.bus_support import running_relay

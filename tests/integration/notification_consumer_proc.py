@@ -13,7 +13,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from booking.entrypoints import logs
+from apextick_platform import logs
 from notification import bootstrap
 from notification.adapters.amqp_consumer import Incoming
 from notification.entrypoints.consumer import run_consumer

@@ -7,9 +7,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
+from apextick_platform.settings import sqlalchemy_url
 from booking.adapters import orm_orders  # noqa: F401 - registers the order tables on Base.metadata
 from booking.adapters.orm import Base
-from booking.settings import sqlalchemy_url
 
 pytestmark = pytest.mark.integration
 

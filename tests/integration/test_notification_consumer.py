@@ -10,7 +10,7 @@ import pytest
 from apextick.events.v1 import inventory_events_pb2 as inv
 from apextick.events.v1 import order_events_pb2
 
-from booking.adapters import bus_topology
+from apextick_platform import bus_topology
 from booking.adapters.ticket_codes import TicketSigner
 from devstack.mail_catcher import MailCatcher
 from notification.adapters.bus_messages import ORDER_CONFIRMED, ROUTING_KEYS

@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from booking.adapters import bus_topology
+from apextick_platform import bus_topology
 from booking.adapters.ticket_codes import TicketSigner
 from devstack.mail_catcher import MailCatcher
 from tests.e2e.edge_support import free_port

@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-from booking.settings import sqlalchemy_url
+from apextick_platform.settings import sqlalchemy_url
 from notification.adapters.orm import SCHEMA, metadata
 
 pytestmark = pytest.mark.integration

@@ -14,8 +14,8 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
+from apextick_platform.errors import DomainError, ErrorCode
 from booking.adapters.payments.onepay import OnepayGateway, OnepaySettings
-from booking.domain.errors import DomainError, ErrorCode
 from booking.domain.payment import NoticeKind, Provider, RemoteState, SessionRequest
 from devstack.onepay_sandbox import SandboxCredentials, create_app
 

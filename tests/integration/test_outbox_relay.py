@@ -26,7 +26,9 @@ import pytest
 from apextick.events.v1 import inventory_events_pb2 as inv
 from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
 
-from booking.adapters import bus_topology, event_codec, proto_time
+from apextick_platform import bus_topology, proto_time
+from apextick_platform.settings import sqlalchemy_url
+from booking.adapters import event_codec
 from booking.adapters.amqp_publisher import ConfirmingPublisher, Outgoing, PublishRejectedError
 from booking.adapters.outbox_relay import (
     CONTENT_TYPE,
@@ -36,7 +38,7 @@ from booking.adapters.outbox_relay import (
     run_relay,
 )
 from booking.adapters.relay_metrics import RelayMetrics
-from booking.settings import BookingSettings, RelaySettings, sqlalchemy_url
+from booking.settings import BookingSettings, RelaySettings
 
 pytestmark = pytest.mark.integration
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from apextick.errors.v1 import error_reason_pb2
 
-from booking.domain.errors import ErrorCode
-from booking.domain.identity import CallerPolicy
-from booking.entrypoints.grpc.errors import STATUS_BY_CODE
-from booking.entrypoints.grpc.policy import policies_of
+from apextick_platform.errors import ErrorCode
+from apextick_platform.grpc.policy import policies_of
+from apextick_platform.grpc.status import STATUS_BY_CODE
+from apextick_platform.identity import CallerPolicy
 from booking.entrypoints.grpc.server import SERVICES
 
 

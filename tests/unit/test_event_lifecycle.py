@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from booking.domain.errors import DomainError, ErrorCode
+from apextick_platform.errors import DomainError, ErrorCode
+from apextick_platform.identity import Principal, Role
 from booking.domain.event import Event, EventDetails, EventState, EventStatus, Schedule, merge_details
-from booking.domain.identity import Principal, Role
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 DAY = timedelta(days=1)

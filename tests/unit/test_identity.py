@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from booking.domain.errors import DomainError, ErrorCode
-from booking.domain.identity import CallerPolicy, Principal, Role, authorize
+from apextick_platform.errors import DomainError, ErrorCode
+from apextick_platform.identity import CallerPolicy, Principal, Role, authorize
 
 
 def who(*roles: Role) -> Principal:

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from jose import jwt as jose_jwt
 
-from booking.adapters.jwks_verifier import JwksTokenVerifier, TokenPolicy
-from booking.domain.errors import DomainError, ErrorCode
-from booking.domain.identity import Role
+from apextick_platform.errors import DomainError, ErrorCode
+from apextick_platform.identity import Role
+from apextick_platform.jwks_verifier import JwksTokenVerifier, TokenPolicy
 from devstack.identity import DEMO_USERS, SigningKey, access_claims
 
 ISSUER = "http://localhost:8180/realms/apextick"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from apextick.events.v1 import inventory_events_pb2 as inv
 
+from apextick_platform.errors import DomainError
 from booking.adapters.ticket_codes import TicketSigner, load_private_key, verify
-from booking.domain.errors import DomainError
 from notification.adapters.bus_messages import (
     ORDER_CONFIRMED,
     Confirmed,

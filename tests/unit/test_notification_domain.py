@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from booking.domain.errors import DomainError, ErrorCode
+from apextick_platform.errors import DomainError, ErrorCode
 from notification.domain.delivery import Delivery, DeliveryKind, DeliveryState, delivery_id
 from notification.domain.mail_content import refund_mail, tickets_mail
 from notification.domain.redelivery import RedeliveryPolicy

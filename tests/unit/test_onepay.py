@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from apextick_platform.errors import DomainError, ErrorCode
 from booking.adapters.payments.onepay import (
     OnepaySettings,
     _status_from,
@@ -18,7 +19,6 @@ from booking.adapters.payments.onepay import (
     parse_callback,
     request_hash,
 )
-from booking.domain.errors import DomainError, ErrorCode
 
 ORDER = uuid.UUID("6f1c2d3e-4b5a-4978-8a6b-1c2d3e4f5a6b")
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from booking.domain.errors import DomainError, ErrorCode
+from apextick_platform.errors import DomainError, ErrorCode
 from booking.service_layer import paging
 from booking.service_layer.ports import Cursor
 

@@ -16,9 +16,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from apextick_platform.errors import DomainError, ErrorCode
 from booking.adapters.payments import money
 from booking.adapters.payments.payhere import PayHereGateway, PayHereSettings, split_name
-from booking.domain.errors import DomainError, ErrorCode
 from booking.domain.payment import NoticeKind, RemotePayment, RemoteState, SessionRequest
 
 SETTINGS = PayHereSettings(

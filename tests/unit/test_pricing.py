@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from booking.domain.errors import DomainError, ErrorCode
+from apextick_platform.errors import DomainError, ErrorCode
 from booking.domain.pricing import PriceTier, assign_tiers
 from booking.domain.venue import GridLayout, SectionLayout, build_sections
 

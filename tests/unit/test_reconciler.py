@@ -12,7 +12,7 @@ from uuid import UUID
 
 import pytest
 
-from booking.domain.errors import DomainError, ErrorCode
+from apextick_platform.errors import DomainError, ErrorCode
 from booking.domain.order import Order, OrderItem, OrderState
 from booking.domain.payment import (
     NoticeKind,

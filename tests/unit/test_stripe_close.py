@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import stripe
 
+from apextick_platform.errors import DomainError, ErrorCode
 from booking.adapters.payments.stripe_gateway import StripeGateway, StripeSettings
-from booking.domain.errors import DomainError, ErrorCode
 
 SETTINGS = StripeSettings(
     api_key="sk_test_unit", webhook_secret="whsec_unit", api_base="http://stripe.invalid"

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from apextick_platform.errors import DomainError, ErrorCode
 from booking.adapters.payments.stripe_gateway import StripeGateway, StripeSettings
-from booking.domain.errors import DomainError, ErrorCode
 from booking.domain.payment import NoticeKind, PaymentNotice, Provider
 
 SECRET = "whsec_test_" + "a" * 24

@@ -8,8 +8,8 @@ from apextick.catalog.v1 import event_pb2
 from apextick.inventory.v1 import inventory_service_pb2 as inv
 from apextick.orders.v1 import order_pb2
 
-from booking.domain.errors import DomainError, ErrorCode
-from booking.entrypoints.grpc.text_guard import reject_nul_characters
+from apextick_platform.errors import DomainError, ErrorCode
+from apextick_platform.grpc.text_guard import reject_nul_characters
 
 
 def test_clean_requests_pass() -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from booking.domain.errors import DomainError, ErrorCode
+from apextick_platform.errors import DomainError, ErrorCode
 from booking.domain.venue import GridLayout, RowLayout, SectionLayout, build_sections, row_label
 
 

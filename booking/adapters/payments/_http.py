@@ -10,7 +10,7 @@ from typing import Any
 
 import aiohttp
 
-from booking.domain.errors import DomainError, ErrorCode
+from apextick_platform.errors import DomainError, ErrorCode
 from booking.domain.payment import Provider
 
 DEFAULT_TIMEOUT_SECONDS = 20.0

@@ -9,6 +9,7 @@ from typing import Protocol
 
 import aiohttp
 
+from apextick_platform.settings import Env
 from booking.adapters.payments.onepay import LIVE_API_BASE, OnepayGateway, OnepaySettings
 from booking.adapters.payments.payhere import (
     SANDBOX_API_BASE,
@@ -23,49 +24,49 @@ from booking.service_layer.payment_ports import PaymentGateway
 DEFAULT_STRIPE_TOLERANCE_SECONDS = 300
 
 
-def _stripe(env: Mapping[str, str]) -> StripeSettings | None:
-    api_key = env.get("APEXTICK_STRIPE_API_KEY", "")
-    webhook_secret = env.get("APEXTICK_STRIPE_WEBHOOK_SECRET", "")
+def _stripe(env: Env) -> StripeSettings | None:
+    api_key = env.text("APEXTICK_STRIPE_API_KEY")
+    webhook_secret = env.text("APEXTICK_STRIPE_WEBHOOK_SECRET")
     if not (api_key and webhook_secret):
         return None
     return StripeSettings(
         api_key=api_key,
         webhook_secret=webhook_secret,
-        api_base=env.get("APEXTICK_STRIPE_API_BASE", ""),
-        tolerance_seconds=int(
-            env.get("APEXTICK_STRIPE_TOLERANCE_SECONDS", "") or DEFAULT_STRIPE_TOLERANCE_SECONDS
+        api_base=env.text("APEXTICK_STRIPE_API_BASE"),
+        tolerance_seconds=env.integer(
+            "APEXTICK_STRIPE_TOLERANCE_SECONDS", DEFAULT_STRIPE_TOLERANCE_SECONDS, minimum=1
         ),
     )
 
 
-def _payhere(env: Mapping[str, str]) -> PayHereSettings | None:
-    merchant_id = env.get("APEXTICK_PAYHERE_MERCHANT_ID", "")
-    merchant_secret = env.get("APEXTICK_PAYHERE_MERCHANT_SECRET", "")
-    notify_url = env.get("APEXTICK_PAYHERE_NOTIFY_URL", "")
+def _payhere(env: Env) -> PayHereSettings | None:
+    merchant_id = env.text("APEXTICK_PAYHERE_MERCHANT_ID")
+    merchant_secret = env.text("APEXTICK_PAYHERE_MERCHANT_SECRET")
+    notify_url = env.text("APEXTICK_PAYHERE_NOTIFY_URL")
     if not (merchant_id and merchant_secret and notify_url):
         return None
     return PayHereSettings(
         merchant_id=merchant_id,
         merchant_secret=merchant_secret,
         notify_url=notify_url,
-        checkout_url=env.get("APEXTICK_PAYHERE_CHECKOUT_URL", "") or SANDBOX_CHECKOUT_URL,
-        api_base=env.get("APEXTICK_PAYHERE_API_BASE", "") or SANDBOX_API_BASE,
-        app_id=env.get("APEXTICK_PAYHERE_APP_ID", ""),
-        app_secret=env.get("APEXTICK_PAYHERE_APP_SECRET", ""),
+        checkout_url=env.text("APEXTICK_PAYHERE_CHECKOUT_URL", SANDBOX_CHECKOUT_URL),
+        api_base=env.text("APEXTICK_PAYHERE_API_BASE", SANDBOX_API_BASE),
+        app_id=env.text("APEXTICK_PAYHERE_APP_ID"),
+        app_secret=env.text("APEXTICK_PAYHERE_APP_SECRET"),
     )
 
 
-def _onepay(env: Mapping[str, str]) -> OnepaySettings | None:
-    app_id = env.get("APEXTICK_ONEPAY_APP_ID", "")
-    app_token = env.get("APEXTICK_ONEPAY_APP_TOKEN", "")
-    hash_salt = env.get("APEXTICK_ONEPAY_HASH_SALT", "")
+def _onepay(env: Env) -> OnepaySettings | None:
+    app_id = env.text("APEXTICK_ONEPAY_APP_ID")
+    app_token = env.text("APEXTICK_ONEPAY_APP_TOKEN")
+    hash_salt = env.text("APEXTICK_ONEPAY_HASH_SALT")
     if not (app_id and app_token and hash_salt):
         return None
     return OnepaySettings(
         app_id=app_id,
         app_token=app_token,
         hash_salt=hash_salt,
-        api_base=env.get("APEXTICK_ONEPAY_API_BASE", "") or LIVE_API_BASE,
+        api_base=env.text("APEXTICK_ONEPAY_API_BASE", LIVE_API_BASE),
     )
 
 
@@ -76,7 +77,8 @@ class PaymentSettings:
     onepay: OnepaySettings | None = None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> PaymentSettings:
+    def from_env(cls, source: Env | Mapping[str, str]) -> PaymentSettings:
+        env = Env.of(source)
         return cls(stripe=_stripe(env), payhere=_payhere(env), onepay=_onepay(env))
 
 

@@ -23,10 +23,10 @@ from uuid import UUID
 
 import aiohttp
 
+from apextick_platform.errors import DomainError, ErrorCode
 from booking.adapters.payments import money
 from booking.adapters.payments._http import DEFAULT_TIMEOUT_SECONDS, ProviderHttp
 from booking.adapters.payments.payhere_api import PayHereMerchantApi
-from booking.domain.errors import DomainError, ErrorCode
 from booking.domain.payment import (
     NoticeKind,
     PaymentNotice,

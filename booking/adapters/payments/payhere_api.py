@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from apextick_platform.errors import DomainError
 from booking.adapters.payments._http import ProviderHttp, unavailable
-from booking.domain.errors import DomainError
 from booking.domain.payment import Provider
 
 TOKEN_PATH = "/merchant/v1/oauth/token"  # noqa: S105 - a URL path, not a secret

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from uuid import UUID
 
-from booking.domain.errors import DomainError, ErrorCode
+from apextick_platform.errors import DomainError, ErrorCode
 from booking.domain.payment import NoticeKind, PaymentNotice, Provider
 
 SIGNATURE_HEADER = "stripe-signature"

@@ -17,9 +17,9 @@ from uuid import UUID
 import aiohttp
 import stripe
 
+from apextick_platform.errors import DomainError
 from booking.adapters.payments import stripe_events
 from booking.adapters.payments._http import DEFAULT_TIMEOUT_SECONDS, unavailable
-from booking.domain.errors import DomainError
 from booking.domain.payment import (
     PaymentNotice,
     PaymentSession,

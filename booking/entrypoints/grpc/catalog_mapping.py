@@ -12,7 +12,8 @@ from apextick.catalog.v1 import event_pb2, venue_pb2
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from booking.domain.errors import DomainError, ErrorCode, FieldViolation
+from apextick_platform.errors import DomainError, ErrorCode, FieldViolation
+from apextick_platform.proto_time import stamp
 from booking.domain.event import Event, EventDetails, Schedule
 from booking.domain.pricing import PriceTier
 from booking.domain.venue import GridLayout, RowLayout, SeatMap, SectionLayout, Venue
@@ -30,14 +31,6 @@ def request_key(request: Message) -> RequestKey:
     copy.ClearField("request_id")
     digest = hashlib.sha256(copy.SerializeToString(deterministic=True)).digest()
     return RequestKey(getattr(request, "request_id"), digest)  # noqa: B009 - every mutation has one
-
-
-def stamp(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    result = Timestamp()
-    result.FromDatetime(value)
-    return result
 
 
 def when(value: Timestamp) -> datetime:

@@ -9,8 +9,9 @@ from typing import Any
 from apextick.catalog.v1 import catalog_service_pb2 as svc
 from apextick.catalog.v1 import catalog_service_pb2_grpc as svc_grpc
 
-from booking.entrypoints.grpc import call_context, names
+from apextick_platform import call_context
 from booking.entrypoints.grpc import catalog_mapping as m
+from booking.entrypoints.grpc import names
 from booking.entrypoints.grpc.seat_map_cache import SeatMapResponses
 from booking.service_layer.event_use_cases import EventUseCases
 from booking.service_layer.venue_use_cases import VenueUseCases

@@ -10,10 +10,11 @@ from apextick.inventory.v1 import hold_pb2
 from apextick.inventory.v1 import inventory_service_pb2 as svc
 from apextick.inventory.v1 import inventory_service_pb2_grpc as svc_grpc
 
+from apextick_platform import call_context
+from apextick_platform.proto_time import stamp
 from booking.adapters.redis_seats import SeatChangeHub
 from booking.domain.hold import Hold
-from booking.entrypoints.grpc import call_context, names
-from booking.entrypoints.grpc.catalog_mapping import stamp
+from booking.entrypoints.grpc import names
 from booking.service_layer.hold_use_cases import HoldUseCases
 
 Context = Any

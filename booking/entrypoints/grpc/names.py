@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from booking.domain.errors import DomainError, ErrorCode, invalid
+from apextick_platform.errors import DomainError, ErrorCode, invalid
 
 NOT_FOUND_BY_COLLECTION = {
     "venues": ErrorCode.VENUE_NOT_FOUND,

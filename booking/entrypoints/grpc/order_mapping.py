@@ -5,11 +5,11 @@ from __future__ import annotations
 from apextick.orders.v1 import order_pb2
 from apextick.tickets.v1 import ticket_pb2
 
+from apextick_platform.proto_time import stamp
 from booking.domain.order import Order, RefundReason
 from booking.domain.payment import Provider
 from booking.domain.ticket import Ticket
 from booking.entrypoints.grpc import names
-from booking.entrypoints.grpc.catalog_mapping import stamp
 
 
 def provider_from_message(value: int) -> Provider | None:

@@ -9,7 +9,8 @@ from apextick.orders.v1 import order_service_pb2_grpc as svc_grpc
 from apextick.tickets.v1 import ticket_service_pb2 as tsvc
 from apextick.tickets.v1 import ticket_service_pb2_grpc as tsvc_grpc
 
-from booking.entrypoints.grpc import call_context, names
+from apextick_platform import call_context
+from booking.entrypoints.grpc import names
 from booking.entrypoints.grpc.order_mapping import order_message, provider_from_message, ticket_message
 from booking.service_layer.order_use_cases import CheckoutCommand, OrderUseCases
 

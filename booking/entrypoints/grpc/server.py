@@ -10,9 +10,9 @@ from apextick.orders.v1 import order_service_pb2, order_service_pb2_grpc
 from apextick.payments.v1 import webhook_service_pb2, webhook_service_pb2_grpc
 from apextick.tickets.v1 import ticket_service_pb2, ticket_service_pb2_grpc
 
+from apextick_platform.grpc.hosting import HostedServer
 from booking.bootstrap import Container
 from booking.entrypoints.grpc.catalog_servicer import CatalogServicer
-from booking.entrypoints.grpc.hosting import HostedServer
 from booking.entrypoints.grpc.inventory_servicer import InventoryServicer
 from booking.entrypoints.grpc.order_servicer import OrderServicer, TicketServicer
 from booking.entrypoints.grpc.webhook_servicer import WebhookServicer

@@ -12,9 +12,9 @@ from apextick.notification.v1 import notification_service_pb2 as pb
 from apextick.notification.v1 import notification_service_pb2_grpc as pb_grpc
 from google.api import httpbody_pb2
 
-from booking.domain.errors import DomainError, ErrorCode
-from booking.entrypoints.grpc import call_context
-from booking.entrypoints.grpc.catalog_mapping import stamp
+from apextick_platform import call_context
+from apextick_platform.errors import DomainError, ErrorCode
+from apextick_platform.proto_time import stamp
 from notification.domain.delivery import Delivery, DeliveryKind, DeliveryState
 from notification.service_layer.ports import TransientError
 from notification.service_layer.ticket_access import TicketAccess

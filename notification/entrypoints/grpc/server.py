@@ -9,7 +9,7 @@ import logging
 
 from apextick.notification.v1 import notification_service_pb2, notification_service_pb2_grpc
 
-from booking.entrypoints.grpc.hosting import HostedServer
+from apextick_platform.grpc.hosting import HostedServer
 from notification.bootstrap import Container
 from notification.entrypoints.grpc.notification_servicer import NotificationServicer
 

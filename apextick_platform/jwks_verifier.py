@@ -15,8 +15,8 @@ from typing import Any
 from jose import jwk, jwt
 from jose.exceptions import JOSEError
 
-from booking.domain.errors import DomainError, ErrorCode
-from booking.domain.identity import Principal, Role
+from apextick_platform.errors import DomainError, ErrorCode
+from apextick_platform.identity import Principal, Role
 
 log = logging.getLogger(__name__)
 

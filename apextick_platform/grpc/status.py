@@ -9,7 +9,7 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from booking.domain.errors import DomainError, ErrorCode
+from apextick_platform.errors import DomainError, ErrorCode
 
 ERROR_DOMAIN = "apextick.dev"
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 
-from booking.domain.errors import DomainError, ErrorCode
+from apextick_platform.errors import DomainError, ErrorCode
 
 
 class Role(StrEnum):
@@ -47,9 +48,11 @@ class Principal:
         return self.is_admin or self.subject == owner
 
 
-# Roles that satisfy each policy. Admins pass customer and organizer policies so that support staff
-# can act on behalf of users; the INTERNAL policy is for service accounts only.
-_ALLOWED: dict[CallerPolicy, frozenset[Role]] = {
+# The one table of which roles satisfy each policy: the services check it in the call pipeline and the
+# edge generator turns it into Envoy's RBAC rules, so the two can never disagree. Admins pass customer
+# and organizer policies so that support staff can act on behalf of users; INTERNAL is for service
+# accounts only. PUBLIC needs no role; UNSPECIFIED admits nobody (fail closed).
+ROLES_BY_POLICY: Mapping[CallerPolicy, frozenset[Role]] = {
     CallerPolicy.CUSTOMER: frozenset({Role.CUSTOMER, Role.ADMIN}),
     CallerPolicy.ORGANIZER: frozenset({Role.ORGANIZER, Role.ADMIN}),
     CallerPolicy.ADMIN: frozenset({Role.ADMIN}),
@@ -65,7 +68,7 @@ def authorize(policy: CallerPolicy, principal: Principal | None) -> None:
         raise DomainError(ErrorCode.ROLE_REQUIRED, "this method declares no caller policy")
     if principal is None:
         raise DomainError(ErrorCode.TOKEN_MISSING, "a bearer token is required")
-    allowed = _ALLOWED[policy]
+    allowed = ROLES_BY_POLICY[policy]
     if not principal.roles & allowed:
         needed = ", ".join(sorted(allowed))
         raise DomainError(

@@ -13,12 +13,12 @@ import grpc
 import protovalidate
 from google.protobuf.message import Message
 
-from booking.domain.errors import DomainError, ErrorCode, FieldViolation
-from booking.domain.identity import CallerPolicy, Principal, authorize
-from booking.entrypoints.grpc import call_context
-from booking.entrypoints.grpc.errors import internal_error, to_status
-from booking.entrypoints.grpc.text_guard import reject_nul_characters
-from booking.service_layer.ports import TokenVerifier
+from apextick_platform import call_context
+from apextick_platform.errors import DomainError, ErrorCode, FieldViolation
+from apextick_platform.grpc.status import internal_error, to_status
+from apextick_platform.grpc.text_guard import reject_nul_characters
+from apextick_platform.identity import CallerPolicy, Principal, authorize
+from apextick_platform.tokens import TokenVerifier
 
 log = logging.getLogger("apextick.access")
 

@@ -15,9 +15,9 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer  # the asyncio servicer; `health.aio` aliases it
 from grpc_reflection.v1alpha import reflection
 
-from booking.entrypoints.grpc.interceptor import CallPipeline
-from booking.entrypoints.grpc.policy import policies_of
-from booking.service_layer.ports import TokenVerifier
+from apextick_platform.grpc.pipeline import CallPipeline
+from apextick_platform.grpc.policy import policies_of
+from apextick_platform.tokens import TokenVerifier
 
 log = logging.getLogger(__name__)
 

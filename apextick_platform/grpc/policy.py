@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from apextick.auth.v1 import policy_pb2
 from google.protobuf.descriptor import ServiceDescriptor
 
-from booking.domain.identity import CallerPolicy
+from apextick_platform.identity import CallerPolicy
 
 
 def policies_of(services: Iterable[ServiceDescriptor]) -> dict[str, CallerPolicy]:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
-from booking.domain.errors import DomainError, ErrorCode, FieldViolation
+from apextick_platform.errors import DomainError, ErrorCode, FieldViolation
 
 
 def _nul_paths(message: Message, prefix: str = "") -> Iterator[str]:
