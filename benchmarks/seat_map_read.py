@@ -22,8 +22,10 @@ import grpc
 from apextick.catalog.v1 import catalog_service_pb2 as cat
 from apextick.catalog.v1 import catalog_service_pb2_grpc as cat_grpc
 from apextick.catalog.v1 import event_pb2, venue_pb2
-from apextick_client.auth import DevTokenSource, KeycloakTokenSource, TokenSource
+from apextick_client.auth import KeycloakTokenSource, TokenSource
 from google.protobuf.timestamp_pb2 import Timestamp
+
+from devstack.tokens import DevTokenSource
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -35,6 +35,7 @@ from devstack.mail_catcher import CaughtMail, MailCatcher
 from notification import bootstrap
 from notification.adapters.amqp_consumer import BeforeAck, BusConsumer
 from notification.adapters.bus_messages import Confirmed, Refunded, decode
+from notification.bootstrap import Container
 from notification.domain.redelivery import RedeliveryPolicy
 from notification.entrypoints.consumer import consume
 from notification.entrypoints.grpc.server import NotificationServer
@@ -296,7 +297,7 @@ def assert_tickets_mail(
 class NotificationStack:
     """A real notification gRPC server (port 0) with its container, and the SMTP catcher it sends to."""
 
-    server: NotificationServer
+    server: NotificationServer[Container]
     catcher: MailCatcher
 
     @property

@@ -28,7 +28,9 @@ from typing import Any
 import grpc
 import psycopg
 from apextick_client import bench
-from apextick_client.auth import DevTokenSource, KeycloakTokenSource, TokenSource
+from apextick_client.auth import KeycloakTokenSource, TokenSource
+
+from devstack.tokens import DevTokenSource
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

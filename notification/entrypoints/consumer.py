@@ -5,18 +5,28 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import timedelta
+from typing import Protocol
 
 from notification.adapters.amqp_consumer import BeforeAck, BusConsumer, Handler, Incoming
 from notification.adapters.bus_messages import Confirmed, Ignored, Refunded, decode
-from notification.bootstrap import Container
 from notification.service_layer.ports import TransientError
 from notification.service_layer.ticket_delivery import TicketDelivery
+from notification.settings import NotificationSettings
 
 log = logging.getLogger(__name__)
 
 # A resend younger than this may still be in its RPC's transaction or just committed: the sweep leaves
 # it a moment rather than racing nothing (the row lock would make a race harmless, only wasteful).
 RESEND_GRACE = timedelta(milliseconds=200)
+
+
+class Backend(Protocol):
+    """What the consumer needs of the composition root (`bootstrap.Container` is one)."""
+
+    @property
+    def settings(self) -> NotificationSettings: ...
+    @property
+    def delivery(self) -> TicketDelivery: ...
 
 
 def message_handler(delivery: TicketDelivery) -> Handler:
@@ -45,7 +55,7 @@ def resend_sweep(delivery: TicketDelivery, stop: threading.Event, interval: floa
         stop.wait(interval)
 
 
-def consume(container: Container, stop: threading.Event, before_ack: BeforeAck | None = None) -> BusConsumer:
+def consume(container: Backend, stop: threading.Event, before_ack: BeforeAck | None = None) -> BusConsumer:
     """Build the consumer (call `.run()` to consume until `stop`)."""
     settings = container.settings
     return BusConsumer(
@@ -61,7 +71,7 @@ def consume(container: Container, stop: threading.Event, before_ack: BeforeAck |
     )
 
 
-def run_consumer(container: Container, stop: threading.Event, before_ack: BeforeAck | None = None) -> None:
+def run_consumer(container: Backend, stop: threading.Event, before_ack: BeforeAck | None = None) -> None:
     """Bus consumer in this thread, resend sweep in another, until `stop`."""
     sweeper = threading.Thread(
         target=resend_sweep,

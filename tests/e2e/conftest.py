@@ -22,6 +22,7 @@ from booking.adapters.payments.factory import PaymentSettings, build_gateways
 from booking.adapters.payments.onepay import OnepaySettings
 from booking.adapters.payments.payhere import PayHereSettings
 from booking.adapters.payments.stripe_gateway import StripeSettings
+from booking.bootstrap import Container
 from booking.entrypoints.grpc.server import BookingServer
 from booking.settings import BookingSettings, OrderSettings
 from devstack.identity import AUDIENCE, DemoUser, JwksServer, SigningKey, access_claims
@@ -105,7 +106,7 @@ def payment_settings(stripe_mock_url: str, onepay_url: str) -> PaymentSettings:
 @pytest.fixture(scope="session")
 async def booking_server(
     database_url: str, redis_url: str, identity: Identity, stripe_mock_url: str, onepay_sandbox_url: str
-) -> AsyncIterator[BookingServer]:
+) -> AsyncIterator[BookingServer[Container]]:
     settings = BookingSettings(
         database_url=sqlalchemy_url(database_url),
         redis_url=redis_url,
@@ -126,7 +127,7 @@ async def booking_server(
 
 
 @pytest.fixture(scope="session")
-def booking_target(booking_server: BookingServer) -> str:
+def booking_target(booking_server: BookingServer[Container]) -> str:
     return f"127.0.0.1:{booking_server.port}"
 
 

@@ -27,6 +27,7 @@ from apextick_platform.identity import Principal, Role
 from booking.adapters.pg_claims import PgSeatClaims
 from booking.adapters.redis_seats import RedisSeatSignals
 from booking.adapters.ticket_codes import TicketSigner, load_private_key, verify
+from booking.bootstrap import Container
 from booking.entrypoints.grpc.server import BookingServer
 from booking.service_layer.hold_use_cases import HoldUseCases
 from tests.e2e.checkout_support import (
@@ -277,7 +278,7 @@ async def test_a_payment_after_the_seat_was_resold_is_refunded_once(
     webhooks: Webhooks,
     identity: Identity,
     database_url: str,
-    booking_server: BookingServer,
+    booking_server: BookingServer[Container],
 ) -> None:
     built = await build_event(catalog, identity.auth("organizer"), "Late payment", rows=1, per_row=3)
     late = await checkout(inventory, orders, customer(identity), built.event.name, ("main-A-1", "main-A-2"))
@@ -320,7 +321,7 @@ async def test_an_expiry_frees_only_the_seats_its_hold_still_had(
     orders: Orders,
     identity: Identity,
     database_url: str,
-    booking_server: BookingServer,
+    booking_server: BookingServer[Container],
 ) -> None:
     """A lapsed seat taken over by a later claim stays HELD in the availability cache when the
     sweeper ends the old hold: only the seats the hold still had are announced AVAILABLE."""
@@ -351,7 +352,7 @@ async def test_payments_racing_expiry_never_book_a_seat_twice(
     webhooks: Webhooks,
     identity: Identity,
     database_url: str,
-    booking_server: BookingServer,
+    booking_server: BookingServer[Container],
 ) -> None:
     """Each round: a lapsed checked-out hold, then at once its payment, the sweeper and a rival claim."""
     built = await build_event(catalog, identity.auth("organizer"), "Race", rows=2, per_row=10)

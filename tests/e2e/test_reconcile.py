@@ -10,6 +10,7 @@ import aiohttp
 import psycopg
 from apextick.orders.v1 import order_pb2
 
+from booking.bootstrap import Container
 from booking.entrypoints.grpc.server import BookingServer
 from tests.e2e.checkout_support import checkout, customer, lapse_hold, order_facts
 from tests.e2e.conftest import Identity
@@ -26,7 +27,7 @@ async def test_a_payment_whose_webhook_was_lost_is_confirmed_by_the_reconciler(
     orders: Orders,
     identity: Identity,
     database_url: str,
-    booking_server: BookingServer,
+    booking_server: BookingServer[Container],
     onepay_sandbox_url: str,
 ) -> None:
     built = await build_event(catalog, identity.auth("organizer"), "Lost webhook", rows=1, per_row=4)
@@ -60,7 +61,7 @@ async def test_an_unpaid_order_past_its_window_expires_and_its_session_is_closed
     orders: Orders,
     identity: Identity,
     database_url: str,
-    booking_server: BookingServer,
+    booking_server: BookingServer[Container],
 ) -> None:
     built = await build_event(catalog, identity.auth("organizer"), "Unpaid", rows=1, per_row=4)
     bought = await checkout(inventory, orders, customer(identity), built.event.name, ("main-A-2", "main-A-3"))

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Generic, Protocol, TypeVar
 
 from apextick.catalog.v1 import catalog_service_pb2, catalog_service_pb2_grpc
 from apextick.inventory.v1 import inventory_service_pb2, inventory_service_pb2_grpc
@@ -11,11 +14,17 @@ from apextick.payments.v1 import webhook_service_pb2, webhook_service_pb2_grpc
 from apextick.tickets.v1 import ticket_service_pb2, ticket_service_pb2_grpc
 
 from apextick_platform.grpc.hosting import HostedServer
-from booking.bootstrap import Container
+from apextick_platform.tokens import TokenVerifier
+from booking.adapters.redis_seats import SeatChangeHub
 from booking.entrypoints.grpc.catalog_servicer import CatalogServicer
 from booking.entrypoints.grpc.inventory_servicer import InventoryServicer
 from booking.entrypoints.grpc.order_servicer import OrderServicer, TicketServicer
 from booking.entrypoints.grpc.webhook_servicer import WebhookServicer
+from booking.service_layer.event_use_cases import EventUseCases
+from booking.service_layer.hold_use_cases import HoldUseCases
+from booking.service_layer.order_use_cases import OrderUseCases
+from booking.service_layer.payment_use_cases import PaymentUseCases
+from booking.service_layer.venue_use_cases import VenueUseCases
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +37,38 @@ SERVICES = (
 )
 
 
-class BookingServer:
-    """A started server plus what graceful shutdown needs."""
+class Backend(Protocol):
+    """What the server needs of the composition root (`bootstrap.Container` is one): the server sits
+    below bootstrap and never imports it."""
 
-    def __init__(self, container: Container, address: str) -> None:
+    @property
+    def verifier(self) -> TokenVerifier: ...
+    @property
+    def venues(self) -> VenueUseCases: ...
+    @property
+    def events(self) -> EventUseCases: ...
+    @property
+    def holds(self) -> HoldUseCases: ...
+    @property
+    def orders(self) -> OrderUseCases: ...
+    @property
+    def payments(self) -> PaymentUseCases: ...
+    @property
+    def hub(self) -> SeatChangeHub: ...
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
+
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+
+
+B = TypeVar("B", bound=Backend)
+
+
+class BookingServer(Generic[B]):
+    """A started server plus what graceful shutdown needs; `container` keeps the type it was given."""
+
+    def __init__(self, container: B, address: str) -> None:
         self.container = container
         self.hosted = HostedServer(
             "booking",

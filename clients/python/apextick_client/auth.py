@@ -1,48 +1,22 @@
-"""Where the SDK gets bearer tokens: minted with the local development key (the stand-in identity
-provider's), or signed in against Keycloak (password grant; `apextick login` uses the device flow)."""
+"""Where the SDK gets bearer tokens: signed in against Keycloak (password grant; `apextick login` uses the
+device flow), or from a token source another installed package registers under the entry-point group
+`apextick.token_sources` (the development stack registers `dev`, which mints tokens with its local key;
+the SDK itself knows nothing of that key)."""
 
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Protocol
+from importlib.metadata import entry_points
+from typing import Protocol, cast
 
 from apextick_client.keycloak import Keycloak, KeycloakAdmin
-from devstack.identity import REALM, DemoUser, SigningKey, access_claims
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 class TokenSource(Protocol):
     def organizer(self) -> str: ...
     def customers(self, count: int) -> list[str]: ...
-
-
-class DevTokenSource:
-    """Mints access tokens with the development signing key: for local stacks, tests and benchmarks."""
-
-    def __init__(self, key_file: Path | None = None, issuer: str | None = None) -> None:
-        default_key = ROOT / "var" / "devauth" / "signing-key.pem"
-        self._key = SigningKey.load_or_create(
-            Path(os.environ.get("APEXTICK_DEV_KEY_FILE", key_file or default_key))
-        )
-        port = os.environ.get("APEXTICK_IDENTITY_PORT", "8180")
-        self._issuer = issuer or os.environ.get(
-            "APEXTICK_OIDC_ISSUER", f"http://localhost:{port}/realms/{REALM}"
-        )
-
-    def token(self, *roles: str, username: str | None = None, ttl: int = 3600) -> str:
-        user = DemoUser(username or f"bench-{uuid.uuid4().hex[:10]}", roles)
-        return self._key.sign(access_claims(user, self._issuer, ttl=ttl))
-
-    def organizer(self) -> str:
-        return self.token("customer", "organizer")
-
-    def customers(self, count: int) -> list[str]:
-        return [self.token("customer") for _ in range(count)]
 
 
 class KeycloakTokenSource:
@@ -69,3 +43,13 @@ class KeycloakTokenSource:
             list(pool.map(lambda name: admin.ensure_user(name, self._password), names))
             grants = pool.map(lambda name: self._keycloak.password_grant(name, self._password), names)
             return [tokens.access_token for tokens in grants]
+
+
+TOKEN_SOURCES = "apextick.token_sources"  # noqa: S105 - an entry-point group, not a secret
+
+
+def registered_token_source(name: str) -> TokenSource | None:
+    """The token source an installed package registers under `name`, built with no arguments."""
+    for entry in entry_points(group=TOKEN_SOURCES, name=name):
+        return cast("TokenSource", entry.load()())
+    return None

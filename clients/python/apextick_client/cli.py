@@ -11,11 +11,9 @@ import os
 import sys
 from pathlib import Path
 
-import uvloop
-
-from apextick_client import bench
-from apextick_client.auth import DevTokenSource, KeycloakTokenSource, TokenSource
+from apextick_client.auth import KeycloakTokenSource, TokenSource, registered_token_source
 from apextick_client.keycloak import Keycloak
+from apextick_client.running import run
 
 
 def credentials_path() -> Path:
@@ -55,7 +53,8 @@ def main(argv: list[str] | None = None) -> None:
         "--keycloak",
         metavar="URL",
         default="",
-        help="real Keycloak tokens (bench customers are created); default: dev-key tokens",
+        help="real Keycloak tokens (bench customers are created); default: the installed `dev` token "
+        "source (the development stack's local key)",
     )
     login = area.add_parser(
         "login", help="sign in against Keycloak (device flow; --user for the password grant)"
@@ -94,10 +93,25 @@ def _login(base_url: str, user: str | None) -> None:
     print(f"signed in; token saved to {path}")
 
 
+def _token_source(parser: argparse.ArgumentParser, keycloak: str) -> TokenSource:
+    if keycloak:
+        return KeycloakTokenSource(keycloak)
+    source = registered_token_source("dev")
+    if source is None:
+        parser.error(
+            "no token source: pass --keycloak URL (the `dev` source comes with the development stack)"
+        )
+    return source
+
+
 def _flash_sale(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     database_url = os.environ.get("APEXTICK_DATABASE_URL", "")
     if not database_url:
         parser.error("APEXTICK_DATABASE_URL must be set: the results are checked in SQL")
+    try:
+        from apextick_client import bench  # noqa: PLC0415 - needs the `bench` extra; --help must not
+    except ImportError as missing:
+        parser.error(f"the bench needs the `bench` extra (pip install 'apextick-client[bench]'): {missing}")
     scenario = bench.Scenario(
         seats=args.seats,
         attempts=args.attempts,
@@ -107,8 +121,8 @@ def _flash_sale(parser: argparse.ArgumentParser, args: argparse.Namespace) -> No
         one_seat=args.one_seat,
         rest_edge=args.rest.rstrip("/"),
     )
-    tokens: TokenSource = KeycloakTokenSource(args.keycloak) if args.keycloak else DevTokenSource()
-    result = uvloop.run(bench.run(scenario, database_url, tokens))
+    tokens = _token_source(parser, args.keycloak)
+    result = run(bench.run(scenario, database_url, tokens))
     if args.json:
         print(json.dumps(result))
     else:

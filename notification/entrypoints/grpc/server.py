@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Generic, Protocol, TypeVar
 
 from apextick.notification.v1 import notification_service_pb2, notification_service_pb2_grpc
 
 from apextick_platform.grpc.hosting import HostedServer
-from notification.bootstrap import Container
+from apextick_platform.tokens import TokenVerifier
 from notification.entrypoints.grpc.notification_servicer import NotificationServicer
+from notification.service_layer.ticket_access import TicketAccess
 
 log = logging.getLogger(__name__)
 
@@ -19,8 +21,24 @@ SERVICES = (notification_service_pb2.DESCRIPTOR.services_by_name["NotificationSe
 MAX_MESSAGE = 8 * 1024 * 1024  # a ticket PDF is tens of kilobytes; this leaves room without inviting abuse
 
 
-class NotificationServer:
-    def __init__(self, container: Container, address: str) -> None:
+class Backend(Protocol):
+    """What the server needs of the composition root (`bootstrap.Container` is one)."""
+
+    @property
+    def verifier(self) -> TokenVerifier: ...
+    @property
+    def access(self) -> TicketAccess: ...
+
+    def close(self) -> None: ...
+
+
+B = TypeVar("B", bound=Backend)
+
+
+class NotificationServer(Generic[B]):
+    """`container` keeps the type it was given (tests reach the use cases through it)."""
+
+    def __init__(self, container: B, address: str) -> None:
         self.container = container
         options = [
             ("grpc.max_send_message_length", MAX_MESSAGE),
