@@ -26,3 +26,12 @@ def test_every_rpc_declares_a_caller_policy() -> None:
     assert table["/apextick.catalog.v1.CatalogService/CreateEvent"] is CallerPolicy.ORGANIZER
     assert table["/apextick.catalog.v1.CatalogService/SearchEvents"] is CallerPolicy.PUBLIC
     assert table["/apextick.inventory.v1.InventoryService/HoldSeats"] is CallerPolicy.CUSTOMER
+
+
+def test_the_platform_catalogue_mirrors_every_declared_reason() -> None:
+    declared = {
+        name.removeprefix("ERROR_REASON_")
+        for name in error_reason_pb2.ErrorReason.DESCRIPTOR.values_by_name
+        if name != "ERROR_REASON_UNSPECIFIED"
+    }
+    assert {code.value for code in ErrorCode} == declared
