@@ -1,6 +1,6 @@
 # ApexTick developer commands. Every target works on a fresh Debian machine: the scripts install
 # what is missing (apt packages, the Python environment, Go tools) before they use it.
-.PHONY: up down status test check gen lint typecheck protos-check
+.PHONY: up down status test check floors baseline gen lint typecheck protos-check
 
 PY := .venv/bin
 
@@ -20,6 +20,14 @@ test:
 # Lint, types, protobuf lint and breaking-change check, and freshness of generated code.
 check:
 	scripts/check.sh
+
+# The unit tests on an environment resolved at every direct dependency's lowest allowed version.
+floors:
+	scripts/check_floors.sh
+
+# Record the contracts as the breaking-change baseline (on purpose, with a release).
+baseline:
+	scripts/gen_protos.sh --baseline
 
 # Regenerate the committed Python code and the OpenAPI document from protos/.
 gen:

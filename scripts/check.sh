@@ -31,6 +31,8 @@ edge_dir=$(mktemp -d)
 trap 'rm -rf "$edge_dir"' EXIT
 "$PY/python" -m edge render "$edge_dir" >/dev/null
 "$PY/envoy" --mode validate -c "$edge_dir/envoy.json" -l error
+step "dependency floors are true (lowest-direct resolution, unit tests)"
+scripts/check_floors.sh
 step "shell scripts parse"
 for script in scripts/*.sh .ci/run; do bash -n "$script"; done
 echo "all checks passed"
