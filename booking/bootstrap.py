@@ -1,5 +1,9 @@
 """The booking process's one composition root: every engine, pool, client and handler is built
-here from settings, and nothing is created at import time."""
+here from settings, and nothing is created at import time.
+
+`build(settings)` makes the real adapters (`adapters`) and assembles the use cases on them;
+`build(settings, ports=...)` assembles the very same use cases on ports it is handed (in-memory fakes
+in the unit tests), so the wiring under test is the wiring that runs."""
 
 from __future__ import annotations
 
@@ -20,17 +24,23 @@ from apextick_platform.jwks_verifier import JwksTokenVerifier, TokenPolicy
 from apextick_platform.tokens import TokenVerifier
 from booking.adapters.payments.factory import build_gateways
 from booking.adapters.pg_claims import PgSeatClaims
+from booking.adapters.pg_ledger import PgPaymentLedger
 from booking.adapters.pg_orders import PgOrders
+from booking.adapters.pg_refunds import PgRefunds
+from booking.adapters.pg_tickets import PgTickets
 from booking.adapters.redis_seats import RedisSeatCache, RedisSeatSignals, SeatChangeHub, TakenSeatsView
 from booking.adapters.ticket_codes import TicketSigner, load_private_key
 from booking.adapters.unit_of_work import SqlUnitOfWork
 from booking.domain.order import PaymentWindow
 from booking.domain.payment import Provider
 from booking.service_layer.event_use_cases import EventUseCases
+from booking.service_layer.hold_ports import SeatClaims, SeatSignals, SeatStatusCache, TakenSeats
 from booking.service_layer.hold_use_cases import HoldUseCases
+from booking.service_layer.order_ports import OrderStore, TicketStore
 from booking.service_layer.order_use_cases import OrderUseCases
-from booking.service_layer.payment_ports import PaymentGateway
+from booking.service_layer.payment_ports import PaymentGateway, PaymentLedger, RefundStore
 from booking.service_layer.payment_use_cases import PaymentUseCases
+from booking.service_layer.ports import Clock, IdFactory, UnitOfWorkFactory
 from booking.service_layer.venue_use_cases import VenueUseCases
 from booking.settings import BookingSettings, OrderSettings
 
@@ -41,21 +51,31 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True)
+class Ports:
+    """Everything the use cases talk to. `adapters` builds the real ones; tests hand in fakes."""
+
+    unit_of_work: UnitOfWorkFactory
+    claims: SeatClaims
+    signals: SeatSignals
+    seat_cache: SeatStatusCache
+    taken: TakenSeats | None  # None: no fast rejection (APEXTICK_FAST_REJECT=0)
+    orders: OrderStore
+    tickets: TicketStore
+    ledger: PaymentLedger
+    refunds: RefundStore
+    gateways: Mapping[Provider, PaymentGateway]
+    verifier: TokenVerifier
+
+
 @dataclass
-class Container:
-    settings: BookingSettings
+class Infrastructure:
+    """The connections behind the real ports: opened by the server or worker, closed at shutdown."""
+
     engine: AsyncEngine
     pool: AsyncConnectionPool[AsyncConnection[Any]]
     redis: Redis
     hub: SeatChangeHub
-    verifier: TokenVerifier
-    venues: VenueUseCases
-    events: EventUseCases
-    holds: HoldUseCases
-    orders: OrderUseCases
-    payments: PaymentUseCases
-    seat_cache: RedisSeatCache
-    clock: Callable[[], datetime]
     gateways: Mapping[Provider, PaymentGateway]
 
     async def open(self) -> None:
@@ -73,6 +93,56 @@ class Container:
         await self.engine.dispose()
 
 
+@dataclass
+class Container:
+    settings: BookingSettings
+    ports: Ports
+    infrastructure: Infrastructure | None  # None when assembled on handed-in ports
+    venues: VenueUseCases
+    events: EventUseCases
+    holds: HoldUseCases
+    orders: OrderUseCases
+    payments: PaymentUseCases
+    clock: Clock
+
+    @property
+    def verifier(self) -> TokenVerifier:
+        return self.ports.verifier
+
+    @property
+    def seat_cache(self) -> SeatStatusCache:
+        return self.ports.seat_cache
+
+    @property
+    def gateways(self) -> Mapping[Provider, PaymentGateway]:
+        return self.ports.gateways
+
+    def _infrastructure(self) -> Infrastructure:
+        if self.infrastructure is None:
+            raise RuntimeError("this container was assembled on handed-in ports: it has no connections")
+        return self.infrastructure
+
+    @property
+    def pool(self) -> AsyncConnectionPool[AsyncConnection[Any]]:
+        return self._infrastructure().pool
+
+    @property
+    def redis(self) -> Redis:
+        return self._infrastructure().redis
+
+    @property
+    def hub(self) -> SeatChangeHub:
+        return self._infrastructure().hub
+
+    async def open(self) -> None:
+        if self.infrastructure is not None:
+            await self.infrastructure.open()
+
+    async def close(self) -> None:
+        if self.infrastructure is not None:
+            await self.infrastructure.close()
+
+
 async def _configure_claim_connection(conn: AsyncConnection[Any]) -> None:
     # A claim waits at most this long for a row lock, then answers SEATS_BUSY instead of piling up.
     await conn.execute("SET lock_timeout = '3s'")
@@ -86,13 +156,15 @@ def ticket_signer(settings: OrderSettings) -> TicketSigner:
     return TicketSigner(load_private_key(secret))
 
 
-def build(
+def adapters(
     settings: BookingSettings,
+    clock: Clock,
     *,
-    clock: Callable[[], datetime] = utc_now,
     verifier: TokenVerifier | None = None,
     gateways: Mapping[Provider, PaymentGateway] | None = None,
-) -> Container:
+) -> tuple[Ports, Infrastructure]:
+    """The real ports: PostgreSQL (SQLAlchemy for the catalog, raw psycopg for the hot paths), Redis,
+    the payment providers configured in the environment, and the JWKS token verifier."""
     engine = create_async_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
@@ -104,9 +176,6 @@ def build(
     def unit_of_work() -> SqlUnitOfWork:
         return SqlUnitOfWork(sessions, clock, uuid.uuid4)
 
-    token_verifier = verifier or JwksTokenVerifier(
-        TokenPolicy(issuer=settings.oidc_issuer, audience=settings.oidc_audience, jwks_url=settings.jwks_url)
-    )
     pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
         settings.libpq_url,
         min_size=settings.db_pool_size,
@@ -117,41 +186,73 @@ def build(
     )
     redis = Redis.from_url(settings.redis_url)
     view = TakenSeatsView() if settings.fast_reject else None
-    seat_cache = RedisSeatCache(redis)
-    signals = RedisSeatSignals(redis)  # one script registration, shared by holds, orders and payments
+    providers = dict(gateways) if gateways is not None else dict(build_gateways(settings.payments))
+    ports = Ports(
+        unit_of_work=unit_of_work,
+        claims=PgSeatClaims(pool, clock),
+        signals=RedisSeatSignals(redis),  # one script registration, shared by holds, orders and payments
+        seat_cache=RedisSeatCache(redis),
+        taken=view,
+        orders=PgOrders(pool, clock),
+        tickets=PgTickets(pool),
+        ledger=PgPaymentLedger(pool, clock, ticket_signer(settings.orders)),
+        refunds=PgRefunds(pool, clock),
+        gateways=providers,
+        verifier=verifier
+        or JwksTokenVerifier(
+            TokenPolicy(
+                issuer=settings.oidc_issuer, audience=settings.oidc_audience, jwks_url=settings.jwks_url
+            )
+        ),
+    )
+    return ports, Infrastructure(engine, pool, redis, SeatChangeHub(redis, view), providers)
+
+
+def build(
+    settings: BookingSettings,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    new_id: IdFactory = uuid.uuid4,
+    verifier: TokenVerifier | None = None,
+    gateways: Mapping[Provider, PaymentGateway] | None = None,
+    ports: Ports | None = None,
+) -> Container:
+    infrastructure = None
+    if ports is None:
+        ports, infrastructure = adapters(settings, clock, verifier=verifier, gateways=gateways)
     holds = HoldUseCases(
-        PgSeatClaims(pool, clock),
-        signals,
-        view,
-        seat_cache,
+        ports.claims,
+        ports.signals,
+        ports.taken,
+        ports.seat_cache,
         clock,
-        uuid.uuid4,
+        new_id,
         timedelta(seconds=settings.hold_ttl_seconds),
     )
-    order_store = PgOrders(pool, clock, ticket_signer(settings.orders))
-    providers = dict(gateways) if gateways is not None else dict(build_gateways(settings.payments))
     window = PaymentWindow(
         timedelta(seconds=settings.orders.payment_window_seconds),
         timedelta(seconds=settings.orders.payment_cap_seconds),
     )
     orders = OrderUseCases(
-        order_store, providers, signals, window, clock, uuid.uuid4, settings.orders.return_url
+        ports.orders,
+        ports.tickets,
+        ports.ledger,
+        ports.gateways,
+        ports.signals,
+        window,
+        clock=clock,
+        new_id=new_id,
+        default_return_url=settings.orders.return_url,
     )
     grace = timedelta(seconds=settings.orders.reconcile_grace_seconds)
-    payments = PaymentUseCases(order_store, providers, signals, clock, grace)
     return Container(
         settings=settings,
-        engine=engine,
-        pool=pool,
-        redis=redis,
-        hub=SeatChangeHub(redis, view),
-        verifier=token_verifier,
-        venues=VenueUseCases(unit_of_work, clock, uuid.uuid4),
-        events=EventUseCases(unit_of_work, clock, uuid.uuid4, statuses=holds),
+        ports=ports,
+        infrastructure=infrastructure,
+        venues=VenueUseCases(ports.unit_of_work, clock, new_id),
+        events=EventUseCases(ports.unit_of_work, clock, new_id, statuses=holds),
         holds=holds,
         orders=orders,
-        payments=payments,
-        seat_cache=seat_cache,
+        payments=PaymentUseCases(ports.ledger, ports.refunds, ports.gateways, ports.signals, clock, grace),
         clock=clock,
-        gateways=providers,
     )

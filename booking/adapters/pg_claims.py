@@ -7,7 +7,6 @@ of a seat changes the row; the others change nothing, and the row count tells th
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -19,8 +18,8 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from apextick_platform.errors import DomainError, ErrorCode
-from booking.adapters.event_codec import outbox_row
-from booking.domain.events import DomainEvent, HoldExpired, HoldReleased, SeatsHeld
+from booking.adapters.outbox import write_outbox
+from booking.domain.events import HoldExpired, HoldReleased, SeatsHeld
 from booking.domain.hold import (
     ClaimRequest,
     EndedHold,
@@ -28,6 +27,8 @@ from booking.domain.hold import (
     Hold,
     HoldStatus,
     SaleTerms,
+    check_customer_limit,
+    price_claim,
     seats_not_found,
     seats_unavailable,
 )
@@ -81,11 +82,6 @@ INSERT_HOLD_SEATS = """
 INSERT INTO hold_seat (hold_id, seat_id, event_id) SELECT %(hold)s, unnest(%(seats)s::text[]), %(event)s
 """
 
-INSERT_OUTBOX = """
-INSERT INTO outbox (id, aggregate, aggregate_id, type, routing_key, payload, created_at)
-VALUES (%(id)s, %(aggregate)s, %(aggregate_id)s, %(type)s, %(routing_key)s, %(payload)s, %(created_at)s)
-"""
-
 # Why a claim failed: an earlier hold with this request id (a retry), or which seats exist at all.
 DIAGNOSE = """
 SELECT (SELECT id FROM hold WHERE customer = %(customer)s AND request_id = %(request_id)s) AS replay,
@@ -121,7 +117,7 @@ FOR UPDATE SKIP LOCKED
 """
 
 
-def _hold(row: dict[str, Any]) -> Hold:
+def hold_from_row(row: dict[str, Any]) -> Hold:
     seats = tuple(
         HeldSeat(seat, tier, price)
         for seat, tier, price in zip(row["seat_ids"], row["tier_ids"], row["prices_minor"], strict=True)
@@ -142,7 +138,7 @@ async def _fetch_hold(conn: AsyncConnection[Any], hold_id: UUID) -> Hold | None:
     cur = conn.cursor(row_factory=dict_row)
     await cur.execute(GET_HOLD, (hold_id,))
     row = await cur.fetchone()
-    return _hold(row) if row else None
+    return hold_from_row(row) if row else None
 
 
 class PgSeatClaims:
@@ -203,18 +199,8 @@ class PgSeatClaims:
                 raise _Rollback
             await conn.execute(LOCK_CUSTOMER, params)
             held = (await (await conn.execute(COUNT_CUSTOMER_SEATS, params)).fetchone() or (0,))[0]
-            limit = request.terms.max_seats_per_customer
-            if held > limit:
-                raise DomainError(
-                    ErrorCode.SEAT_LIMIT_REACHED,
-                    f"at most {limit} seats per customer for this event",
-                    metadata={"limit": str(limit), "held": str(held - len(claimed))},
-                )
-            tiers = dict(claimed)
-            seats = tuple(
-                HeldSeat(seat, tiers[seat], request.terms.tier_prices.get(tiers[seat], 0))
-                for seat in request.seat_ids
-            )
+            check_customer_limit(request.terms, held, len(claimed))
+            seats = price_claim(request, dict(claimed))
             params.update(
                 tiers=[s.tier_id for s in seats],
                 prices=[s.price_minor for s in seats],
@@ -288,12 +274,6 @@ class PgSeatClaims:
         return ended
 
 
-async def write_outbox(
-    conn: AsyncConnection[Any], event: DomainEvent, now: datetime, actor: str, request_id: str
-) -> None:
-    await conn.execute(INSERT_OUTBOX, outbox_row(event, uuid.uuid4(), now, actor, request_id))
-
-
 async def end_hold(
     conn: AsyncConnection[Any],
     now: datetime,
@@ -311,7 +291,7 @@ async def end_hold(
     row = await cur.fetchone()
     if row is None:
         return None
-    hold = _hold(row)
+    hold = hold_from_row(row)
     params.update(event=hold.event_id, seats=list(hold.seat_ids))
     freed = tuple(r[0] for r in await (await conn.execute(FREE_SEATS, params)).fetchall())
     await conn.execute("UPDATE hold_seat SET live = false WHERE hold_id = %(hold)s AND live", params)

@@ -11,6 +11,7 @@ from psycopg.rows import dict_row
 from booking.domain.order import Order, OrderItem, OrderState, RefundReason
 from booking.domain.payment import PaymentSession, Provider
 from booking.domain.ticket import Ticket, TicketStatus
+from booking.service_layer.ports import Cursor
 
 ORDER_SELECT = """
 SELECT o.id, o.reference, o.event_id, o.hold_id, o.customer, o.customer_name, o.customer_email, o.state,
@@ -78,3 +79,13 @@ def ticket_from_row(row: dict[str, Any]) -> Ticket:
         status=TicketStatus(row["status"]),
         issued_at=row["issued_at"],
     )
+
+
+def newest_first(query: str, key: str, after: Cursor | None, limit: int, params: dict[str, Any]) -> str:
+    """Keyset paging, newest first: `key` is "<time column>, <id column>" (constants only)."""
+    params["limit"] = limit
+    if after is not None:
+        query += f" AND ({key}) < (%(after_at)s, %(after_id)s)"
+        params.update(after_at=after.sort_value, after_id=after.id)
+    descending = ", ".join(f"{column.strip()} DESC" for column in key.split(","))
+    return f"{query} ORDER BY {descending} LIMIT %(limit)s"

@@ -13,20 +13,28 @@ from uuid import UUID
 from psycopg import AsyncConnection
 
 from apextick_platform.errors import DomainError, ErrorCode
-from booking.adapters.pg_claims import end_hold, write_outbox
+from booking.adapters.outbox import write_outbox
+from booking.adapters.pg_claims import end_hold
 from booking.adapters.pg_order_rows import fetch_order
 from booking.adapters.pg_order_summary import buyer_of, issued_tickets, summary_of
 from booking.domain.events import OrderClosed, OrderConfirmed, OrderRefunded
 from booking.domain.hold import HoldStatus, SeatStatus
-from booking.domain.order import Action, Order, OrderState, RefundReason, action_for, amount_matches
-from booking.domain.payment import NoticeKind, PaymentNotice
-from booking.service_layer.order_ports import (
-    NoticeOutcome,
-    NoticeResult,
-    RefundDue,
-    TicketCodes,
+from booking.domain.order import (
+    Action,
+    Order,
+    OrderState,
+    RefundReason,
+    Settlement,
+    action_for,
+    amount_matches,
+    refund_terms,
+    settle_payment,
 )
-from booking.service_layer.seat_signals import SeatChangeNote, freed
+from booking.domain.payment import NoticeKind, PaymentNotice
+from booking.service_layer.hold_ports import SeatChangeNote
+from booking.service_layer.order_ports import TicketCodes
+from booking.service_layer.payment_ports import NoticeOutcome, NoticeResult, RefundDue
+from booking.service_layer.seat_signals import freed
 
 ACTOR = "payments"
 
@@ -172,7 +180,8 @@ class _Step:
             )
         ).fetchone()
         held = (await (await self.conn.execute(LOCK_SEATS, self.params)).fetchone() or (0,))[0]
-        if hold_active and hold_active[0] and held == len(self.order.items):
+        active = bool(hold_active and hold_active[0])
+        if settle_payment(self.order, hold_active=active, seats_still_held=held) is Settlement.BOOK:
             return None, await self._book()
         self.outcome = "LATE_PAYMENT"
         return await self._refund_late()
@@ -225,16 +234,15 @@ class _Step:
         order, notice = self.order, self.notice
         changes = await self._end_hold(HoldStatus.EXPIRED)
         await self._mark_refunded(RefundReason.LATE_PAYMENT, ())
-        amount = notice.amount_minor if notice.amount_minor is not None else order.total_minor
-        payment_ref = notice.payment_ref or order.payment_ref
+        terms = refund_terms(order, notice.amount_minor, notice.payment_ref)
         row = await (
             await self.conn.execute(
                 INSERT_REFUND,
                 (
                     order.id,
                     order.provider.value,
-                    payment_ref,
-                    amount,
+                    terms.payment_ref,
+                    terms.amount_minor,
                     order.currency_code,
                     RefundReason.LATE_PAYMENT.value,
                 ),
@@ -242,7 +250,9 @@ class _Step:
         ).fetchone()
         refund = None
         if row is not None:
-            refund = RefundDue(order.id, order.provider, payment_ref, amount, order.currency_code)
+            refund = RefundDue(
+                order.id, order.provider, terms.payment_ref, terms.amount_minor, order.currency_code
+            )
         return refund, changes
 
     async def _refunded_unpaid(self) -> tuple[SeatChangeNote, ...]:
@@ -292,7 +302,7 @@ class _Step:
             "UPDATE purchase_order SET state = 'REFUNDED', refund_reason = %s, ended_at = %s WHERE id = %s",
             (reason.value, self.now, order.id),
         )
-        amount = self.notice.amount_minor if self.notice.amount_minor is not None else order.total_minor
+        amount = refund_terms(order, self.notice.amount_minor, self.notice.payment_ref).amount_minor
         event = OrderRefunded(
             order.id,
             order.reference,

@@ -15,7 +15,7 @@ from uuid import UUID
 from redis.asyncio import Redis
 
 from booking.domain.hold import SeatStatus
-from booking.service_layer.seat_signals import SeatChangeNote
+from booking.service_layer.hold_ports import SeatChangeNote
 
 log = logging.getLogger(__name__)
 

@@ -1,32 +1,13 @@
-"""The transactional outbox and the idempotency table, written inside the caller's transaction."""
+"""The idempotency table, written inside the caller's transaction (the outbox writer is outbox.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-from uuid import UUID
-
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.adapters import event_codec
-from booking.adapters.orm import IdempotencyRow, OutboxRow
-from booking.domain.events import DomainEvent
+from booking.adapters.orm import IdempotencyRow
 from booking.service_layer.ports import IdempotencyKey, Replay
-
-
-class SqlOutbox:
-    def __init__(
-        self, session: AsyncSession, clock: Callable[[], datetime], new_id: Callable[[], UUID]
-    ) -> None:
-        self._session = session
-        self._clock = clock
-        self._new_id = new_id
-
-    async def add(self, event: DomainEvent, *, actor: str, request_id: str) -> None:
-        row = event_codec.outbox_row(event, self._new_id(), self._clock(), actor, request_id)
-        await self._session.execute(insert(OutboxRow).values(**row))
 
 
 class SqlIdempotencyStore:

@@ -10,8 +10,9 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from booking.adapters.outbox import SqlOutbox
 from booking.adapters.sql_events import SqlEventStore, SqlInventoryStore, SqlPriceTierStore
-from booking.adapters.sql_outbox import SqlIdempotencyStore, SqlOutbox
+from booking.adapters.sql_outbox import SqlIdempotencyStore
 from booking.adapters.sql_venues import SqlSeatMapStore, SqlVenueStore
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -130,6 +130,25 @@ def plan_claim(
         expires_at=now + ttl,
         terms=terms,
     )
+
+
+def price_claim(request: ClaimRequest, tier_of: Mapping[str, str]) -> tuple[HeldSeat, ...]:
+    """The claimed seats at their tiers' prices, in the request's seat order. Prices come from the
+    event's terms on the server, never from the client; `tier_of` is what the seat rows say."""
+    prices = request.terms.tier_prices
+    return tuple(HeldSeat(seat, tier_of[seat], prices.get(tier_of[seat], 0)) for seat in request.seat_ids)
+
+
+def check_customer_limit(terms: SaleTerms, held_with_claim: int, claimed: int) -> None:
+    """`held_with_claim` counts the customer's live seats in the event including this claim's, read
+    under the customer's row lock (so two of their claims cannot both see room)."""
+    limit = terms.max_seats_per_customer
+    if held_with_claim > limit:
+        raise DomainError(
+            ErrorCode.SEAT_LIMIT_REACHED,
+            f"at most {limit} seats per customer for this event",
+            metadata={"limit": str(limit), "held": str(held_with_claim - claimed)},
+        )
 
 
 def seats_unavailable(seat_ids: Sequence[str]) -> DomainError:

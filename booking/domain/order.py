@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
+from apextick_platform.errors import DomainError, ErrorCode
+from booking.domain.hold import Hold, HoldStatus
 from booking.domain.payment import NoticeKind, PaymentSession, Provider
 
 
@@ -121,3 +123,71 @@ def amount_matches(order: Order, amount_minor: int | None, currency_code: str) -
     if amount_minor is None:
         return True
     return amount_minor == order.total_minor and currency_code.upper() == order.currency_code
+
+
+class Settlement(StrEnum):
+    """What a captured payment does to an order (the BOOK action, decided under the seats' locks)."""
+
+    BOOK = "BOOK"  # the hold still has every seat: book them and issue the tickets
+    REFUND_LATE = "REFUND_LATE"  # the seats did not wait for the money: refund it, once
+
+
+def settle_payment(order: Order, *, hold_active: bool, seats_still_held: int) -> Settlement:
+    """Money books seats only while the order's hold is active and still holds every one of them."""
+    if hold_active and seats_still_held == len(order.items):
+        return Settlement.BOOK
+    return Settlement.REFUND_LATE
+
+
+@dataclass(frozen=True)
+class RefundTerms:
+    amount_minor: int
+    payment_ref: str
+
+
+def refund_terms(order: Order, notice_amount: int | None, notice_ref: str) -> RefundTerms:
+    """A refund returns what was captured (the notice's amount, or the order's total when the notice
+    carries none) to the payment the notice names, or else the one recorded on the order."""
+    amount = notice_amount if notice_amount is not None else order.total_minor
+    return RefundTerms(amount, notice_ref or order.payment_ref)
+
+
+@dataclass(frozen=True)
+class HoldAtCheckout:
+    """What checkout reads under the hold's row lock: the hold and the order it already has, if any."""
+
+    hold: Hold
+    order_id: UUID | None
+    order_request_id: str | None
+
+
+def checkout_replay(
+    found: HoldAtCheckout | None, hold_id: UUID, customer: str, request_id: str
+) -> UUID | None:
+    """None: go on and make the order. An id: the order an earlier try of this very request made.
+    Someone else's hold is NOT_FOUND (its id does not leak); a hold checked out by another request is
+    HOLD_CHECKED_OUT."""
+    if found is None or found.hold.customer != customer:
+        raise DomainError(ErrorCode.HOLD_NOT_FOUND, "no such hold", metadata={"hold": str(hold_id)})
+    if found.order_id is None:
+        return None
+    if found.order_request_id == request_id:
+        return found.order_id
+    raise DomainError(
+        ErrorCode.HOLD_CHECKED_OUT,
+        "the hold was already checked out",
+        metadata={"order": f"orders/{found.order_id}"},
+    )
+
+
+def check_request_id(earlier_hold: UUID | None, hold_id: UUID) -> None:
+    """A checkout request id belongs to one hold: reusing it for another is a client bug."""
+    if earlier_hold is not None and earlier_hold != hold_id:
+        raise DomainError(ErrorCode.REQUEST_ID_REUSED, "this request_id was used for another checkout")
+
+
+def check_payable(hold: Hold, seats_still_held: int, now: datetime) -> None:
+    """Only an active, unexpired hold that still has every seat can be paid for."""
+    if hold.status is not HoldStatus.ACTIVE or hold.expires_at <= now or seats_still_held != len(hold.seats):
+        state = "expired" if hold.status is HoldStatus.ACTIVE else hold.status.value.lower()
+        raise DomainError(ErrorCode.HOLD_NOT_ACTIVE, f"the hold is {state}", metadata={"state": state})

@@ -6,14 +6,11 @@ import logging
 import time
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Protocol
 from uuid import UUID
 
 from apextick_platform.errors import DomainError, ErrorCode
 from apextick_platform.identity import Principal
 from booking.domain.hold import (
-    ClaimRequest,
-    EndedHold,
     Hold,
     HoldStatus,
     SaleTerms,
@@ -21,35 +18,11 @@ from booking.domain.hold import (
     plan_claim,
     seats_unavailable,
 )
+from booking.service_layer.hold_ports import SeatClaims, SeatSignals, SeatStatusCache, TakenSeats
 from booking.service_layer.ports import Clock, IdFactory
-from booking.service_layer.seat_signals import SeatSignals, freed, held, send_after_commit
+from booking.service_layer.seat_signals import freed, held, send_after_commit
 
 log = logging.getLogger(__name__)
-
-
-class SeatClaims(Protocol):
-    """PostgreSQL, the only fence: every method is one transaction with conditional updates."""
-
-    async def sale_terms(self, event_id: UUID) -> SaleTerms | None: ...
-    async def claim(self, request: ClaimRequest) -> Hold: ...
-    async def get_hold(self, hold_id: UUID) -> Hold | None: ...
-    async def release(self, hold_id: UUID, customer: str, request_id: str) -> EndedHold | None: ...
-    async def expire(self, hold_id: UUID) -> EndedHold | None: ...
-    async def expire_due(self, limit: int) -> Sequence[EndedHold]: ...
-    async def seat_statuses(self, event_id: UUID) -> dict[str, str]: ...
-
-
-class SeatStatusCache(Protocol):
-    """Seat statuses per event for reads (never for claims)."""
-
-    async def get(self, event_id: UUID) -> dict[str, str] | None: ...
-    async def put(self, event_id: UUID, statuses: dict[str, str]) -> None: ...
-
-
-class TakenSeats(Protocol):
-    """A per-process view of seats known to be taken. It may only ever say "taken"."""
-
-    def known_taken(self, event_id: UUID, seat_ids: Sequence[str], customer: str) -> list[str]: ...
 
 
 class SaleTermsCache:

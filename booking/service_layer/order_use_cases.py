@@ -14,11 +14,12 @@ from booking.domain.order import Order, OrderState, PaymentWindow, choose_provid
 from booking.domain.payment import Provider, SessionRequest
 from booking.domain.ticket import Ticket
 from booking.service_layer import paging
-from booking.service_layer.order_ports import CheckoutDraft, OrderStore
-from booking.service_layer.payment_ports import PaymentGateway
+from booking.service_layer.hold_ports import SeatChangeNote, SeatSignals
+from booking.service_layer.order_ports import CheckoutDraft, OrderStore, TicketStore
+from booking.service_layer.payment_ports import PaymentGateway, PaymentLedger
 from booking.service_layer.payment_sessions import close_session, gateway_for
 from booking.service_layer.ports import Clock, Cursor, IdFactory
-from booking.service_layer.seat_signals import SeatChangeNote, SeatSignals, send_after_commit
+from booking.service_layer.seat_signals import send_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +41,19 @@ class OrderUseCases:
     def __init__(
         self,
         orders: OrderStore,
+        tickets: TicketStore,
+        ledger: PaymentLedger,
         gateways: Mapping[Provider, PaymentGateway],
         signals: SeatSignals,
         window: PaymentWindow,
+        *,
         clock: Clock,
         new_id: IdFactory,
         default_return_url: str,
     ) -> None:
         self._orders = orders
+        self._tickets = tickets
+        self._ledger = ledger
         self._gateways = gateways
         self._signals = signals
         self._window = window
@@ -122,7 +128,7 @@ class OrderUseCases:
         order = await self.get(principal, order_id)
         result = await self._orders.cancel(order.id, principal.subject, request_id)
         await send_after_commit(self._signals, result.seat_changes)
-        await close_session(self._orders, self._gateways, result.order)  # the reconciler retries
+        await close_session(self._ledger, self._gateways, result.order)  # the reconciler retries
         return result.order
 
     async def my_tickets(
@@ -131,11 +137,11 @@ class OrderUseCases:
         query = paging.query_hash("tickets", principal.subject, order_id)
         limit = paging.page_size(size, default=50, maximum=200)
         after = paging.decode(token, query)
-        tickets = await self._orders.tickets_for(principal.subject, order_id, after, limit + 1)
+        tickets = await self._tickets.tickets_for(principal.subject, order_id, after, limit + 1)
         return paging.cut(tickets, limit, lambda t: Cursor(t.issued_at, t.id), query)
 
     async def ticket(self, principal: Principal, ticket_id: UUID) -> Ticket:
-        ticket = await self._orders.ticket(ticket_id)
+        ticket = await self._tickets.ticket(ticket_id)
         if ticket is None or not principal.can_manage(ticket.customer):
             raise DomainError(
                 ErrorCode.TICKET_NOT_FOUND, "no such ticket", metadata={"ticket": f"tickets/{ticket_id}"}

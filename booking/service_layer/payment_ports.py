@@ -1,12 +1,43 @@
-"""The port every payment provider adapter implements (Stripe, PayHere, Onepay)."""
+"""Ports of the payment area: the provider gateways (Stripe, PayHere, Onepay), the payment ledger
+that applies verified notices, and the refunds still owed."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
 
+from booking.domain.order import Order
 from booking.domain.payment import PaymentNotice, PaymentSession, Provider, RemotePayment, SessionRequest
+from booking.service_layer.hold_ports import SeatChangeNote
+
+
+@dataclass(frozen=True)
+class RefundDue:
+    """A refund the ledger recorded (exactly once per order) and the provider has yet to make."""
+
+    order_id: UUID
+    provider: Provider
+    payment_ref: str
+    amount_minor: int
+    currency_code: str
+
+
+class NoticeOutcome(StrEnum):
+    APPLIED = "APPLIED"
+    DUPLICATE = "DUPLICATE"
+    IGNORED = "IGNORED"
+
+
+@dataclass(frozen=True)
+class NoticeResult:
+    outcome: NoticeOutcome
+    order: Order
+    refund: RefundDue | None = None
+    seat_changes: tuple[SeatChangeNote, ...] = ()
 
 
 class PaymentGateway(Protocol):
@@ -37,3 +68,27 @@ class PaymentGateway(Protocol):
     async def verify(self, body: bytes, headers: Mapping[str, str]) -> PaymentNotice:
         """Turn a raw webhook (body and lower-cased headers) into a verified notice."""
         ...
+
+
+class PaymentLedger(Protocol):
+    """What payments did to orders: one transaction per provider event (its key makes a redelivery a
+    no-op), and the orders the reconciler must look at."""
+
+    async def apply(self, notice: PaymentNotice) -> NoticeResult: ...
+    async def stale(self, now: datetime, limit: int) -> Sequence[Order]:
+        """Pending orders past their payment deadline or whose hold ended."""
+        ...
+
+    async def open_sessions_of_ended_orders(self, limit: int) -> Sequence[Order]: ...
+    async def mark_session_closed(self, order_id: UUID) -> None: ...
+
+
+class RefundStore(Protocol):
+    """Refunds the ledger recorded, until the provider confirms them (or a human takes over)."""
+
+    async def refunds_due(self, limit: int) -> Sequence[RefundDue]: ...
+    async def finish_refund(
+        self, order_id: UUID, provider_refund_id: str, *, manual: bool, error: str
+    ) -> None: ...
+
+    async def retry_refund_later(self, order_id: UUID, error: str) -> None: ...

@@ -9,8 +9,7 @@ from collections.abc import Mapping
 from apextick_platform.errors import DomainError, ErrorCode
 from booking.domain.order import Order
 from booking.domain.payment import Provider
-from booking.service_layer.order_ports import OrderStore
-from booking.service_layer.payment_ports import PaymentGateway
+from booking.service_layer.payment_ports import PaymentGateway, PaymentLedger
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +30,7 @@ def gateway_for(
 
 
 async def close_session(
-    orders: OrderStore, gateways: Mapping[Provider, PaymentGateway], order: Order
+    ledger: PaymentLedger, gateways: Mapping[Provider, PaymentGateway], order: Order
 ) -> bool:
     """Stop the order's session taking money and record that it did. False when the provider could not
     be reached: the reconciler tries again on its next round."""
@@ -42,5 +41,5 @@ async def close_session(
     except DomainError:
         log.warning("closing a payment session failed; retried later", extra={"order": str(order.id)})
         return False
-    await orders.mark_session_closed(order.id)
+    await ledger.mark_session_closed(order.id)
     return True

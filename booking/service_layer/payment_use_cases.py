@@ -15,11 +15,18 @@ from datetime import timedelta
 from apextick_platform.errors import DomainError, ErrorCode
 from booking.domain.order import Order
 from booking.domain.payment import NoticeKind, PaymentNotice, Provider, RemotePayment, RemoteState
-from booking.service_layer.order_ports import NoticeOutcome, NoticeResult, OrderStore, RefundDue
-from booking.service_layer.payment_ports import PaymentGateway
+from booking.service_layer.hold_ports import SeatSignals
+from booking.service_layer.payment_ports import (
+    NoticeOutcome,
+    NoticeResult,
+    PaymentGateway,
+    PaymentLedger,
+    RefundDue,
+    RefundStore,
+)
 from booking.service_layer.payment_sessions import close_session, gateway_for
 from booking.service_layer.ports import Clock
-from booking.service_layer.seat_signals import SeatSignals, send_after_commit
+from booking.service_layer.seat_signals import send_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +42,15 @@ class ReconcileReport:
 class PaymentUseCases:
     def __init__(
         self,
-        orders: OrderStore,
+        ledger: PaymentLedger,
+        refunds: RefundStore,
         gateways: Mapping[Provider, PaymentGateway],
         signals: SeatSignals,
         clock: Clock,
         grace: timedelta = timedelta(seconds=30),
     ) -> None:
-        self._orders = orders
+        self._ledger = ledger
+        self._refunds = refunds
         self._gateways = gateways
         self._signals = signals
         self._clock = clock
@@ -60,7 +69,7 @@ class PaymentUseCases:
         return (await self.apply(notice)).outcome
 
     async def apply(self, notice: PaymentNotice) -> NoticeResult:
-        result = await self._orders.apply(notice)
+        result = await self._ledger.apply(notice)
         await send_after_commit(self._signals, result.seat_changes)
         if result.refund is not None:
             await self._refund(result.refund)
@@ -75,22 +84,22 @@ class PaymentUseCases:
             )
         except DomainError as error:
             if error.code is ErrorCode.PROVIDER_NOT_SUPPORTED:
-                await self._orders.finish_refund(due.order_id, "", manual=True, error=error.message)
+                await self._refunds.finish_refund(due.order_id, "", manual=True, error=error.message)
                 log.error("refund needs manual action", extra={"order": str(due.order_id)})  # noqa: TRY400
                 return False
-            await self._orders.retry_refund_later(due.order_id, error.message)
+            await self._refunds.retry_refund_later(due.order_id, error.message)
             log.warning("refund failed; the reconciler retries", extra={"order": str(due.order_id)})
             return False
-        await self._orders.finish_refund(due.order_id, refund_id, manual=False, error="")
+        await self._refunds.finish_refund(due.order_id, refund_id, manual=False, error="")
         return True
 
     async def reconcile(self, batch: int = 100) -> ReconcileReport:
         settled = closed = made = failed = 0
-        for order in await self._orders.stale(self._clock() - self._grace, batch):
+        for order in await self._ledger.stale(self._clock() - self._grace, batch):
             settled += await self._settle(order)
-        for order in await self._orders.open_sessions_of_ended_orders(batch):
-            closed += await close_session(self._orders, self._gateways, order)
-        for due in await self._orders.refunds_due(batch):
+        for order in await self._ledger.open_sessions_of_ended_orders(batch):
+            closed += await close_session(self._ledger, self._gateways, order)
+        for due in await self._refunds.refunds_due(batch):
             if await self._refund(due):
                 made += 1
             else:

@@ -6,30 +6,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
-from uuid import UUID
 
 from booking.domain.hold import EndedHold, Hold, SeatStatus
+from booking.service_layer.hold_ports import SeatChangeNote, SeatSignals
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class SeatChangeNote:
-    """Seats one transaction moved to `status`, on behalf of one hold."""
-
-    event_id: UUID
-    hold_id: UUID
-    seat_ids: tuple[str, ...]
-    status: SeatStatus
-    customer: str = ""  # who holds or bought them
-    until: datetime | None = None  # HELD only: when the hold runs out (its TTL key follows)
-
-
-class SeatSignals(Protocol):
-    async def changed(self, note: SeatChangeNote) -> None: ...
 
 
 def held(hold: Hold, until: datetime | None = None) -> SeatChangeNote:

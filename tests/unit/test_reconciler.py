@@ -22,9 +22,9 @@ from booking.domain.payment import (
     RemotePayment,
     RemoteState,
 )
-from booking.service_layer.order_ports import NoticeOutcome, NoticeResult
+from booking.service_layer.hold_ports import SeatChangeNote
+from booking.service_layer.payment_ports import NoticeOutcome, NoticeResult
 from booking.service_layer.payment_use_cases import PaymentUseCases
-from booking.service_layer.seat_signals import SeatChangeNote
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -91,7 +91,7 @@ class NoSignals:
 
 def reconciler(orders: FakeOrders, gateway: FakeGateway) -> PaymentUseCases:
     gateways: Mapping[Provider, Any] = {Provider.PAYHERE: gateway}
-    return PaymentUseCases(orders, gateways, NoSignals(), lambda: NOW)  # type: ignore[arg-type]
+    return PaymentUseCases(orders, orders, gateways, NoSignals(), lambda: NOW)  # type: ignore[arg-type]
 
 
 async def test_a_paid_session_is_booked_without_closing_it() -> None:
