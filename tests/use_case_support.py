@@ -45,26 +45,51 @@ def seat(row: str, number: int) -> str:
 
 
 async def draft_event(
-    container: Container, *, rows: int = 2, per_row: int = 5, max_per_customer: int = 4, name: str = "Rush"
+    container: Container,
+    *,
+    rows: int = 2,
+    per_row: int = 5,
+    max_per_customer: int = 4,
+    name: str = "Rush",
+    organizer: Principal = ORGANIZER,
 ) -> Sale:
     now = container.clock()
-    venue = await container.venues.create_venue(ORGANIZER, VENUE, key())
+    venue = await container.venues.create_venue(organizer, VENUE, key())
     layout = [SectionLayout("floor", "Floor", GridLayout(rows, per_row))]
-    seat_map = await container.venues.create_seat_map(ORGANIZER, venue.id, "Main floor", layout, key())
+    seat_map = await container.venues.create_seat_map(organizer, venue.id, "Main floor", layout, key())
     schedule = Schedule(now + timedelta(days=30), now + timedelta(days=30, hours=3), now - timedelta(hours=1),
                         now + timedelta(days=29))  # fmt: skip
     details = EventDetails(
         f"{name} Live", "An evening of tests", "concert", schedule, max_per_customer, "LKR"
     )
-    event = await container.events.create_event(ORGANIZER, venue.id, seat_map.id, details, key())
+    event = await container.events.create_event(organizer, venue.id, seat_map.id, details, key())
     return Sale(event.id, venue.id, seat_map.id)
 
 
 async def published_event(
-    container: Container, *, price: int = 250_000, rows: int = 2, per_row: int = 5, max_per_customer: int = 4
+    container: Container,
+    *,
+    price: int = 250_000,
+    rows: int = 2,
+    per_row: int = 5,
+    max_per_customer: int = 4,
+    name: str = "Rush",
+    organizer: Principal = ORGANIZER,
 ) -> Sale:
-    sale = await draft_event(container, rows=rows, per_row=per_row, max_per_customer=max_per_customer)
+    sale = await draft_event(
+        container,
+        rows=rows,
+        per_row=per_row,
+        max_per_customer=max_per_customer,
+        name=name,
+        organizer=organizer,
+    )
     tier = PriceTier(sale.event_id, "standard", "Standard", price, section_ids=("floor",))
-    await container.events.create_tier(ORGANIZER, tier, key())
-    await container.events.publish_event(ORGANIZER, sale.event_id, key())
+    await container.events.create_tier(organizer, tier, key())
+    await container.events.publish_event(organizer, sale.event_id, key())
     return sale
+
+
+def organizer() -> Principal:
+    """An organizer of one's own, so queries by organizer see only this test's events."""
+    return Principal(f"organizer-{uuid.uuid4().hex[:8]}", frozenset({Role.ORGANIZER}))

@@ -165,34 +165,31 @@ class FakeSeatClaims:
         return {seat: row.status for seat, row in self._db.tables.event_seats.get(event_id, {}).items()}
 
 
-class RecordingSignals:
-    """Seat signals that only record what they were told (the Redis twin also moves keys and caches)."""
-
-    def __init__(self) -> None:
-        self.notes: list[SeatChangeNote] = []
-
-    async def changed(self, note: SeatChangeNote) -> None:
-        self.notes.append(note)
-
-
 class FakeSeatCache:
+    """Seat statuses per event, as RedisSeatCache keeps them (an empty map is never stored)."""
+
     def __init__(self) -> None:
-        self._statuses: dict[UUID, dict[str, str]] = {}
+        self.statuses: dict[UUID, dict[str, str]] = {}
 
     async def get(self, event_id: UUID) -> dict[str, str] | None:
-        cached = self._statuses.get(event_id)
+        cached = self.statuses.get(event_id)
         return dict(cached) if cached is not None else None
 
     async def put(self, event_id: UUID, statuses: dict[str, str]) -> None:
-        self._statuses[event_id] = dict(statuses)
+        if statuses:
+            self.statuses[event_id] = dict(statuses)
 
 
-class FakeTakenSeats:
-    """Says "taken" for the seats it was told about, as the Redis-fed view would."""
+class RecordingSignals:
+    """Seat signals that record every note and, like RedisSeatSignals, update the statuses of an event
+    the cache already holds (a cold cache stays cold: the next read fills it from the claims)."""
 
-    def __init__(self) -> None:
-        self.taken: dict[UUID, dict[str, str]] = {}
+    def __init__(self, cache: FakeSeatCache) -> None:
+        self.notes: list[SeatChangeNote] = []
+        self._cache = cache
 
-    def known_taken(self, event_id: UUID, seat_ids: Sequence[str], customer: str) -> list[str]:
-        known = self.taken.get(event_id, {})
-        return [seat for seat in seat_ids if seat in known and known[seat] != customer]
+    async def changed(self, note: SeatChangeNote) -> None:
+        self.notes.append(note)
+        cached = self._cache.statuses.get(note.event_id)
+        if cached is not None:
+            cached.update(dict.fromkeys(note.seat_ids, note.status.value))

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from apextick_platform.identity import Principal
+from apextick_platform.jwks_verifier import JwksTokenVerifier, TokenPolicy
+from booking.adapters.redis_seats import TakenSeatsView
 from booking.bootstrap import Ports
 from booking.domain.payment import (
     NoticeKind,
@@ -20,7 +21,7 @@ from booking.domain.payment import (
     SessionRequest,
 )
 from tests.fakes.catalog import FakeUnitOfWork
-from tests.fakes.holds import FakeSeatCache, FakeSeatClaims, FakeTakenSeats, RecordingSignals
+from tests.fakes.holds import FakeSeatCache, FakeSeatClaims, RecordingSignals
 from tests.fakes.orders import FakeOrders, FakeTickets
 from tests.fakes.payments import FakeLedger, FakeRefunds
 from tests.fakes.tables import Database
@@ -48,7 +49,7 @@ class PlainCodes:
 
 @dataclass
 class FakeGateway:
-    """A provider that takes every currency, opens one session per order, and believes notices that
+    """A provider that takes any ISO currency, opens one session per order, and believes notices that
     are plain JSON (`{"event_id", "kind", "order_id", "amount_minor", "currency_code"}`)."""
 
     provider: Provider = Provider.STRIPE
@@ -58,7 +59,7 @@ class FakeGateway:
     remote: dict[str, RemotePayment] = field(default_factory=dict)
 
     def supports(self, currency_code: str) -> bool:
-        return True
+        return len(currency_code) == 3 and currency_code.isalpha()  # an ISO 4217 code, as Stripe's
 
     async def open_session(self, request: SessionRequest) -> PaymentSession:
         session = self.sessions.get(request.order_id) or PaymentSession(
@@ -92,11 +93,12 @@ class FakeGateway:
         )
 
 
-class AcceptAnyToken:
-    """The use cases never see tokens; the composition root still wants a verifier."""
-
-    async def verify(self, token: str) -> Principal:
-        raise NotImplementedError("unit tests call the use cases, not the call pipeline")
+def unreachable_verifier() -> JwksTokenVerifier:
+    """The use cases never see tokens (the call pipeline does); the composition root still wants a
+    verifier, so it gets the real one, pointed at an address that nothing listens on."""
+    return JwksTokenVerifier(
+        TokenPolicy("http://unit.invalid/realms/x", "apextick-api", "http://127.0.0.1:9/")
+    )
 
 
 @dataclass
@@ -105,14 +107,15 @@ class FakeWorld:
     clock: Clock
     signals: RecordingSignals
     cache: FakeSeatCache
-    taken: FakeTakenSeats
+    taken: TakenSeatsView  # pure in-memory already: the real one, fed by the test through apply()
     gateway: FakeGateway
     ports: Ports
 
 
 def fake_world(clock: Clock | None = None, *, fast_reject: bool = True) -> FakeWorld:
     database, clock = Database(), clock or Clock()
-    signals, cache, taken, gateway = RecordingSignals(), FakeSeatCache(), FakeTakenSeats(), FakeGateway()
+    cache, taken, gateway = FakeSeatCache(), TakenSeatsView(), FakeGateway()
+    signals = RecordingSignals(cache)
     ports = Ports(
         unit_of_work=lambda: FakeUnitOfWork(database),
         claims=FakeSeatClaims(database, clock),
@@ -124,6 +127,6 @@ def fake_world(clock: Clock | None = None, *, fast_reject: bool = True) -> FakeW
         ledger=FakeLedger(database, clock, PlainCodes()),
         refunds=FakeRefunds(database, clock),
         gateways={Provider.STRIPE: gateway},
-        verifier=AcceptAnyToken(),
+        verifier=unreachable_verifier(),
     )
     return FakeWorld(database, clock, signals, cache, taken, gateway, ports)

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from apextick_platform.errors import DomainError, ErrorCode
+from booking.adapters.redis_seats import SeatChange
 from booking.domain.events import HoldExpired, HoldReleased, SeatsHeld
 from booking.domain.hold import HoldStatus, SeatStatus
 from tests.unit.fake_container import assemble
@@ -57,7 +58,8 @@ async def test_a_taken_seat_is_refused_and_nothing_of_the_claim_is_kept() -> Non
 async def test_the_taken_seat_view_answers_losers_without_the_database() -> None:
     container, world = assemble()
     sale = await published_event(container)
-    world.taken.taken[sale.event_id] = {seat("A", 1): "someone-else"}
+    until = (world.clock() + timedelta(minutes=5)).timestamp()
+    world.taken.apply(SeatChange(sale.event_id, SeatStatus.HELD, (seat("A", 1),), until, "someone-else"))
     with pytest.raises(DomainError) as lost:
         await container.holds.hold_seats(customer(), sale.event_id, [seat("A", 1)], "r")
     assert lost.value.code is ErrorCode.SEAT_UNAVAILABLE
