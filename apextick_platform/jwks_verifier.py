@@ -47,10 +47,13 @@ def fetch_json(url: str) -> Any:
 class JwksTokenVerifier:
     """Checks signature (RS256 only), kid, issuer, audience, exp, nbf, sub and token type.
 
-    Keys are cached by kid. An unknown kid triggers a refetch (rate-limited so garbage kids cannot
-    hammer the identity provider), which is how a key rotation is picked up without a restart.
-    Verified tokens are remembered until they expire, so a client's repeated calls cost one dict
-    lookup instead of an RSA verification."""
+    Keys are cached by kid. An unknown kid triggers a refetch, which is how a key rotation is picked
+    up without a restart. Every attempt counts against the refetch limit, failed ones too, so garbage
+    kids cannot hammer the identity provider and, while it is down, only one request per interval
+    waits for the fetch's timeout: the others answer UNAUTHENTICATED at once. Keys already known keep
+    verifying during an outage (they are refreshed when the provider answers again). Verified tokens
+    are remembered until they expire, so a client's repeated calls cost one dict lookup instead of an
+    RSA verification."""
 
     def __init__(
         self,
@@ -62,7 +65,8 @@ class JwksTokenVerifier:
         self._fetch = fetch
         self._clock = clock
         self._keys: dict[str, Any] = {}
-        self._fetched_at = float("-inf")
+        self._fetched_at = float("-inf")  # the last successful fetch
+        self._attempted_at = float("-inf")  # the last fetch tried, whatever came of it
         self._lock = asyncio.Lock()
         self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
 
@@ -92,24 +96,25 @@ class JwksTokenVerifier:
         if kid in self._keys and self._clock() - self._fetched_at < self._policy.keys_max_age:
             return self._keys[kid]
         async with self._lock:
-            stale = self._clock() - self._fetched_at >= self._policy.keys_max_age
-            may_refresh = self._clock() - self._fetched_at >= self._policy.refresh_min_interval
-            if (kid not in self._keys and may_refresh) or stale:
+            now = self._clock()
+            stale = now - self._fetched_at >= self._policy.keys_max_age
+            may_try = now - self._attempted_at >= self._policy.refresh_min_interval
+            if (kid not in self._keys or stale) and may_try:
                 await self._refresh()
         if kid not in self._keys:
             raise invalid_token("unknown key id")
         return self._keys[kid]
 
     async def _refresh(self) -> None:
+        """Fetch the key set; on failure keep the keys we have (logged, never raised: a token whose key
+        we cannot learn is simply not verifiable, which the caller answers as TOKEN_INVALID)."""
+        self._attempted_at = self._clock()
         try:
             document = await asyncio.to_thread(self._fetch, self._policy.jwks_url)
-        except (OSError, ValueError) as exc:
+            keys = _signing_keys(document)
+        except (OSError, ValueError, TypeError, AttributeError, JOSEError) as exc:
             log.warning("jwks fetch failed", extra={"url": self._policy.jwks_url, "error": str(exc)})
-            raise DomainError(ErrorCode.UNAVAILABLE, "the identity provider's keys are unreachable") from exc
-        keys = {}
-        for entry in document.get("keys", []):
-            if entry.get("kty") == "RSA" and entry.get("use", "sig") == "sig" and "kid" in entry:
-                keys[entry["kid"]] = jwk.construct(entry, ALGORITHM)
+            return
         self._keys = keys
         self._fetched_at = self._clock()
         self._verified.clear()  # a key may have been withdrawn: verify everything again
@@ -142,6 +147,19 @@ class JwksTokenVerifier:
         self._verified[token] = (principal, expires)
         if len(self._verified) > self._policy.cache_size:
             self._verified.popitem(last=False)
+
+
+def _signing_keys(document: Any) -> dict[str, Any]:
+    """The RSA signing keys of a JWKS document, by kid; anything else in it is ignored."""
+    keys = {}
+    for entry in document.get("keys", []):
+        if (
+            entry.get("kty") == "RSA"
+            and entry.get("use", "sig") == "sig"
+            and isinstance(entry.get("kid"), str)
+        ):
+            keys[entry["kid"]] = jwk.construct(entry, ALGORITHM)
+    return keys
 
 
 def principal_from(claims: Mapping[str, Any]) -> Principal:

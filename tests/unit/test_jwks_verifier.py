@@ -127,3 +127,63 @@ async def test_verified_tokens_are_cached_until_expiry(monkeypatch: pytest.Monke
     now[0] += 120  # past the token's expiry: the cache must not answer any more
     await check.verify(token)
     assert len(decodes) == 2
+
+
+class DownJwks:
+    """An identity provider that is unreachable (after answering `answers` times)."""
+
+    def __init__(self, *keys: SigningKey, answers: int = 0) -> None:
+        self.up = FakeJwks(*keys)
+        self.answers = answers
+        self.attempts = 0
+
+    def __call__(self, url: str) -> dict[str, Any]:
+        self.attempts += 1
+        if self.attempts > self.answers:
+            raise OSError("connection refused")
+        return self.up(url)
+
+
+async def test_an_outage_costs_one_fetch_per_interval_and_unknown_kids_are_unauthenticated() -> None:
+    now = [1000.0]
+    down = DownJwks()
+    check = JwksTokenVerifier(
+        TokenPolicy(ISSUER, "apextick-api", "http://jwks", refresh_min_interval=10.0),
+        fetch=down,
+        clock=lambda: now[0],
+    )
+    for _ in range(20):
+        with pytest.raises(DomainError) as refused:
+            await check.verify(KEY.sign(claims()))
+        assert refused.value.code is ErrorCode.TOKEN_INVALID  # UNAUTHENTICATED, not a 503
+    assert down.attempts == 1  # the failed fetch counted against the limit
+    now[0] += 11
+    with pytest.raises(DomainError):
+        await check.verify(KEY.sign(claims()))
+    assert down.attempts == 2
+
+
+async def test_known_keys_keep_verifying_while_the_provider_is_down() -> None:
+    now = [time.time()]
+    down = DownJwks(KEY, answers=1)
+    check = JwksTokenVerifier(
+        TokenPolicy(ISSUER, "apextick-api", "http://jwks", keys_max_age=60.0),
+        fetch=down,
+        clock=lambda: now[0],
+    )
+    await check.verify(KEY.sign(claims()))
+    now[0] += 120  # the keys are stale, and the provider is down
+    fresh_token = KEY.sign(claims())
+    assert (await check.verify(fresh_token)).subject == DEMO_USERS["organizer"].subject
+    assert down.attempts == 2
+
+
+GARBLED = [{"keys": "nope"}, {"keys": [{"kty": "RSA", "kid": "k1", "n": "!"}]}, []]
+
+
+@pytest.mark.parametrize("document", GARBLED)
+async def test_a_garbled_key_set_is_an_outage_not_a_crash(document: Any) -> None:
+    check = JwksTokenVerifier(TokenPolicy(ISSUER, "apextick-api", "http://jwks"), fetch=lambda _: document)
+    with pytest.raises(DomainError) as refused:
+        await check.verify(KEY.sign(claims()))
+    assert refused.value.code is ErrorCode.TOKEN_INVALID
