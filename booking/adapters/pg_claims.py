@@ -110,6 +110,8 @@ GET_HOLD = f"SELECT {HOLD_COLUMNS} FROM hold WHERE id = %s"  # noqa: S608 - buil
 
 LAPSED = "expires_at <= %(now)s"  # the END_HOLD condition of an expiry: PostgreSQL's time decides
 
+EVENT_HOLDS = "SELECT id FROM hold WHERE event_id = %s AND status = 'ACTIVE' ORDER BY id"
+
 DUE_HOLDS = """
 SELECT id FROM hold WHERE status = 'ACTIVE' AND expires_at <= %(now)s
 ORDER BY expires_at LIMIT %(limit)s
@@ -239,6 +241,21 @@ class PgSeatClaims:
         if missing:
             raise seats_not_found(missing)
         raise seats_unavailable(list(request.seat_ids))
+
+    async def end_event_holds(self, event_id: UUID) -> Sequence[EndedHold]:
+        """One short transaction per hold, like a release, so a large event never holds all its seats'
+        locks at once; each end is conditional, so a hold that ended meanwhile is skipped."""
+        ended = []
+        async with self._pool.connection() as conn:
+            holds = await (await conn.execute(EVENT_HOLDS, (event_id,))).fetchall()
+            for (hold_id,) in holds:
+                async with conn.transaction():
+                    done = await end_hold(
+                        conn, self._clock(), hold_id, HoldStatus.RELEASED, "true", "system", "event-closed"
+                    )
+                if done is not None:
+                    ended.append(done)
+        return ended
 
     async def seat_statuses(self, event_id: UUID) -> dict[str, str]:
         async with self._pool.connection() as conn:

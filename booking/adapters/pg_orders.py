@@ -26,9 +26,11 @@ from booking.adapters.pg_order_rows import (
 from booking.domain.events import OrderClosed
 from booking.domain.hold import HoldStatus
 from booking.domain.order import (
+    EventAtSale,
     HoldAtCheckout,
     Order,
     OrderState,
+    check_event_sells,
     check_payable,
     check_request_id,
     checkout_replay,
@@ -45,7 +47,9 @@ from booking.service_layer.seat_signals import freed
 LOCK_HOLD = """
 SELECT id, event_id, customer, seat_ids, tier_ids, prices_minor, currency_code, status, expires_at,
        created_at, (SELECT id FROM purchase_order WHERE hold_id = hold.id) AS order_id,
-       (SELECT request_id FROM purchase_order WHERE hold_id = hold.id) AS order_request_id
+       (SELECT request_id FROM purchase_order WHERE hold_id = hold.id) AS order_request_id,
+       (SELECT status = 'CANCELLED' FROM event WHERE id = hold.event_id) AS event_cancelled,
+       (SELECT ends_at FROM event WHERE id = hold.event_id) AS event_ends_at
 FROM hold WHERE id = %(hold)s FOR UPDATE
 """
 
@@ -101,7 +105,8 @@ class PgOrders:
         row = await cur.fetchone()
         found = None
         if row is not None:
-            found = HoldAtCheckout(hold_from_row(row), row["order_id"], row["order_request_id"])
+            event = EventAtSale(bool(row["event_cancelled"]), row["event_ends_at"])
+            found = HoldAtCheckout(hold_from_row(row), event, row["order_id"], row["order_request_id"])
         replayed = checkout_replay(found, draft.hold_id, draft.customer, draft.request_id)
         if replayed is not None:
             return UUID(str(replayed))  # a retry of the checkout that made it
@@ -114,6 +119,7 @@ class PgOrders:
             )
         ).fetchone()
         check_request_id(earlier[0] if earlier else None, hold.id)
+        check_event_sells(found.event, now)
         params.update(event=hold.event_id, seats=list(hold.seat_ids))
         held = (await (await conn.execute(SEATS_STILL_HELD, params)).fetchone() or (0,))[0]
         check_payable(hold, held, now)

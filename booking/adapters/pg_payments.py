@@ -21,6 +21,7 @@ from booking.domain.events import OrderClosed, OrderConfirmed, OrderRefunded
 from booking.domain.hold import HoldStatus, SeatStatus
 from booking.domain.order import (
     Action,
+    EventAtSale,
     Order,
     OrderState,
     RefundReason,
@@ -70,6 +71,8 @@ SET status = 'AVAILABLE', hold_id = NULL, holder = NULL, hold_expires_at = NULL,
 WHERE event_id = %(event)s AND seat_id = ANY(%(seats)s) AND hold_id = %(hold)s AND status = 'BOOKED'
 RETURNING seat_id
 """
+
+EVENT_AT_SALE = "SELECT status = 'CANCELLED', ends_at FROM event WHERE id = %(event)s FOR SHARE"
 
 INSERT_TICKET = """
 INSERT INTO ticket (id, order_id, event_id, seat_id, tier_id, customer, code, status, issued_at)
@@ -174,6 +177,11 @@ class _Step:
 
     async def _book_or_refund(self) -> tuple[RefundDue | None, tuple[SeatChangeNote, ...]]:
         await self.conn.execute(RECORD_CAPTURE, self.params)
+        # FOR SHARE: a cancellation (which updates the row) waits for this payment, or this payment
+        # sees the cancellation; either way the outcome is decided against the event as it stands.
+        event_row = await (await self.conn.execute(EVENT_AT_SALE, self.params)).fetchone()
+        assert event_row is not None  # noqa: S101 - an order's event always exists (foreign key)
+        event = EventAtSale(cancelled=bool(event_row[0]), ends_at=event_row[1])
         hold_active = await (
             await self.conn.execute(
                 "SELECT status = 'ACTIVE' FROM hold WHERE id = %s FOR UPDATE", (self.order.hold_id,)
@@ -181,10 +189,13 @@ class _Step:
         ).fetchone()
         held = (await (await self.conn.execute(LOCK_SEATS, self.params)).fetchone() or (0,))[0]
         active = bool(hold_active and hold_active[0])
-        if settle_payment(self.order, hold_active=active, seats_still_held=held) is Settlement.BOOK:
+        settlement = settle_payment(
+            self.order, hold_active=active, seats_still_held=held, event=event, now=self.now
+        )
+        if settlement is Settlement.BOOK:
             return None, await self._book()
-        self.outcome = "LATE_PAYMENT"
-        return await self._refund_late()
+        self.outcome = settlement.value
+        return await self._refund_unbooked(RefundReason(settlement.value))
 
     async def _book(self) -> tuple[SeatChangeNote, ...]:
         conn, order, now = self.conn, self.order, self.now
@@ -229,11 +240,14 @@ class _Step:
             SeatChangeNote(order.event_id, order.hold_id, order.seat_ids, SeatStatus.BOOKED, order.customer),
         )
 
-    async def _refund_late(self) -> tuple[RefundDue | None, tuple[SeatChangeNote, ...]]:
-        """The money came, the seats did not wait: release what is still ours and refund, once."""
+    async def _refund_unbooked(
+        self, reason: RefundReason
+    ) -> tuple[RefundDue | None, tuple[SeatChangeNote, ...]]:
+        """The money came, the seats or the event did not wait: release what is still ours and refund,
+        once."""
         order, notice = self.order, self.notice
         changes = await self._end_hold(HoldStatus.EXPIRED)
-        await self._mark_refunded(RefundReason.LATE_PAYMENT, ())
+        await self._mark_refunded(reason, ())
         terms = refund_terms(order, notice.amount_minor, notice.payment_ref)
         row = await (
             await self.conn.execute(
@@ -244,7 +258,7 @@ class _Step:
                     terms.payment_ref,
                     terms.amount_minor,
                     order.currency_code,
-                    RefundReason.LATE_PAYMENT.value,
+                    reason.value,
                 ),
             )
         ).fetchone()

@@ -125,16 +125,41 @@ def amount_matches(order: Order, amount_minor: int | None, currency_code: str) -
     return amount_minor == order.total_minor and currency_code.upper() == order.currency_code
 
 
+@dataclass(frozen=True)
+class EventAtSale:
+    """What checkout and a payment read of the order's event, in their own transaction."""
+
+    cancelled: bool
+    ends_at: datetime
+
+    def sells_at(self, now: datetime) -> bool:
+        return not self.cancelled and now < self.ends_at
+
+
+def check_event_sells(event: EventAtSale, now: datetime) -> None:
+    """A cancelled or finished event sells nothing more (FAILED_PRECONDITION EVENT_CLOSED)."""
+    if not event.sells_at(now):
+        state = "cancelled" if event.cancelled else "over"
+        raise DomainError(ErrorCode.EVENT_CLOSED, f"the event is {state}", metadata={"state": state})
+
+
 class Settlement(StrEnum):
-    """What a captured payment does to an order (the BOOK action, decided under the seats' locks)."""
+    """What a captured payment does to an order (the BOOK action, decided under the seats' locks).
+    The refunding values are the refund's reason."""
 
     BOOK = "BOOK"  # the hold still has every seat: book them and issue the tickets
-    REFUND_LATE = "REFUND_LATE"  # the seats did not wait for the money: refund it, once
+    REFUND_LATE = "LATE_PAYMENT"  # the seats, or the event, did not wait for the money: refund it once
+    REFUND_EVENT_CANCELLED = "EVENT_CANCELLED"  # the event was called off: refund it once
 
 
-def settle_payment(order: Order, *, hold_active: bool, seats_still_held: int) -> Settlement:
-    """Money books seats only while the order's hold is active and still holds every one of them."""
-    if hold_active and seats_still_held == len(order.items):
+def settle_payment(
+    order: Order, *, hold_active: bool, seats_still_held: int, event: EventAtSale, now: datetime
+) -> Settlement:
+    """Money books seats only while the event still sells and the order's hold is active and still
+    holds every one of its seats; otherwise it goes back."""
+    if event.cancelled:
+        return Settlement.REFUND_EVENT_CANCELLED
+    if event.sells_at(now) and hold_active and seats_still_held == len(order.items):
         return Settlement.BOOK
     return Settlement.REFUND_LATE
 
@@ -154,9 +179,11 @@ def refund_terms(order: Order, notice_amount: int | None, notice_ref: str) -> Re
 
 @dataclass(frozen=True)
 class HoldAtCheckout:
-    """What checkout reads under the hold's row lock: the hold and the order it already has, if any."""
+    """What checkout reads under the hold's row lock: the hold, its event, and the order it already
+    has, if any."""
 
     hold: Hold
+    event: EventAtSale
     order_id: UUID | None
     order_request_id: str | None
 

@@ -31,10 +31,12 @@ TIER_FIELDS = frozenset({"display_name", "price_minor", "section_ids", "seat_ids
 LAYOUT_CACHE_SIZE = 64
 
 
-class SeatStatusSource(Protocol):
-    """Seat statuses of a published event, from the availability cache (PostgreSQL on a miss)."""
+class EventSeats(Protocol):
+    """The hold area as events need it: seat statuses of a published event (from the availability
+    cache, PostgreSQL on a miss), and ending the holds of an event that stops selling."""
 
     async def seat_statuses(self, event_id: UUID) -> dict[str, str]: ...
+    async def end_event_holds(self, event_id: UUID) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ class EventUseCases:
         uow: UnitOfWorkFactory,
         clock: Clock,
         new_id: IdFactory,
-        statuses: SeatStatusSource | None = None,
+        statuses: EventSeats | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
@@ -217,6 +219,11 @@ class EventUseCases:
             await run_once(uow, principal, "CancelEvent", request, cancel)
             event = await owned_event(uow, principal, event_id)
             await uow.commit()
+        if self._statuses is not None:
+            # After the commit: the holds end on the event's new state. Claims already see the event
+            # closed (within the sale-terms cache's two seconds); a hold made in that window can no
+            # longer be checked out or paid for (refunded if it is), and lapses with its TTL.
+            await self._statuses.end_event_holds(event_id)
         return event
 
     async def list_events(self, principal: Principal | None, query: EventQuery, token: str) -> Page[Event]:

@@ -121,6 +121,12 @@ class HoldUseCases:
             if len(expired) < batch:
                 return total
 
+    async def end_event_holds(self, event_id: UUID) -> int:
+        """An event stopped selling (cancelled): its holds end and their seats are announced free."""
+        ended = await self._claims.end_event_holds(event_id)
+        await send_after_commit(self._signals, [freed(e) for e in ended])
+        return len(ended)
+
     async def seat_statuses(self, event_id: UUID) -> dict[str, str]:
         """Every seat's status, from the cache when it has them. Unknown or draft events: NOT_FOUND."""
         statuses = await self._cache.get(event_id)

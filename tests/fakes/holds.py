@@ -161,6 +161,12 @@ class FakeSeatClaims:
         ended = [end_hold(self._db.tables, h.id, HoldStatus.EXPIRED, True, "system", "") for h in due]
         return [e for e in ended if e is not None]
 
+    async def end_event_holds(self, event_id: UUID) -> Sequence[EndedHold]:
+        tables = self._db.tables
+        ids = sorted(h.id for h in tables.holds.values() if h.event_id == event_id)
+        ended = [end_hold(tables, i, HoldStatus.RELEASED, True, "system", "event-closed") for i in ids]
+        return [e for e in ended if e is not None]
+
     async def seat_statuses(self, event_id: UUID) -> dict[str, str]:
         return {seat: row.status for seat, row in self._db.tables.event_seats.get(event_id, {}).items()}
 

@@ -10,13 +10,16 @@ from typing import TypeVar
 from uuid import UUID
 
 from apextick_platform.errors import DomainError, ErrorCode
+from booking.domain.event import EventStatus
 from booking.domain.events import OrderClosed
 from booking.domain.hold import HoldStatus
 from booking.domain.order import (
+    EventAtSale,
     HoldAtCheckout,
     Order,
     OrderItem,
     OrderState,
+    check_event_sells,
     check_payable,
     check_request_id,
     checkout_replay,
@@ -54,13 +57,19 @@ class FakeOrders:
         existing = next((o for o in tables.orders.values() if o.hold_id == draft.hold_id), None)
         found = None
         if hold is not None:
-            found = HoldAtCheckout(hold, existing.id if existing else None, _request_of(tables, existing))
+            event = tables.events[hold.event_id]
+            at_sale = EventAtSale(event.status is EventStatus.CANCELLED, event.details.schedule.end)
+            found = HoldAtCheckout(
+                hold, at_sale, existing.id if existing else None, _request_of(tables, existing)
+            )
         replayed = checkout_replay(found, draft.hold_id, draft.customer, draft.request_id)
         if replayed is not None:
             return tables.orders[replayed]
         assert hold is not None
+        assert found is not None
         earlier = tables.order_requests.get((draft.customer, draft.request_id))
         check_request_id(tables.orders[earlier].hold_id if earlier else None, hold.id)
+        check_event_sells(found.event, now)
         seats = tables.event_seats.get(hold.event_id, {})
         held = sum(1 for s in hold.seat_ids if seats[s].hold_id == hold.id and seats[s].status == "HELD")
         check_payable(hold, held, now)

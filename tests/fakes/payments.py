@@ -10,6 +10,7 @@ from datetime import datetime
 from uuid import UUID
 
 from apextick_platform.errors import DomainError, ErrorCode
+from booking.domain.event import EventStatus
 from booking.domain.events import (
     Buyer,
     EventSummary,
@@ -21,6 +22,7 @@ from booking.domain.events import (
 from booking.domain.hold import HoldStatus, SeatStatus
 from booking.domain.order import (
     Action,
+    EventAtSale,
     Order,
     OrderState,
     RefundReason,
@@ -150,10 +152,15 @@ class _Step:
         seats = self.t.event_seats[order.event_id]
         held = sum(1 for s in order.seat_ids if seats[s].hold_id == hold.id and seats[s].status == "HELD")
         active = hold.status is HoldStatus.ACTIVE
-        if settle_payment(order, hold_active=active, seats_still_held=held) is Settlement.BOOK:
+        event = self.t.events[order.event_id]
+        at_sale = EventAtSale(event.status is EventStatus.CANCELLED, event.details.schedule.end)
+        settlement = settle_payment(
+            order, hold_active=active, seats_still_held=held, event=at_sale, now=self.now
+        )
+        if settlement is Settlement.BOOK:
             return None, self._book()
         changes = self._end_hold(HoldStatus.EXPIRED)
-        self._mark_refunded(RefundReason.LATE_PAYMENT, ())
+        self._mark_refunded(RefundReason(settlement.value), ())
         terms = refund_terms(order, self.notice.amount_minor, self.notice.payment_ref)
         if order.id in self.t.refunds:
             return None, changes

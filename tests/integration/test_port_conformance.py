@@ -24,7 +24,7 @@ from booking.service_layer.order_ports import CheckoutDraft
 from booking.service_layer.payment_ports import NoticeOutcome
 from booking.service_layer.ports import EventQuery, IdempotencyKey, Replay
 from tests.integration.port_twins import Twin, memory_twin, postgres_twin
-from tests.use_case_support import customer, draft_event, organizer, published_event, seat
+from tests.use_case_support import customer, draft_event, key, organizer, published_event, seat
 
 pytestmark = pytest.mark.integration
 
@@ -321,3 +321,31 @@ async def test_a_refund_after_confirmation_voids_the_tickets_and_frees_the_seats
     assert {t.status for t in tickets} == {TicketStatus.VOID}
     assert set((await twin.ports.claims.seat_statuses(order.event_id)).values()) == {"AVAILABLE"}
     assert await twin.events_of(order.id) == ["OrderConfirmed", "OrderRefunded"]
+
+
+async def test_a_cancelled_event_ends_its_holds_refuses_checkout_and_refunds_a_late_payment(
+    twin: Twin,
+) -> None:
+    mine, buyer = organizer(), customer()
+    sale = await published_event(twin.container, organizer=mine)
+    claims, ledger = twin.ports.claims, twin.ports.ledger
+    checked_out = await claims.claim(await claim_request(twin, sale.event_id, buyer, seat("A", 1)))
+    order = await twin.ports.orders.create(draft_for(checked_out, buyer, uuid.uuid4().hex))
+    other = await claims.claim(await claim_request(twin, sale.event_id, buyer, seat("B", 1)))
+    await twin.container.events.cancel_event(mine, sale.event_id, "storm warning", key())
+    ended = [await claims.get_hold(h.id) for h in (checked_out, other)]
+    assert {h.status for h in ended if h is not None} == {HoldStatus.RELEASED}
+    assert None not in ended
+    assert await claims.end_event_holds(sale.event_id) == []  # once
+    assert (
+        await code_of(twin.ports.orders.create(draft_for(other, buyer, uuid.uuid4().hex)))
+        is ErrorCode.EVENT_CLOSED
+    )
+    refunded = await ledger.apply(paid(order, uuid.uuid4().hex))
+    assert (refunded.order.state, refunded.order.refund_reason) == (
+        OrderState.REFUNDED,
+        RefundReason.EVENT_CANCELLED,
+    )
+    assert refunded.refund is not None
+    assert await twin.ports.tickets.tickets_for(buyer.subject, order.id, None, 10) == []
+    assert set((await claims.seat_statuses(sale.event_id)).values()) == {"AVAILABLE"}

@@ -10,9 +10,10 @@ from uuid import UUID
 import pytest
 
 from apextick_platform.errors import DomainError, ErrorCode
+from apextick_platform.identity import Principal
 from booking.bootstrap import Container
 from booking.domain.events import OrderConfirmed, OrderRefunded
-from booking.domain.hold import Hold, SeatStatus
+from booking.domain.hold import Hold, HoldStatus, SeatStatus
 from booking.domain.order import Order, OrderState, RefundReason
 from booking.domain.payment import NoticeKind, Provider, RemotePayment, RemoteState
 from booking.domain.ticket import TicketStatus
@@ -20,7 +21,7 @@ from booking.service_layer.order_use_cases import CheckoutCommand
 from booking.service_layer.payment_ports import NoticeOutcome
 from tests.fakes.world import FakeWorld
 from tests.unit.fake_container import assemble
-from tests.use_case_support import customer, published_event, seat
+from tests.use_case_support import ORGANIZER, customer, key, published_event, seat
 
 BUYER = customer("buyer-1")
 
@@ -162,3 +163,24 @@ async def test_the_reconciler_expires_an_unpaid_order_and_frees_its_seats() -> N
     assert order.session.session_id in world.gateway.closed
     statuses = await container.holds.seat_statuses(event_id)
     assert statuses[seat("A", 2)] == SeatStatus.AVAILABLE
+
+
+async def test_a_cancelled_event_sells_nothing_and_money_that_still_comes_goes_back_once() -> None:
+    container, world, order, event_id = await held_order()
+    other = await container.holds.hold_seats(customer(), event_id, [seat("B", 1)], "h-2")
+    await container.events.cancel_event(ORGANIZER, event_id, "storm warning", key())
+    assert world.database.tables.holds[other.id].status is HoldStatus.RELEASED  # the holds ended
+    with pytest.raises(DomainError) as closed:
+        await container.orders.checkout(other_buyer(other), checkout(other))
+    assert (closed.value.code, closed.value.metadata) == (ErrorCode.EVENT_CLOSED, {"state": "cancelled"})
+    await container.payments.receive(Provider.STRIPE, paid(order), {})
+    await container.payments.receive(Provider.STRIPE, paid(order, "evt-paid-twice"), {})
+    refunded = world.database.tables.orders[order.id]
+    assert (refunded.state, refunded.refund_reason) == (OrderState.REFUNDED, RefundReason.EVENT_CANCELLED)
+    assert world.gateway.refunded == {order.id: order.total_minor}
+    assert set((await container.holds.seat_statuses(event_id)).values()) == {SeatStatus.AVAILABLE}
+    assert world.database.tables.tickets == {}
+
+
+def other_buyer(hold: Hold) -> Principal:
+    return customer(hold.customer)
