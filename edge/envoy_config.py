@@ -80,17 +80,21 @@ def _rbac_for(roles: frozenset[Role]) -> Json:
 
 USER_DESCRIPTOR = [{"actions": [{"request_headers": {"header_name": USER_HEADER, "descriptor_key": "user",
                                                      "skip_if_absent": True}}]}]  # fmt: skip
+# Webhooks carry no token, and an unsigned one (Onepay's) makes the service ask the provider: so their
+# anonymous traffic is limited per source address instead of per user.
+SOURCE_DESCRIPTOR: list[Json] = [{"actions": [{"remote_address": {}}]}]
+WEBHOOK_SERVICE = "/apextick.payments.v1.PaymentWebhookService/"
 
 
-def _rate_limit(name: str, route_bucket: Json, user_bucket: Json) -> Json:
+def _rate_limit(name: str, route_bucket: Json, user_bucket: Json, key: str = "user") -> Json:
     return {
         "@type": f"{API}.local_ratelimit.v3.LocalRateLimit",
         "stat_prefix": name,
         "token_bucket": route_bucket,
         "filter_enabled": _percent(),
         "filter_enforced": _percent(),
-        "descriptors": [{"entries": [{"key": "user"}], "token_bucket": user_bucket}],
-        "rate_limits": USER_DESCRIPTOR,
+        "descriptors": [{"entries": [{"key": key}], "token_bucket": user_bucket}],
+        "rate_limits": USER_DESCRIPTOR if key == "user" else SOURCE_DESCRIPTOR,
         "max_dynamic_descriptors": 100_000,
         "enable_x_ratelimit_headers": "DRAFT_VERSION_03",
         "rate_limited_as_resource_exhausted": True,
@@ -104,6 +108,9 @@ def _limits(s: EdgeSettings, rpc: str) -> Json:
             _bucket(s.hold_route_per_second, s.hold_route_per_second),
             _bucket(s.hold_per_user_burst, s.hold_per_user_per_second),
         )
+    if rpc.startswith(WEBHOOK_SERVICE):
+        per_source = _bucket(s.webhook_per_source_burst, s.webhook_per_source_per_second)
+        return _rate_limit("webhook", _bucket(50_000, 50_000), per_source, key="remote_address")
     return _rate_limit("api", _bucket(50_000, 50_000), _bucket(s.user_per_second * 2, s.user_per_second))
 
 

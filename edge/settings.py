@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from apextick_platform.settings import Env
 
 
 @dataclass(frozen=True)
@@ -24,17 +25,20 @@ class EdgeSettings:
     hold_per_user_per_second: int = 10
     hold_route_per_second: int = 5000  # all customers together, before the seat claim
     user_per_second: int = 100  # any other authenticated route, per customer
+    # Webhooks, per source address: a provider's burst after an outage fits; a flood from one host does not.
+    webhook_per_source_burst: int = 500
+    webhook_per_source_per_second: int = 200
 
     @property
     def jwks_path(self) -> str:
         return self.issuer.split("://", 1)[1].split("/", 1)[1] + "/protocol/openid-connect/certs"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> EdgeSettings:
-        env = os.environ if env is None else env
+    def from_env(cls, source: Env | Mapping[str, str] | None = None) -> EdgeSettings:
+        env = Env.of(source)
 
         def number(name: str, default: int) -> int:
-            return int(env.get(name, default))
+            return env.integer(name, default, minimum=0)
 
         identity_port = number("APEXTICK_IDENTITY_PORT", cls.identity_port)
         return cls(
@@ -44,12 +48,16 @@ class EdgeSettings:
             booking_port=number("APEXTICK_BOOKING_PORT", cls.booking_port),
             notification_port=number("APEXTICK_NOTIFICATION_PORT", cls.notification_port),
             identity_port=identity_port,
-            issuer=env.get("APEXTICK_OIDC_ISSUER", f"http://localhost:{identity_port}/realms/apextick"),
-            audience=env.get("APEXTICK_OIDC_AUDIENCE", cls.audience),
+            issuer=env.text("APEXTICK_OIDC_ISSUER", f"http://localhost:{identity_port}/realms/apextick"),
+            audience=env.text("APEXTICK_OIDC_AUDIENCE", cls.audience),
             jwks_cache_seconds=number("APEXTICK_EDGE_JWKS_CACHE_SECONDS", cls.jwks_cache_seconds),
-            web_origin=env.get("APEXTICK_WEB_ORIGIN", cls.web_origin),
+            web_origin=env.text("APEXTICK_WEB_ORIGIN", cls.web_origin),
             hold_per_user_burst=number("APEXTICK_EDGE_HOLD_PER_USER_BURST", cls.hold_per_user_burst),
             hold_per_user_per_second=number("APEXTICK_EDGE_HOLD_PER_USER_RPS", cls.hold_per_user_per_second),
             hold_route_per_second=number("APEXTICK_EDGE_HOLD_ROUTE_RPS", cls.hold_route_per_second),
             user_per_second=number("APEXTICK_EDGE_USER_RPS", cls.user_per_second),
+            webhook_per_source_burst=number("APEXTICK_EDGE_WEBHOOK_BURST", cls.webhook_per_source_burst),
+            webhook_per_source_per_second=number(
+                "APEXTICK_EDGE_WEBHOOK_RPS", cls.webhook_per_source_per_second
+            ),
         )

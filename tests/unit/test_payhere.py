@@ -140,8 +140,9 @@ async def test_a_genuine_success_is_paid_with_the_exact_amount() -> None:
     notice = await PayHereGateway(SETTINGS).verify(notify(), {})
     assert notice.kind is NoticeKind.PAID
     assert (notice.amount_minor, notice.currency_code) == (100010, "LKR")
-    assert (notice.order_id, notice.session_id, notice.payment_ref) == (ORDER, str(ORDER), "320025157750")
-    assert notice.event_id == "320025157750:2"
+    # payment_id is outside the md5sig: it names neither the notice nor the payment to refund.
+    assert (notice.order_id, notice.session_id, notice.payment_ref) == (ORDER, str(ORDER), "")
+    assert notice.event_id == f"{ORDER}:2"
 
 
 @pytest.mark.parametrize(
@@ -156,7 +157,7 @@ async def test_a_genuine_success_is_paid_with_the_exact_amount() -> None:
 )
 async def test_every_status_code_maps(status: str, kind: NoticeKind) -> None:
     notice = await PayHereGateway(SETTINGS).verify(notify(status), {})
-    assert (notice.kind, notice.event_id) == (kind, f"320025157750:{status}")
+    assert (notice.kind, notice.event_id) == (kind, f"{ORDER}:{status}")
 
 
 async def test_a_tampered_amount_is_rejected() -> None:
@@ -285,10 +286,18 @@ async def payhere_api() -> AsyncIterator[tuple[FakePayHere, PayHereGateway]]:
 
 async def test_a_refund_goes_through_oauth_once(payhere_api: tuple[FakePayHere, PayHereGateway]) -> None:
     fake, gateway = payhere_api
-    assert await gateway.refund(ORDER, "320025157750", 100010, "LKR") == "560034010257"
     assert await gateway.lookup(ORDER, str(ORDER)) == RemotePayment(state=RemoteState.OPEN)
+    with pytest.raises(DomainError) as nothing_received:
+        await gateway.refund(ORDER, "320025157750", 100010, "LKR")
+    assert nothing_received.value.code is ErrorCode.PROVIDER_UNAVAILABLE  # retried by the reconciler
+    fake.payments.append(
+        {"payment_id": 320025071278, "order_id": str(ORDER), "status": "RECEIVED", "amount": "1000.10"}
+    )
+    # Whatever payment id the caller was told (a notify's payment_id is unsigned), PayHere's own record of
+    # the order's payment is what gets refunded.
+    assert await gateway.refund(ORDER, "320025157750", 100010, "LKR") == "560034010257"
     assert fake.token_calls == 1  # the token is cached until shortly before it expires
-    assert fake.refunds == [{"payment_id": "320025157750", "description": f"ApexTick order {ORDER}"}]
+    assert fake.refunds == [{"payment_id": "320025071278", "description": f"ApexTick order {ORDER}"}]
 
 
 async def test_lookup_maps_payhere_statuses(payhere_api: tuple[FakePayHere, PayHereGateway]) -> None:

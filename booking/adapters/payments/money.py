@@ -7,7 +7,8 @@ from decimal import Decimal, InvalidOperation
 
 # ISO 4217 exponents that differ from the usual 2. Only what the providers we use can send matters here.
 _EXPONENTS = {"JPY": 0, "KRW": 0}
-_PLAIN_DECIMAL = re.compile(r"\d+(\.\d+)?")
+# ASCII digits only (\d would take any script's digits) and bounded, so no amount overflows a bigint.
+_PLAIN_DECIMAL = re.compile(r"[0-9]{1,15}(\.[0-9]{1,6})?", re.ASCII)
 
 
 def exponent(currency_code: str) -> int:

@@ -15,7 +15,6 @@ that answer says. The callback URL is set in Onepay's portal, not per request.""
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +26,7 @@ from apextick_platform.errors import DomainError, ErrorCode
 from booking.adapters.payments import money
 from booking.adapters.payments._http import DEFAULT_TIMEOUT_SECONDS, ProviderHttp, unavailable
 from booking.adapters.payments.payhere import split_name
+from booking.adapters.payments.untrusted import json_object
 from booking.domain.payment import (
     NoticeKind,
     PaymentNotice,
@@ -82,11 +82,9 @@ def _invalid(reason: str) -> DomainError:
 def parse_callback(body: bytes) -> tuple[str, UUID | None]:
     """The transaction id (to ask about) and the order id we put in additional_data (a hint only)."""
     try:
-        payload = json.loads(body)
+        payload = json_object(body)
     except ValueError as exc:
-        raise _invalid("the body is not JSON") from exc
-    if not isinstance(payload, dict):
-        raise _invalid("the body is not an object")
+        raise _invalid(f"the body is not a JSON object: {exc}") from None
     transaction_id = payload.get("transaction_id")
     if not isinstance(transaction_id, str) or not transaction_id.strip():
         raise _invalid("transaction_id is missing")

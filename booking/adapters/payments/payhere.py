@@ -122,6 +122,14 @@ def parse_form(body: bytes) -> dict[str, str]:
     return fields
 
 
+def _status_code(text: str) -> int:
+    """PayHere's status codes are small signed integers (2, 0, -1, -2, -3); anything else is malformed."""
+    digits = text.removeprefix("-")
+    if not (0 < len(digits) <= 2 and digits.isascii() and digits.isdigit()):  # noqa: PLR2004 - two digits
+        raise ValueError("status_code is not a status")
+    return -int(digits) if text.startswith("-") else int(digits)
+
+
 def _order_uuid(text: str) -> UUID | None:
     try:
         return UUID(text)
@@ -202,8 +210,22 @@ class PayHereGateway:
         del order_id, session_id
 
     async def refund(self, order_id: UUID, payment_ref: str, amount_minor: int, currency_code: str) -> str:
-        del amount_minor, currency_code  # PayHere refunds the whole payment when no amount is sent
-        return await self._merchant_api("refund").refund(payment_ref, f"ApexTick order {order_id}")
+        """The payment refunded is the one PayHere itself records as received for our order: a notify's
+        payment_id is not covered by its md5sig, so it is never trusted as a refund target."""
+        del (
+            payment_ref,
+            amount_minor,
+            currency_code,
+        )  # PayHere refunds the whole payment when no amount is sent
+        api = self._merchant_api("refund")
+        received = _remote_from(await api.payments_of(str(order_id)))
+        if received.state is not RemoteState.PAID or not received.payment_ref:
+            raise DomainError(
+                ErrorCode.PROVIDER_UNAVAILABLE,
+                "PayHere refund: PayHere reports no received payment for the order yet",
+                metadata={"provider": Provider.PAYHERE.value, "operation": "refund"},
+            )
+        return await api.refund(received.payment_ref, f"ApexTick order {order_id}")
 
     async def lookup(self, order_id: UUID, session_id: str) -> RemotePayment:
         del session_id  # our order id is PayHere's order_id
@@ -223,7 +245,7 @@ class PayHereGateway:
         currency = fields["payhere_currency"].upper()
         try:
             amount_minor = money.parse_major(fields["payhere_amount"], currency)
-            status_code = int(fields["status_code"])
+            status_code = _status_code(fields["status_code"])
         except ValueError as exc:
             raise _invalid("amount or status_code is malformed") from exc
         amount = money.format_major(amount_minor, currency)
@@ -235,13 +257,15 @@ class PayHereGateway:
         kind = {STATUS_PAID: NoticeKind.PAID, STATUS_CHARGEBACK: NoticeKind.REFUNDED}.get(
             status_code, NoticeKind.INFORMATIONAL
         )
+        # Only signed fields name the notice: merchant_id, order_id, amount, currency and status_code are
+        # under md5sig, payment_id is not. So the dedupe key is the order and its status (PayHere reports
+        # one payment per order and status), and the refund target is asked of PayHere (see refund).
         return PaymentNotice(
             provider=Provider.PAYHERE,
-            event_id=f"{fields['payment_id']}:{status_code}",
+            event_id=f"{fields['order_id']}:{status_code}",
             kind=kind,
             order_id=_order_uuid(fields["order_id"]),
             session_id=fields["order_id"],
-            payment_ref=fields["payment_id"],
             amount_minor=amount_minor,
             currency_code=currency,
         )

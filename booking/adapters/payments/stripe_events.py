@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 from uuid import UUID
 
 from apextick_platform.errors import DomainError, ErrorCode
+from booking.adapters.payments.untrusted import ascii_int, json_object
 from booking.domain.payment import NoticeKind, PaymentNotice, Provider
 
 SIGNATURE_HEADER = "stripe-signature"
@@ -50,9 +50,10 @@ def _parse_header(header: str) -> tuple[int, list[str]]:
         if not sep:
             raise signature_invalid("malformed header")
         if key == "t":
-            if not value.isdigit():
-                raise signature_invalid("malformed timestamp")
-            timestamp = int(value)
+            try:
+                timestamp = ascii_int(value, max_digits=12)  # seconds: 12 digits reach the year 33658
+            except ValueError:
+                raise signature_invalid("malformed timestamp") from None
         elif key == SCHEME:
             signatures.append(value)
     if timestamp is None or not signatures:
@@ -187,11 +188,9 @@ _HANDLERS: dict[str, Callable[[str, Mapping[str, Any]], PaymentNotice]] = {
 def parse_notice(body: bytes) -> PaymentNotice:
     """Map an already verified event body to a notice; unknown event types are INFORMATIONAL."""
     try:
-        event = json.loads(body)
+        event = json_object(body)
     except ValueError as exc:
-        raise payload_invalid("the body is not JSON") from exc
-    if not isinstance(event, dict):
-        raise payload_invalid("the body is not an event object")
+        raise payload_invalid(f"the body is not an event object: {exc}") from None
     event_id = _text(event, "id")
     event_type = _text(event, "type")
     data = event.get("data")
