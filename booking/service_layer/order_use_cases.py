@@ -9,6 +9,7 @@ from uuid import UUID
 
 from apextick_platform.errors import DomainError, ErrorCode
 from apextick_platform.identity import Principal
+from apextick_platform.text import one_line
 from booking.domain.hold import SeatStatus
 from booking.domain.order import Order, OrderState, PaymentWindow, choose_provider
 from booking.domain.payment import Provider, SessionRequest
@@ -76,8 +77,8 @@ class OrderUseCases:
             order_id=self._new_id(),
             hold_id=command.hold_id,
             customer=principal.subject,
-            customer_name=principal.display_name,
-            customer_email=principal.email,
+            customer_name=one_line(principal.display_name),  # from the identity provider's profile
+            customer_email=principal.email.strip(),
             request_id=command.request_id,
             provider=provider,
             window=self._window,

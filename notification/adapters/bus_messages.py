@@ -13,6 +13,7 @@ from apextick.events.v1 import catalog_events_pb2, inventory_events_pb2, order_e
 from google.protobuf.message import DecodeError
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from apextick_platform.text import one_line
 from notification.domain.tickets import Buyer, EventInfo, OrderTickets, RefundNotice, TicketLine, epoch
 
 ORDER_CONFIRMED = order_events_pb2.OrderConfirmed.DESCRIPTOR.full_name
@@ -74,25 +75,30 @@ def _bare(name: str, collection: str) -> str:
     return name[len(prefix) :]
 
 
+# Printed text is folded by the platform's one text policy on receipt too: an event written before the
+# policy, or by another producer, is ticketed the same way instead of being refused (and dead-lettered).
+
+
 def _event(summary: order_events_pb2.EventSummary) -> EventInfo:
     return EventInfo(
         _bare(summary.event, "events") if summary.event else "",
-        summary.display_name,
-        summary.venue_name,
-        summary.city,
+        one_line(summary.display_name),
+        one_line(summary.venue_name),
+        one_line(summary.city),
         _time(summary.start_time),
         summary.time_zone,
     )
 
 
 def _buyer(buyer: order_events_pb2.Buyer) -> Buyer:
-    return Buyer(buyer.subject, buyer.display_name, buyer.email)
+    return Buyer(buyer.subject, one_line(buyer.display_name), buyer.email.strip())
 
 
 def _ticket(issued: order_events_pb2.IssuedTicket) -> TicketLine:
     return TicketLine(
-        _bare(issued.ticket, "tickets"), issued.seat_id, issued.section, issued.row, issued.seat_label,
-        issued.price_tier_id, issued.price_tier_name, issued.price_minor, issued.code,
+        _bare(issued.ticket, "tickets"), issued.seat_id, one_line(issued.section), one_line(issued.row),
+        one_line(issued.seat_label), issued.price_tier_id, one_line(issued.price_tier_name),
+        issued.price_minor, issued.code,
     )  # fmt: skip
 
 

@@ -96,3 +96,39 @@ async def test_a_paid_order_reaches_the_inbox_as_scannable_tickets(
     assert mine.headers["content-type"] == "application/pdf"
     assert mine.body.startswith(b"%PDF")
     assert (await http("GET", f"{edge.rest}{pdf_uri}", token=identity.token("customer"))).status == 404
+
+
+# An organizer's typo and a world of scripts: a line break, an emoji sequence, Hebrew between RTL marks,
+# and enough padding to reach the contract's 200-character limit.
+AWKWARD = "Monsoon\nBeats \U0001f468\u200d\U0001f469\u200d\U0001f467 \u200f\u05e9\u05dc\u05d5\u05dd\u200f "
+AWKWARD_TITLE = AWKWARD + "x" * (200 - len(AWKWARD))
+
+
+async def test_awkward_text_is_folded_at_the_source_and_still_ticketed(
+    edge: Edge,
+    catalog: Catalog,
+    identity: Identity,
+    database_url: str,
+    amqp_url: str,
+    notification_stack: NotificationStack,
+    consumer_settings: NotificationSettings,
+) -> None:
+    built = await build_event(catalog, identity.auth("organizer"), AWKWARD_TITLE, rows=1, per_row=3)
+    assert "\n" not in built.event.display_name  # stored as one line
+    assert built.event.display_name.startswith("Monsoon Beats \U0001f468\u200d\U0001f469")
+    email = f"buyer-{uuid.uuid4().hex[:8]}@example.com"
+    buyer = identity.token(
+        "customer", subject=f"awkward-{uuid.uuid4().hex[:8]}", name="Nimal\r\nPerera", email=email
+    )
+    order = await rest_checkout(edge, buyer, built.event.name, ["main-A-2"])
+    body = stripe_paid_event(order)
+    with running_consumer(consumer_settings), running_relay(database_url, amqp_url):
+        hook = await post_stripe(edge, body, stripe_signature(body))
+        assert hook.status == 200, hook.body
+        [mail] = await asyncio.to_thread(notification_stack.catcher.wait_for, email, 1, 30.0)
+    assert "Monsoon Beats" in str(mail.message["Subject"])
+    signer = TicketSigner(load_private_key(TICKET_SECRET))
+    [(_, pdf)] = mail.pdfs()
+    [code] = qr_codes(pdf)
+    claims = verify(code, {signer.key_id: signer.public_key})
+    assert (claims.event_id, claims.seat_id) == (built.event.name.removeprefix("events/"), "main-A-2")

@@ -14,6 +14,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from apextick_platform.errors import DomainError, ErrorCode, FieldViolation
 from apextick_platform.proto_time import stamp
+from apextick_platform.text import one_line, paragraph
 from booking.domain.event import Event, EventDetails, Schedule
 from booking.domain.pricing import PriceTier
 from booking.domain.venue import GridLayout, RowLayout, SeatMap, SectionLayout, Venue
@@ -44,8 +45,18 @@ def mask_paths(request: Message) -> set[str]:
 # --- venues -----------------------------------------------------------------------------------
 
 
+# Every name and description enters through these mappings, folded by the platform's one text policy
+# (apextick_platform/text.py): what booking stores, the notification service can always print and send.
+
+
 def venue_fields(venue: venue_pb2.Venue) -> VenueFields:
-    return VenueFields(venue.display_name, venue.address, venue.city, venue.country_code, venue.time_zone)
+    return VenueFields(
+        one_line(venue.display_name),
+        one_line(venue.address),
+        one_line(venue.city),
+        one_line(venue.country_code),
+        one_line(venue.time_zone),
+    )
 
 
 def venue_message(venue: Venue) -> venue_pb2.Venue:
@@ -71,11 +82,13 @@ def section_layouts(specs: Sequence[venue_pb2.SectionSpec]) -> list[SectionLayou
                 spec.grid.row_count, spec.grid.seats_per_row, frozenset(spec.grid.accessible_seat_ids)
             )
         rows = tuple(
-            RowLayout(r.label, r.seat_count, r.first_number, frozenset(r.accessible_numbers))
+            RowLayout(one_line(r.label), r.seat_count, r.first_number, frozenset(r.accessible_numbers))
             for r in spec.rows.rows
         )
         layouts.append(
-            SectionLayout(spec.section_id, spec.display_name, grid, rows, spec.origin_x, spec.origin_y)
+            SectionLayout(
+                spec.section_id, one_line(spec.display_name), grid, rows, spec.origin_x, spec.origin_y
+            )
         )
     return layouts
 
@@ -127,9 +140,9 @@ def event_details(event: event_pb2.Event, *, required: bool) -> EventDetails:
     epoch = datetime.fromtimestamp(0, UTC)
     times = [when(getattr(event, f)) if f not in missing else epoch for f in SCHEDULE_FIELDS]
     return EventDetails(
-        display_name=event.display_name,
-        description=event.description,
-        category=event.category,
+        display_name=one_line(event.display_name),
+        description=paragraph(event.description),
+        category=one_line(event.category),
         schedule=Schedule(*times),
         max_seats_per_customer=event.max_seats_per_customer,
         currency_code=event.currency_code,
@@ -200,7 +213,7 @@ def tier_from(message: event_pb2.PriceTier, event_id: str, tier_id: str) -> Pric
     return PriceTier(
         event_id=names.as_uuid(event_id, "events"),
         tier_id=tier_id,
-        display_name=message.display_name,
+        display_name=one_line(message.display_name),
         price_minor=message.price_minor,
         section_ids=tuple(message.section_ids),
         seat_ids=tuple(message.seat_ids),

@@ -10,6 +10,7 @@ from apextick.catalog.v1 import catalog_service_pb2 as svc
 from apextick.catalog.v1 import catalog_service_pb2_grpc as svc_grpc
 
 from apextick_platform import call_context
+from apextick_platform.text import one_line
 from booking.entrypoints.grpc import catalog_mapping as m
 from booking.entrypoints.grpc import names
 from booking.entrypoints.grpc.seat_map_cache import SeatMapResponses
@@ -61,7 +62,7 @@ class CatalogServicer(svc_grpc.CatalogServiceServicer):
         seat_map = await self._venues.create_seat_map(
             call_context.signed_in(),
             names.venue_id(request.parent, "parent"),
-            request.display_name,
+            one_line(request.display_name),
             m.section_layouts(request.sections),
             m.request_key(request),
         )
@@ -79,7 +80,7 @@ class CatalogServicer(svc_grpc.CatalogServiceServicer):
             call_context.signed_in(),
             venue_id,
             seat_map_id,
-            request.display_name,
+            one_line(request.display_name),
             m.section_layouts(request.sections),
             m.request_key(request),
         )
