@@ -48,6 +48,13 @@ class ErrorCode(StrEnum):
     TICKET_NOT_FOUND = "TICKET_NOT_FOUND"
     TICKET_PDF_NOT_READY = "TICKET_PDF_NOT_READY"
     RESEND_LIMITED = "RESEND_LIMITED"
+    # Answered by the edge itself (Envoy's local replies), never by a service.
+    ROUTE_NOT_FOUND = "ROUTE_NOT_FOUND"
+    REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
+    HEADERS_TOO_LARGE = "HEADERS_TOO_LARGE"
+    RATE_LIMITED = "RATE_LIMITED"
+    ACCESS_DENIED = "ACCESS_DENIED"
+    DEADLINE_EXCEEDED = "DEADLINE_EXCEEDED"
 
 
 @dataclass(frozen=True)

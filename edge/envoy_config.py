@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from apextick_platform.identity import ROLES_BY_POLICY, CallerPolicy, Role
+from edge.local_replies import grpc_local_reply_config, local_reply_config
 from edge.routes import RestRoute
 from edge.settings import EdgeSettings
 
@@ -200,10 +201,12 @@ def rest_listener(
     ]  # fmt: skip
     rest_routes = [_preflight(), *(rest_route(s, r) for r in routes)]
     extra = {"typed_per_filter_config": {"envoy.filters.http.cors": _cors(s)}}
+    manager = _connection_manager("rest", rest_routes, filters, extra)
+    manager["typed_config"]["local_reply_config"] = local_reply_config()
     return {
         "name": "rest",
         "address": _address(s.rest_port),
-        "filter_chains": [{"filters": [_connection_manager("rest", rest_routes, filters, extra)]}],
+        "filter_chains": [{"filters": [manager]}],
     }
 
 
@@ -234,10 +237,12 @@ def grpc_listener(s: EdgeSettings, clusters_by_service: dict[str, str]) -> Json:
             "typed_config": {"@type": f"{API}.local_ratelimit.v3.LocalRateLimit", "stat_prefix": "edge_grpc"},
         },
     ]
+    manager = _connection_manager("grpc", routes, filters)
+    manager["typed_config"]["local_reply_config"] = grpc_local_reply_config()
     return {
         "name": "grpc",
         "address": _address(s.grpc_port),
-        "filter_chains": [{"filters": [_connection_manager("grpc", routes, filters)]}],
+        "filter_chains": [{"filters": [manager]}],
     }
 
 

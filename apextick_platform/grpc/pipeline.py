@@ -56,6 +56,24 @@ else:
     _Interceptor = grpc.aio.ServerInterceptor
 
 
+# Stands in for a request whose bytes did not parse, so the refusal goes through the pipeline (with its
+# request id, its log line and the error table) instead of gRPC's own UNKNOWN with a Python message.
+UNDECODABLE: Any = object()
+
+
+def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    if deserializer is None:
+        return None
+
+    def parse(raw: bytes) -> Any:
+        try:
+            return deserializer(raw)
+        except Exception:  # noqa: BLE001 - invalid UTF-8, truncated fields: all one INVALID_ARGUMENT
+            return UNDECODABLE
+
+    return parse
+
+
 class CallPipeline(_Interceptor):
     def __init__(self, policies: Mapping[str, CallerPolicy], verifier: TokenVerifier) -> None:
         self._policies = policies
@@ -81,16 +99,17 @@ class CallPipeline(_Interceptor):
         return wrapped
 
     def _wrap(self, method: str, policy: CallerPolicy, handler: Handler) -> Handler:
+        deserializer = _tolerant(handler.request_deserializer)
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
                 self._unary(method, policy, cast("Unary", handler.unary_unary)),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
                 self._streaming(method, policy, cast("Streaming", handler.unary_stream)),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=deserializer,
                 response_serializer=handler.response_serializer,
             )
         return handler
@@ -106,6 +125,11 @@ class CallPipeline(_Interceptor):
         context.set_trailing_metadata(((REQUEST_ID_HEADER, request_id),))
         principal = await self._authenticate(_header(metadata, "authorization"))
         authorize(policy, principal)
+        if request is UNDECODABLE:
+            raise DomainError(
+                ErrorCode.INVALID_ARGUMENT,
+                "the request is not a valid message of this method (strings must be UTF-8)",
+            )
         try:
             self._validator.validate(request)
         except protovalidate.ValidationError as error:

@@ -100,6 +100,18 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """The ticket's PDF is not rendered yet; retry shortly."""
     ERROR_REASON_RESEND_LIMITED: _ErrorReason.ValueType  # 38
     """Too many resend requests for this order; retry after the delay in google.rpc.RetryInfo."""
+    ERROR_REASON_ROUTE_NOT_FOUND: _ErrorReason.ValueType  # 39
+    """The edge found no route for this method and path."""
+    ERROR_REASON_REQUEST_TOO_LARGE: _ErrorReason.ValueType  # 40
+    """The request body is larger than the edge accepts."""
+    ERROR_REASON_HEADERS_TOO_LARGE: _ErrorReason.ValueType  # 41
+    """The request's headers are larger than the edge accepts."""
+    ERROR_REASON_RATE_LIMITED: _ErrorReason.ValueType  # 42
+    """Too many requests from this caller or to this route; retry after the x-ratelimit-reset delay."""
+    ERROR_REASON_ACCESS_DENIED: _ErrorReason.ValueType  # 43
+    """The edge refused the caller: a role the route needs is missing, or the token is for another audience."""
+    ERROR_REASON_DEADLINE_EXCEEDED: _ErrorReason.ValueType  # 44
+    """The request took longer than the edge waits for an answer."""
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """The stable, machine-readable reasons carried in `google.rpc.ErrorInfo.reason` (domain `apextick.dev`)
@@ -186,4 +198,16 @@ ERROR_REASON_TICKET_PDF_NOT_READY: ErrorReason.ValueType  # 37
 """The ticket's PDF is not rendered yet; retry shortly."""
 ERROR_REASON_RESEND_LIMITED: ErrorReason.ValueType  # 38
 """Too many resend requests for this order; retry after the delay in google.rpc.RetryInfo."""
+ERROR_REASON_ROUTE_NOT_FOUND: ErrorReason.ValueType  # 39
+"""The edge found no route for this method and path."""
+ERROR_REASON_REQUEST_TOO_LARGE: ErrorReason.ValueType  # 40
+"""The request body is larger than the edge accepts."""
+ERROR_REASON_HEADERS_TOO_LARGE: ErrorReason.ValueType  # 41
+"""The request's headers are larger than the edge accepts."""
+ERROR_REASON_RATE_LIMITED: ErrorReason.ValueType  # 42
+"""Too many requests from this caller or to this route; retry after the x-ratelimit-reset delay."""
+ERROR_REASON_ACCESS_DENIED: ErrorReason.ValueType  # 43
+"""The edge refused the caller: a role the route needs is missing, or the token is for another audience."""
+ERROR_REASON_DEADLINE_EXCEEDED: ErrorReason.ValueType  # 44
+"""The request took longer than the edge waits for an answer."""
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
