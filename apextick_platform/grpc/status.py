@@ -74,23 +74,44 @@ class _Status(grpc.Status):
     trailing_metadata: tuple[tuple[str, str | bytes], ...]
 
 
-def to_status(error: DomainError, extra_metadata: tuple[tuple[str, str], ...] = ()) -> grpc.Status:
-    """Exactly one ErrorInfo; a BadRequest as well when fields are at fault."""
-    code = STATUS_BY_CODE[error.code]
-    details = [
-        _pack(
-            error_details_pb2.ErrorInfo(reason=error.code.value, domain=ERROR_DOMAIN, metadata=error.metadata)
+# The whole status travels in one gRPC trailer (grpc-status-details-bin, base64) and the message in
+# another; gRPC's default limit for all metadata is 16 KiB, and past it the client sees RESOURCE_EXHAUSTED
+# "received metadata size exceeds hard limit" instead of the error. So the details are bounded: the first
+# violations and a count, short texts. (Base64 grows the status by a third: 8 KiB of it is under 11 KiB.)
+MAX_VIOLATIONS = 20
+MAX_TEXT = 300
+MAX_METADATA_VALUE = 512
+
+
+def _clip(text: str, limit: int = MAX_TEXT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def _bad_request(error: DomainError) -> error_details_pb2.BadRequest:
+    shown = [
+        error_details_pb2.BadRequest.FieldViolation(field=_clip(v.field), description=_clip(v.description))
+        for v in error.violations[:MAX_VIOLATIONS]
+    ]
+    hidden = len(error.violations) - len(shown)
+    if hidden > 0:
+        shown.append(
+            error_details_pb2.BadRequest.FieldViolation(field="", description=f"and {hidden} more violations")
         )
+    return error_details_pb2.BadRequest(field_violations=shown)
+
+
+def to_status(error: DomainError, extra_metadata: tuple[tuple[str, str], ...] = ()) -> grpc.Status:
+    """Exactly one ErrorInfo; a BadRequest as well when fields are at fault; small enough for any
+    client's metadata limit whatever the request was."""
+    code = STATUS_BY_CODE[error.code]
+    metadata = {_clip(k, 64): _clip(v, MAX_METADATA_VALUE) for k, v in error.metadata.items()}
+    details = [
+        _pack(error_details_pb2.ErrorInfo(reason=error.code.value, domain=ERROR_DOMAIN, metadata=metadata))
     ]
     if error.violations:
-        bad_request = error_details_pb2.BadRequest(
-            field_violations=[
-                error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
-                for v in error.violations
-            ]
-        )
-        details.append(_pack(bad_request))
-    status = status_pb2.Status(code=getattr(code_pb2, code.name), message=error.message, details=details)
+        details.append(_pack(_bad_request(error)))
+    message = _clip(error.message)
+    status = status_pb2.Status(code=getattr(code_pb2, code.name), message=message, details=details)
     plain = rpc_status.to_status(status)
     return _Status(plain.code, plain.details, tuple(plain.trailing_metadata) + extra_metadata)
 
