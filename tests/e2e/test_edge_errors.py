@@ -109,3 +109,21 @@ async def test_the_native_grpc_listener_answers_its_refusals_with_the_same_reaso
         garbage = rich_error(stub.HoldSeats(request, metadata=(("authorization", "Bearer not.a.token"),)))
         refused = await garbage
     assert (refused.code, refused.reason) == (grpc.StatusCode.UNAUTHENTICATED, "TOKEN_INVALID")
+
+
+async def test_a_request_with_hundreds_of_faults_is_answered_with_its_reason(
+    edge: Edge, identity: Identity
+) -> None:
+    organizer = identity.token("organizer")
+    venue_body = {"displayName": "Hall", "city": "Kandy", "countryCode": "LK", "timeZone": "Asia/Colombo"}
+    created = await http("POST", f"{edge.rest}/v1/venues?requestId={rid()}", venue_body, organizer)
+    venue = created.json()["venue"]
+    bad_rows = {"rows": [{"label": "a", "seatCount": 0} for _ in range(200)]}
+    sections = [{"sectionId": f"s{n}", "rows": bad_rows} for n in range(2)]
+    body = {"displayName": "Too many faults", "sections": sections, "requestId": rid()}
+    reply = await http("POST", f"{edge.rest}/v1/{venue['name']}/seatMaps", body, organizer)
+    # 800 violations: the answer is still INVALID_ARGUMENT (not a 429 for oversized metadata).
+    assert_status_shape(reply, Case("hundreds of faults", "POST", "", status=400))
+    violations = reply.json()["details"][1]["fieldViolations"]
+    assert len(violations) == 21
+    assert violations[-1]["description"].startswith("and ")
