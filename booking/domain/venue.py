@@ -156,16 +156,32 @@ def _layout_section(index: int, spec: SectionLayout) -> Section:
     return Section(spec.section_id, spec.display_name or spec.section_id, tuple(seats))
 
 
-def build_sections(specs: Sequence[SectionLayout]) -> tuple[Section, ...]:
-    """Lay out every section; ids must be unique and the map must stay within the size limit."""
+def planned_seats(specs: Sequence[SectionLayout]) -> int:
+    """How many seats a layout asks for, counted from its numbers alone: no seat is built to count."""
+    total = 0
+    for spec in specs:
+        if spec.grid:
+            total += spec.grid.row_count * spec.grid.seats_per_row
+        else:
+            total += sum(row.seat_count for row in spec.rows)
+    return total
+
+
+def check_layout_size(specs: Sequence[SectionLayout]) -> None:
+    """The size limit, checked before any work: one request cannot make the server build millions of
+    seats only to refuse them (100 sections of 200 rows of 500 seats pass the contract's own limits)."""
     if not specs:
         raise invalid("sections", "a seat map needs at least one section")
-    _require_unique((spec.section_id for spec in specs), "sections")
-    sections = tuple(_layout_section(i, spec) for i, spec in enumerate(specs))
-    total = sum(len(section.seats) for section in sections)
+    total = planned_seats(specs)
     if total > MAX_SEATS_PER_MAP:
         raise invalid("sections", f"{total} seats exceed the limit of {MAX_SEATS_PER_MAP}")
-    return sections
+
+
+def build_sections(specs: Sequence[SectionLayout]) -> tuple[Section, ...]:
+    """Lay out every section; ids must be unique and the map must stay within the size limit."""
+    check_layout_size(specs)
+    _require_unique((spec.section_id for spec in specs), "sections")
+    return tuple(_layout_section(i, spec) for i, spec in enumerate(specs))
 
 
 def _require_unique(ids: Iterable[str], field_name: str) -> None:

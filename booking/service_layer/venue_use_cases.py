@@ -8,7 +8,7 @@ from uuid import UUID
 
 from apextick_platform.errors import DomainError, ErrorCode
 from apextick_platform.identity import Principal
-from booking.domain.venue import SeatMap, SectionLayout, Venue, build_sections
+from booking.domain.venue import SeatMap, SectionLayout, Venue, build_sections, check_layout_size
 from booking.service_layer import paging
 from booking.service_layer.idempotency import RequestKey, run_once
 from booking.service_layer.paging import Page
@@ -124,11 +124,12 @@ class VenueUseCases:
         layout: Sequence[SectionLayout],
         request: RequestKey,
     ) -> SeatMap:
-        sections = build_sections(layout)
+        check_layout_size(layout)  # bounded before anything: ownership, then the (bounded) layout work
         async with self._uow() as uow:
 
             async def create() -> str:
                 await owned_venue(uow, principal, venue_id)
+                sections = build_sections(layout)
                 now = self._clock()
                 seat_map = SeatMap(self._new_id(), venue_id, display_name, sections, now, now)
                 await uow.seat_maps.add(seat_map)
@@ -148,11 +149,12 @@ class VenueUseCases:
         layout: Sequence[SectionLayout],
         request: RequestKey,
     ) -> SeatMap:
-        sections = build_sections(layout)
+        check_layout_size(layout)
         async with self._uow() as uow:
 
             async def update() -> str:
                 await owned_venue(uow, principal, venue_id)
+                sections = build_sections(layout)
                 seat_map = await seat_map_of(uow, venue_id, seat_map_id)
                 if await uow.seat_maps.used_by_published_event(seat_map_id):
                     raise DomainError(ErrorCode.SEAT_MAP_IN_USE, "a published event sells this seat map")

@@ -7,6 +7,7 @@ import pytest
 
 from apextick_platform.errors import DomainError, ErrorCode
 from apextick_platform.identity import Principal, Role
+from booking.domain import venue as venue_domain
 from booking.domain.event import EventStatus
 from booking.domain.events import EventPublished
 from booking.domain.pricing import PriceTier
@@ -85,3 +86,27 @@ async def test_drafts_are_invisible_to_the_public_and_search_finds_published_eve
     assert len(mine.items) == 2
     none = await container.events.list_events(None, EventQuery(city="Kandy"), "")
     assert none.items == []
+
+
+async def test_a_layout_past_the_size_limit_is_refused_before_any_seat_is_built(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    container, _ = assemble()
+    sale = await draft_event(container)
+    built: list[int] = []
+    real = venue_domain._layout_section
+
+    def counting(index: int, spec: SectionLayout) -> object:
+        built.append(index)
+        return real(index, spec)
+
+    monkeypatch.setattr(venue_domain, "_layout_section", counting)
+    huge = [SectionLayout(f"s{n}", "", GridLayout(200, 500)) for n in range(100)]  # 10 million seats
+    with pytest.raises(DomainError) as refused:
+        await container.venues.create_seat_map(ORGANIZER, sale.venue_id, "Huge", huge, key())
+    assert refused.value.code is ErrorCode.INVALID_ARGUMENT
+    assert "10000000 seats exceed" in refused.value.message
+    with pytest.raises(DomainError) as foreign:
+        await container.venues.create_seat_map(RIVAL, sale.venue_id, "Small", huge[:1], key())
+    assert foreign.value.code is ErrorCode.VENUE_NOT_FOUND
+    assert built == []  # neither request built a single section
