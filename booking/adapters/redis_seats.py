@@ -15,14 +15,28 @@ from uuid import UUID
 from redis.asyncio import Redis
 
 from booking.domain.hold import SeatStatus
-from booking.service_layer.hold_ports import SeatChangeNote
+from booking.service_layer.hold_ports import CachedSeats, SeatChangeNote
 
 log = logging.getLogger(__name__)
 
 HOLD_KEY = "apextick:hold:"
 CACHE_KEY = "apextick:seats:"
 CHANNEL = "apextick:seatmap:"
+GENERATION_KEY = "apextick:seatgen:"
 CACHE_TTL_SECONDS = 30  # bounds how stale a seat-map read can be if an update is ever lost
+GENERATION_TTL_SECONDS = 3600  # a fill takes milliseconds between reading it and writing
+
+# Fill the cache only if no seat change was announced since the filler read the generation: its copy
+# from PostgreSQL may predate that change, which would then be missing for the cache's whole TTL.
+FILL_IF_UNCHANGED = """
+if tonumber(redis.call('GET', KEYS[2]) or '0') ~= tonumber(ARGV[1]) then
+  return 0
+end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
 
 # Update the availability cache only where a complete copy exists: a partial hash would look whole.
 HSET_IF_CACHED = """
@@ -85,31 +99,35 @@ class RedisSeatSignals:
             args += [seat, change.status.value]
         key = f"{CACHE_KEY}{change.event_id}"
         await self._hset_if_cached(keys=[key], args=args, client=pipe)  # type: ignore[arg-type]
+        generation = f"{GENERATION_KEY}{change.event_id}"
+        pipe.incr(generation)  # type: ignore[attr-defined]
+        pipe.expire(generation, GENERATION_TTL_SECONDS)  # type: ignore[attr-defined]
         pipe.publish(f"{CHANNEL}{change.event_id}", change.encode())  # type: ignore[attr-defined]
 
 
 class RedisSeatCache:
-    """Seat statuses per event for seat-map reads: filled from PostgreSQL on a miss."""
+    """Seat statuses per event for seat-map reads: filled from PostgreSQL on a miss, unless a seat change
+    was announced between the miss and the fill."""
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
+        self._fill = redis.register_script(FILL_IF_UNCHANGED)
 
-    async def get(self, event_id: UUID) -> dict[str, str] | None:
-        raw = await self._redis.hgetall(f"{CACHE_KEY}{event_id}")
-        if not raw:
-            return None
-        return {_text(k): _text(v) for k, v in raw.items()}
-
-    async def put(self, event_id: UUID, statuses: dict[str, str]) -> None:
-        if not statuses:
-            return
-        key = f"{CACHE_KEY}{event_id}"
+    async def get(self, event_id: UUID) -> CachedSeats:
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.delete(key)
-            flat: list[str] = [item for pair in statuses.items() for item in pair]
-            pipe.hset(key, items=flat)
-            pipe.expire(key, CACHE_TTL_SECONDS)
-            await pipe.execute()
+            pipe.hgetall(f"{CACHE_KEY}{event_id}")
+            pipe.get(f"{GENERATION_KEY}{event_id}")
+            raw, generation = await pipe.execute()
+        statuses = {_text(k): _text(v) for k, v in raw.items()} if raw else None
+        return CachedSeats(statuses, int(generation or 0))
+
+    async def put(self, event_id: UUID, statuses: dict[str, str], generation: int) -> bool:
+        if not statuses:
+            return False
+        keys = [f"{CACHE_KEY}{event_id}", f"{GENERATION_KEY}{event_id}"]
+        flat: list[str] = [item for pair in statuses.items() for item in pair]
+        stored = await self._fill(keys=keys, args=[generation, CACHE_TTL_SECONDS, *flat])
+        return bool(stored)
 
 
 class TakenSeatsView:

@@ -28,11 +28,23 @@ class SeatClaims(Protocol):
     async def seat_statuses(self, event_id: UUID) -> dict[str, str]: ...
 
 
+@dataclass(frozen=True)
+class CachedSeats:
+    """What the cache holds for an event: a full copy of its statuses (None on a miss), and how many
+    seat changes have been announced for it so far."""
+
+    statuses: dict[str, str] | None
+    generation: int
+
+
 class SeatStatusCache(Protocol):
     """Seat statuses per event for reads (never for claims)."""
 
-    async def get(self, event_id: UUID) -> dict[str, str] | None: ...
-    async def put(self, event_id: UUID, statuses: dict[str, str]) -> None: ...
+    async def get(self, event_id: UUID) -> CachedSeats: ...
+    async def put(self, event_id: UUID, statuses: dict[str, str], generation: int) -> bool:
+        """Store a copy read from PostgreSQL after `get` answered `generation`. Refused (False) when a
+        change was announced since: that copy may predate it, and would hide it for the cache's TTL."""
+        ...
 
 
 class TakenSeats(Protocol):

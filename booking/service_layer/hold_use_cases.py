@@ -129,12 +129,11 @@ class HoldUseCases:
 
     async def seat_statuses(self, event_id: UUID) -> dict[str, str]:
         """Every seat's status, from the cache when it has them. Unknown or draft events: NOT_FOUND."""
-        statuses = await self._cache.get(event_id)
-        if statuses is None:
-            statuses = await self._claims.seat_statuses(event_id)
-            if not statuses:
-                raise DomainError(
-                    ErrorCode.EVENT_NOT_FOUND, "no such event", metadata={"event": str(event_id)}
-                )
-            await self._cache.put(event_id, statuses)
+        cached = await self._cache.get(event_id)
+        if cached.statuses is not None:
+            return cached.statuses
+        statuses = await self._claims.seat_statuses(event_id)
+        if not statuses:
+            raise DomainError(ErrorCode.EVENT_NOT_FOUND, "no such event", metadata={"event": str(event_id)})
+        await self._cache.put(event_id, statuses, cached.generation)  # refused if a change came meanwhile
         return statuses

@@ -21,7 +21,7 @@ from booking.domain.hold import (
     seats_not_found,
     seats_unavailable,
 )
-from booking.service_layer.hold_ports import SeatChangeNote
+from booking.service_layer.hold_ports import CachedSeats, SeatChangeNote
 from booking.service_layer.ports import Clock
 from tests.fakes.tables import Database, OutboxEntry, Tables
 
@@ -172,18 +172,22 @@ class FakeSeatClaims:
 
 
 class FakeSeatCache:
-    """Seat statuses per event, as RedisSeatCache keeps them (an empty map is never stored)."""
+    """Seat statuses per event, as RedisSeatCache keeps them (an empty map is never stored, and a fill
+    is refused when a change was announced since its reader's miss)."""
 
     def __init__(self) -> None:
         self.statuses: dict[UUID, dict[str, str]] = {}
+        self.generations: dict[UUID, int] = {}
 
-    async def get(self, event_id: UUID) -> dict[str, str] | None:
+    async def get(self, event_id: UUID) -> CachedSeats:
         cached = self.statuses.get(event_id)
-        return dict(cached) if cached is not None else None
+        return CachedSeats(dict(cached) if cached is not None else None, self.generations.get(event_id, 0))
 
-    async def put(self, event_id: UUID, statuses: dict[str, str]) -> None:
-        if statuses:
-            self.statuses[event_id] = dict(statuses)
+    async def put(self, event_id: UUID, statuses: dict[str, str], generation: int) -> bool:
+        if not statuses or self.generations.get(event_id, 0) != generation:
+            return False
+        self.statuses[event_id] = dict(statuses)
+        return True
 
 
 class RecordingSignals:
@@ -196,6 +200,9 @@ class RecordingSignals:
 
     async def changed(self, note: SeatChangeNote) -> None:
         self.notes.append(note)
+        if not note.seat_ids:
+            return
         cached = self._cache.statuses.get(note.event_id)
         if cached is not None:
             cached.update(dict.fromkeys(note.seat_ids, note.status.value))
+        self._cache.generations[note.event_id] = self._cache.generations.get(note.event_id, 0) + 1

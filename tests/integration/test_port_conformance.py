@@ -159,15 +159,30 @@ async def test_holds_end_once_and_free_only_their_own_seats(twin: Twin) -> None:
 async def test_signals_keep_a_cached_event_current_and_leave_a_cold_one_cold(twin: Twin) -> None:
     cache, signals = twin.ports.seat_cache, twin.ports.signals
     warm, cold = uuid.uuid4(), uuid.uuid4()
-    assert await cache.get(warm) is None
-    await cache.put(warm, {"A-1": "AVAILABLE", "A-2": "AVAILABLE"})
+    miss = await cache.get(warm)
+    assert miss.statuses is None
+    assert await cache.put(warm, {"A-1": "AVAILABLE", "A-2": "AVAILABLE"}, miss.generation)
     until = twin.clock() + timedelta(minutes=5)
     await signals.changed(SeatChangeNote(warm, uuid.uuid4(), ("A-1",), SeatStatus.HELD, "c", until))
     await signals.changed(SeatChangeNote(cold, uuid.uuid4(), ("A-1",), SeatStatus.BOOKED, "c"))
-    assert await cache.get(warm) == {"A-1": "HELD", "A-2": "AVAILABLE"}
-    assert await cache.get(cold) is None
-    await cache.put(cold, {})  # nothing to keep: still a miss
-    assert await cache.get(cold) is None
+    assert (await cache.get(warm)).statuses == {"A-1": "HELD", "A-2": "AVAILABLE"}
+    cold_read = await cache.get(cold)
+    assert cold_read.statuses is None
+    assert not await cache.put(cold, {}, cold_read.generation)  # nothing to keep: still a miss
+    assert (await cache.get(cold)).statuses is None
+
+
+async def test_a_fill_that_a_change_overtook_is_refused(twin: Twin) -> None:
+    cache, signals = twin.ports.seat_cache, twin.ports.signals
+    event_id = uuid.uuid4()
+    before = await cache.get(event_id)  # a reader misses, then reads PostgreSQL ...
+    await signals.changed(SeatChangeNote(event_id, uuid.uuid4(), ("A-1",), SeatStatus.BOOKED, "c"))
+    # ... and its copy, read before the booking, must not land: it would hide the booking for the TTL.
+    assert not await cache.put(event_id, {"A-1": "AVAILABLE"}, before.generation)
+    assert (await cache.get(event_id)).statuses is None
+    after = await cache.get(event_id)
+    assert await cache.put(event_id, {"A-1": "BOOKED"}, after.generation)
+    assert (await cache.get(event_id)).statuses == {"A-1": "BOOKED"}
 
 
 # ----------------------------------------------------------------------------- orders and tickets
