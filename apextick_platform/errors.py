@@ -55,6 +55,7 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "RATE_LIMITED"
     ACCESS_DENIED = "ACCESS_DENIED"
     DEADLINE_EXCEEDED = "DEADLINE_EXCEEDED"
+    STREAM_BEHIND = "STREAM_BEHIND"
 
 
 @dataclass(frozen=True)

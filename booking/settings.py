@@ -83,6 +83,9 @@ class BookingSettings(RedactedRepr):
     db_pool_size: int = 10
     log_level: str = "INFO"
     shutdown_grace_seconds: float = 5.0
+    watch_streams_per_caller: int = 16
+    watch_heartbeat_seconds: float = 20.0
+    watch_backlog: int = 10_000
     relay: RelaySettings = field(default_factory=RelaySettings)
     orders: OrderSettings = field(default_factory=OrderSettings)
     payments: PaymentSettings = field(default_factory=PaymentSettings)  # no provider unless configured
@@ -117,6 +120,13 @@ class BookingSettings(RedactedRepr):
             shutdown_grace_seconds=env.number(
                 "APEXTICK_SHUTDOWN_GRACE", cls.shutdown_grace_seconds, minimum=0
             ),
+            watch_streams_per_caller=env.integer(
+                "APEXTICK_WATCH_STREAMS_PER_CALLER", cls.watch_streams_per_caller, minimum=1
+            ),
+            watch_heartbeat_seconds=env.number(
+                "APEXTICK_WATCH_HEARTBEAT_SECONDS", cls.watch_heartbeat_seconds, minimum=0.1
+            ),
+            watch_backlog=env.integer("APEXTICK_WATCH_BACKLOG", cls.watch_backlog, minimum=1),
             relay=RelaySettings.from_env(env),
             orders=OrderSettings.from_env(env),
             payments=PaymentSettings.from_env(env),

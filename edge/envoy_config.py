@@ -172,6 +172,15 @@ def _connection_manager(
                                                           **(extra or {})}]},
         "http_filters": [*filters, {"name": "envoy.filters.http.router",
                                     "typed_config": {"@type": f"{API}.router.v3.Router"}}],
+        # Bounded waiting for everyone: a slow sender (headers, then body) is cut off, a stream with no
+        # traffic in either direction ends (WatchSeatMap's heartbeat keeps a live one going), and an
+        # idle connection is closed.
+        "request_headers_timeout": "10s",
+        "request_timeout": "30s",
+        "stream_idle_timeout": "60s",
+        "common_http_protocol_options": {"idle_timeout": "300s"},
+        # The edge is the first hop: it records the client's address (last X-Forwarded-For entry).
+        "use_remote_address": True,
     }  # fmt: skip
     return {"name": "envoy.filters.network.http_connection_manager", "typed_config": config}
 

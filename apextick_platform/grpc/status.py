@@ -58,6 +58,7 @@ STATUS_BY_CODE: dict[ErrorCode, grpc.StatusCode] = {
     ErrorCode.RATE_LIMITED: grpc.StatusCode.RESOURCE_EXHAUSTED,
     ErrorCode.ACCESS_DENIED: grpc.StatusCode.PERMISSION_DENIED,
     ErrorCode.DEADLINE_EXCEEDED: grpc.StatusCode.DEADLINE_EXCEEDED,
+    ErrorCode.STREAM_BEHIND: grpc.StatusCode.ABORTED,
 }
 
 

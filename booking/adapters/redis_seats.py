@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -190,9 +190,9 @@ class SeatChangeHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    @contextlib.asynccontextmanager
-    async def watch(self, event_id: UUID) -> AsyncIterator[Watcher]:
-        watcher = Watcher(asyncio.Queue(maxsize=10_000))
+    @contextlib.contextmanager
+    def watching(self, event_id: UUID, capacity: int = 10_000) -> Iterator[Watcher]:
+        watcher = Watcher(asyncio.Queue(maxsize=capacity))
         self._watchers.setdefault(event_id, set()).add(watcher)
         try:
             yield watcher

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from apextick.catalog.v1 import event_pb2
@@ -11,7 +15,8 @@ from apextick.inventory.v1 import inventory_service_pb2 as svc
 from apextick.inventory.v1 import inventory_service_pb2_grpc as svc_grpc
 
 from apextick_platform import call_context
-from apextick_platform.proto_time import stamp
+from apextick_platform.errors import DomainError, ErrorCode
+from apextick_platform.proto_time import stamp, timestamp
 from booking.adapters.redis_seats import SeatChangeHub
 from booking.domain.hold import Hold
 from booking.entrypoints.grpc import names
@@ -41,11 +46,64 @@ def _status(value: str) -> event_pb2.SeatStatus.ValueType:
     return event_pb2.SeatStatus.Value(f"SEAT_STATUS_{value}")
 
 
+@dataclass(frozen=True)
+class WatchLimits:
+    streams_per_caller: int = 16  # a caller is its subject when signed in, else its address
+    heartbeat_seconds: float = 20.0  # well inside the edge's stream idle timeout
+    backlog: int = 10_000  # changes a stream may lag behind before it is told to resync
+
+
+class StreamQuota:
+    """Seat-map streams per caller in this process: one client cannot pin unbounded watchers."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._open: Counter[str] = Counter()
+
+    @contextlib.contextmanager
+    def held(self, caller: str) -> Iterator[None]:
+        if self._open[caller] >= self._limit:
+            raise DomainError(
+                ErrorCode.RATE_LIMITED,
+                f"at most {self._limit} seat-map streams at once",
+                metadata={"limit": str(self._limit)},
+            )
+        self._open[caller] += 1
+        try:
+            yield
+        finally:
+            self._open[caller] -= 1
+            if not self._open[caller]:
+                del self._open[caller]
+
+
+def caller_of(context: Context) -> str:
+    """The signed-in subject, else the client address the edge recorded (its last X-Forwarded-For
+    entry, which Envoy appends itself), else the connection's peer."""
+    principal = call_context.principal()
+    if principal is not None:
+        return f"sub:{principal.subject}"
+    for key, value in context.invocation_metadata() or ():
+        if key == "x-forwarded-for" and isinstance(value, str):
+            return "addr:" + value.rsplit(",", 1)[-1].strip()
+    return f"peer:{context.peer()}"
+
+
+def stream_behind() -> DomainError:
+    return DomainError(
+        ErrorCode.STREAM_BEHIND, "the stream fell behind the seat changes; reconnect for a fresh snapshot"
+    )
+
+
 class InventoryServicer(svc_grpc.InventoryServiceServicer):
-    def __init__(self, holds: HoldUseCases, hub: SeatChangeHub, clock: Any) -> None:
+    def __init__(
+        self, holds: HoldUseCases, hub: SeatChangeHub, clock: Any, limits: WatchLimits | None = None
+    ) -> None:
         self._holds = holds
         self._hub = hub
         self._clock = clock
+        self._limits = limits or WatchLimits()
+        self._quota = StreamQuota(self._limits.streams_per_caller)
 
     def _message(self, hold: Hold) -> hold_pb2.Hold:
         return hold_message(hold, hold.state_at(self._clock()).value)
@@ -73,9 +131,9 @@ class InventoryServicer(svc_grpc.InventoryServiceServicer):
         self, request: svc.WatchSeatMapRequest, context: Context
     ) -> AsyncIterator[svc.WatchSeatMapResponse]:
         event_id = names.event_id(request.event, "event")
-        async with self._hub.watch(
-            event_id
-        ) as watcher:  # subscribe before the snapshot: nothing slips between
+        # Subscribe before the snapshot, so nothing slips between the two.
+        hub = self._hub.watching(event_id, self._limits.backlog)
+        with self._quota.held(caller_of(context)), hub as watcher:
             statuses = await self._holds.seat_statuses(event_id)
             snapshot = svc.SeatMapSnapshot(
                 seats=[
@@ -84,8 +142,15 @@ class InventoryServicer(svc_grpc.InventoryServiceServicer):
                 ]
             )
             yield svc.WatchSeatMapResponse(snapshot=snapshot)
-            while not watcher.overflowed:
-                change = await watcher.queue.get()
+            while True:
+                if watcher.overflowed:
+                    raise stream_behind()  # not an OK end: the client must know to resync
+                try:
+                    change = await asyncio.wait_for(watcher.queue.get(), self._limits.heartbeat_seconds)
+                except TimeoutError:
+                    beat = svc.SeatMapHeartbeat(send_time=timestamp(self._clock()))
+                    yield svc.WatchSeatMapResponse(heartbeat=beat)
+                    continue
                 yield svc.WatchSeatMapResponse(
                     change=svc.SeatChange(seat_ids=change.seat_ids, status=_status(change.status.value))
                 )

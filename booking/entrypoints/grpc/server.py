@@ -17,7 +17,7 @@ from apextick_platform.grpc.hosting import HostedServer
 from apextick_platform.tokens import TokenVerifier
 from booking.adapters.redis_seats import SeatChangeHub
 from booking.entrypoints.grpc.catalog_servicer import CatalogServicer
-from booking.entrypoints.grpc.inventory_servicer import InventoryServicer
+from booking.entrypoints.grpc.inventory_servicer import InventoryServicer, WatchLimits
 from booking.entrypoints.grpc.order_servicer import OrderServicer, TicketServicer
 from booking.entrypoints.grpc.webhook_servicer import WebhookServicer
 from booking.service_layer.event_use_cases import EventUseCases
@@ -25,6 +25,7 @@ from booking.service_layer.hold_use_cases import HoldUseCases
 from booking.service_layer.order_use_cases import OrderUseCases
 from booking.service_layer.payment_use_cases import PaymentUseCases
 from booking.service_layer.venue_use_cases import VenueUseCases
+from booking.settings import BookingSettings
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +58,20 @@ class Backend(Protocol):
     def hub(self) -> SeatChangeHub: ...
     @property
     def clock(self) -> Callable[[], datetime]: ...
+    @property
+    def settings(self) -> BookingSettings: ...
 
     async def open(self) -> None: ...
     async def close(self) -> None: ...
 
 
 B = TypeVar("B", bound=Backend)
+
+
+def watch_limits(settings: BookingSettings) -> WatchLimits:
+    return WatchLimits(
+        settings.watch_streams_per_caller, settings.watch_heartbeat_seconds, settings.watch_backlog
+    )
 
 
 class BookingServer(Generic[B]):
@@ -81,7 +90,10 @@ class BookingServer(Generic[B]):
             CatalogServicer(container.venues, container.events, container.clock), server
         )
         inventory_service_pb2_grpc.add_InventoryServiceServicer_to_server(
-            InventoryServicer(container.holds, container.hub, container.clock), server
+            InventoryServicer(
+                container.holds, container.hub, container.clock, watch_limits(container.settings)
+            ),
+            server,
         )
         order_service_pb2_grpc.add_OrderServiceServicer_to_server(OrderServicer(container.orders), server)
         ticket_service_pb2_grpc.add_TicketServiceServicer_to_server(TicketServicer(container.orders), server)

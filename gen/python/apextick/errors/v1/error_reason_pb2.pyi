@@ -112,6 +112,8 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """The edge refused the caller: a role the route needs is missing, or the token is for another audience."""
     ERROR_REASON_DEADLINE_EXCEEDED: _ErrorReason.ValueType  # 44
     """The request took longer than the edge waits for an answer."""
+    ERROR_REASON_STREAM_BEHIND: _ErrorReason.ValueType  # 45
+    """A stream fell too far behind the changes it carries; reconnect for a fresh snapshot."""
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """The stable, machine-readable reasons carried in `google.rpc.ErrorInfo.reason` (domain `apextick.dev`)
@@ -210,4 +212,6 @@ ERROR_REASON_ACCESS_DENIED: ErrorReason.ValueType  # 43
 """The edge refused the caller: a role the route needs is missing, or the token is for another audience."""
 ERROR_REASON_DEADLINE_EXCEEDED: ErrorReason.ValueType  # 44
 """The request took longer than the edge waits for an answer."""
+ERROR_REASON_STREAM_BEHIND: ErrorReason.ValueType  # 45
+"""A stream fell too far behind the changes it carries; reconnect for a fresh snapshot."""
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015

@@ -28,9 +28,10 @@ from apextick.inventory.v1 import hold_pb2 as apextick_dot_inventory_dot_v1_dot_
 from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n-apextick/inventory/v1/inventory_service.proto\x12\x15\x61pextick.inventory.v1\x1a\x1d\x61pextick/auth/v1/policy.proto\x1a\x1f\x61pextick/catalog/v1/event.proto\x1a apextick/inventory/v1/hold.proto\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\"\x8a\x01\n\x10HoldSeatsRequest\x12(\n\x05\x65vent\x18\x01 \x01(\tB\x19\xe2\x41\x01\x02\xbaH\x12r\x10\x32\x0e^events/[^/]+$\x12*\n\x08seat_ids\x18\x02 \x03(\tB\x18\xe2\x41\x01\x02\xbaH\x11\x92\x01\x0e\x08\x01\x10\x14\x18\x01\"\x06r\x04\x10\x01\x18(\x12 \n\nrequest_id\x18\x03 \x01(\tB\x0c\xe2\x41\x01\x02\xbaH\x05r\x03\xb0\x01\x01\">\n\x11HoldSeatsResponse\x12)\n\x04hold\x18\x01 \x01(\x0b\x32\x1b.apextick.inventory.v1.Hold\"8\n\x0eGetHoldRequest\x12&\n\x04name\x18\x01 \x01(\tB\x18\xe2\x41\x01\x02\xbaH\x11r\x0f\x32\r^holds/[^/]+$\"<\n\x0fGetHoldResponse\x12)\n\x04hold\x18\x01 \x01(\x0b\x32\x1b.apextick.inventory.v1.Hold\"^\n\x12ReleaseHoldRequest\x12&\n\x04name\x18\x01 \x01(\tB\x18\xe2\x41\x01\x02\xbaH\x11r\x0f\x32\r^holds/[^/]+$\x12 \n\nrequest_id\x18\x02 \x01(\tB\x0c\xe2\x41\x01\x02\xbaH\x05r\x03\xb0\x01\x01\"@\n\x13ReleaseHoldResponse\x12)\n\x04hold\x18\x01 \x01(\x0b\x32\x1b.apextick.inventory.v1.Hold\"?\n\x13WatchSeatMapRequest\x12(\n\x05\x65vent\x18\x01 \x01(\tB\x19\xe2\x41\x01\x02\xbaH\x12r\x10\x32\x0e^events/[^/]+$\"\x91\x01\n\x14WatchSeatMapResponse\x12:\n\x08snapshot\x18\x01 \x01(\x0b\x32&.apextick.inventory.v1.SeatMapSnapshotH\x00\x12\x33\n\x06\x63hange\x18\x02 \x01(\x0b\x32!.apextick.inventory.v1.SeatChangeH\x00\x42\x08\n\x06update\"H\n\x0fSeatMapSnapshot\x12\x35\n\x05seats\x18\x01 \x03(\x0b\x32&.apextick.inventory.v1.SeatStatusEntry\"S\n\x0fSeatStatusEntry\x12\x0f\n\x07seat_id\x18\x01 \x01(\t\x12/\n\x06status\x18\x02 \x01(\x0e\x32\x1f.apextick.catalog.v1.SeatStatus\"O\n\nSeatChange\x12\x10\n\x08seat_ids\x18\x01 \x03(\t\x12/\n\x06status\x18\x02 \x01(\x0e\x32\x1f.apextick.catalog.v1.SeatStatus2\xc4\x04\n\x10InventoryService\x12\x89\x01\n\tHoldSeats\x12\'.apextick.inventory.v1.HoldSeatsRequest\x1a(.apextick.inventory.v1.HoldSeatsResponse\")\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x02\x1f\"\x1a/v1/{event=events/*}/holds:\x01*\x12x\n\x07GetHold\x12%.apextick.inventory.v1.GetHoldRequest\x1a&.apextick.inventory.v1.GetHoldResponse\"\x1e\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/{name=holds/*}\x12\x8f\x01\n\x0bReleaseHold\x12).apextick.inventory.v1.ReleaseHoldRequest\x1a*.apextick.inventory.v1.ReleaseHoldResponse\")\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x02\x1f\"\x1a/v1/{name=holds/*}:release:\x01*\x12\x97\x01\n\x0cWatchSeatMap\x12*.apextick.inventory.v1.WatchSeatMapRequest\x1a+.apextick.inventory.v1.WatchSeatMapResponse\",\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02\"\x12 /v1/{event=events/*}/seats:watch0\x01\x42\x34\n\x19\x64\x65v.apextick.inventory.v1B\x15InventoryServiceProtoP\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n-apextick/inventory/v1/inventory_service.proto\x12\x15\x61pextick.inventory.v1\x1a\x1d\x61pextick/auth/v1/policy.proto\x1a\x1f\x61pextick/catalog/v1/event.proto\x1a apextick/inventory/v1/hold.proto\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8a\x01\n\x10HoldSeatsRequest\x12(\n\x05\x65vent\x18\x01 \x01(\tB\x19\xe2\x41\x01\x02\xbaH\x12r\x10\x32\x0e^events/[^/]+$\x12*\n\x08seat_ids\x18\x02 \x03(\tB\x18\xe2\x41\x01\x02\xbaH\x11\x92\x01\x0e\x08\x01\x10\x14\x18\x01\"\x06r\x04\x10\x01\x18(\x12 \n\nrequest_id\x18\x03 \x01(\tB\x0c\xe2\x41\x01\x02\xbaH\x05r\x03\xb0\x01\x01\">\n\x11HoldSeatsResponse\x12)\n\x04hold\x18\x01 \x01(\x0b\x32\x1b.apextick.inventory.v1.Hold\"8\n\x0eGetHoldRequest\x12&\n\x04name\x18\x01 \x01(\tB\x18\xe2\x41\x01\x02\xbaH\x11r\x0f\x32\r^holds/[^/]+$\"<\n\x0fGetHoldResponse\x12)\n\x04hold\x18\x01 \x01(\x0b\x32\x1b.apextick.inventory.v1.Hold\"^\n\x12ReleaseHoldRequest\x12&\n\x04name\x18\x01 \x01(\tB\x18\xe2\x41\x01\x02\xbaH\x11r\x0f\x32\r^holds/[^/]+$\x12 \n\nrequest_id\x18\x02 \x01(\tB\x0c\xe2\x41\x01\x02\xbaH\x05r\x03\xb0\x01\x01\"@\n\x13ReleaseHoldResponse\x12)\n\x04hold\x18\x01 \x01(\x0b\x32\x1b.apextick.inventory.v1.Hold\"?\n\x13WatchSeatMapRequest\x12(\n\x05\x65vent\x18\x01 \x01(\tB\x19\xe2\x41\x01\x02\xbaH\x12r\x10\x32\x0e^events/[^/]+$\"\xcf\x01\n\x14WatchSeatMapResponse\x12:\n\x08snapshot\x18\x01 \x01(\x0b\x32&.apextick.inventory.v1.SeatMapSnapshotH\x00\x12\x33\n\x06\x63hange\x18\x02 \x01(\x0b\x32!.apextick.inventory.v1.SeatChangeH\x00\x12<\n\theartbeat\x18\x03 \x01(\x0b\x32\'.apextick.inventory.v1.SeatMapHeartbeatH\x00\x42\x08\n\x06update\"A\n\x10SeatMapHeartbeat\x12-\n\tsend_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"H\n\x0fSeatMapSnapshot\x12\x35\n\x05seats\x18\x01 \x03(\x0b\x32&.apextick.inventory.v1.SeatStatusEntry\"S\n\x0fSeatStatusEntry\x12\x0f\n\x07seat_id\x18\x01 \x01(\t\x12/\n\x06status\x18\x02 \x01(\x0e\x32\x1f.apextick.catalog.v1.SeatStatus\"O\n\nSeatChange\x12\x10\n\x08seat_ids\x18\x01 \x03(\t\x12/\n\x06status\x18\x02 \x01(\x0e\x32\x1f.apextick.catalog.v1.SeatStatus2\xc4\x04\n\x10InventoryService\x12\x89\x01\n\tHoldSeats\x12\'.apextick.inventory.v1.HoldSeatsRequest\x1a(.apextick.inventory.v1.HoldSeatsResponse\")\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x02\x1f\"\x1a/v1/{event=events/*}/holds:\x01*\x12x\n\x07GetHold\x12%.apextick.inventory.v1.GetHoldRequest\x1a&.apextick.inventory.v1.GetHoldResponse\"\x1e\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/{name=holds/*}\x12\x8f\x01\n\x0bReleaseHold\x12).apextick.inventory.v1.ReleaseHoldRequest\x1a*.apextick.inventory.v1.ReleaseHoldResponse\")\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x02\x1f\"\x1a/v1/{name=holds/*}:release:\x01*\x12\x97\x01\n\x0cWatchSeatMap\x12*.apextick.inventory.v1.WatchSeatMapRequest\x1a+.apextick.inventory.v1.WatchSeatMapResponse\",\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02\"\x12 /v1/{event=events/*}/seats:watch0\x01\x42\x34\n\x19\x64\x65v.apextick.inventory.v1B\x15InventoryServiceProtoP\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -60,28 +61,30 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_INVENTORYSERVICE'].methods_by_name['ReleaseHold']._serialized_options = b'\310\363\030\002\202\323\344\223\002\037\"\032/v1/{name=holds/*}:release:\001*'
   _globals['_INVENTORYSERVICE'].methods_by_name['WatchSeatMap']._loaded_options = None
   _globals['_INVENTORYSERVICE'].methods_by_name['WatchSeatMap']._serialized_options = b'\310\363\030\001\202\323\344\223\002\"\022 /v1/{event=events/*}/seats:watch'
-  _globals['_HOLDSEATSREQUEST']._serialized_start=263
-  _globals['_HOLDSEATSREQUEST']._serialized_end=401
-  _globals['_HOLDSEATSRESPONSE']._serialized_start=403
-  _globals['_HOLDSEATSRESPONSE']._serialized_end=465
-  _globals['_GETHOLDREQUEST']._serialized_start=467
-  _globals['_GETHOLDREQUEST']._serialized_end=523
-  _globals['_GETHOLDRESPONSE']._serialized_start=525
-  _globals['_GETHOLDRESPONSE']._serialized_end=585
-  _globals['_RELEASEHOLDREQUEST']._serialized_start=587
-  _globals['_RELEASEHOLDREQUEST']._serialized_end=681
-  _globals['_RELEASEHOLDRESPONSE']._serialized_start=683
-  _globals['_RELEASEHOLDRESPONSE']._serialized_end=747
-  _globals['_WATCHSEATMAPREQUEST']._serialized_start=749
-  _globals['_WATCHSEATMAPREQUEST']._serialized_end=812
-  _globals['_WATCHSEATMAPRESPONSE']._serialized_start=815
-  _globals['_WATCHSEATMAPRESPONSE']._serialized_end=960
-  _globals['_SEATMAPSNAPSHOT']._serialized_start=962
-  _globals['_SEATMAPSNAPSHOT']._serialized_end=1034
-  _globals['_SEATSTATUSENTRY']._serialized_start=1036
-  _globals['_SEATSTATUSENTRY']._serialized_end=1119
-  _globals['_SEATCHANGE']._serialized_start=1121
-  _globals['_SEATCHANGE']._serialized_end=1200
-  _globals['_INVENTORYSERVICE']._serialized_start=1203
-  _globals['_INVENTORYSERVICE']._serialized_end=1783
+  _globals['_HOLDSEATSREQUEST']._serialized_start=296
+  _globals['_HOLDSEATSREQUEST']._serialized_end=434
+  _globals['_HOLDSEATSRESPONSE']._serialized_start=436
+  _globals['_HOLDSEATSRESPONSE']._serialized_end=498
+  _globals['_GETHOLDREQUEST']._serialized_start=500
+  _globals['_GETHOLDREQUEST']._serialized_end=556
+  _globals['_GETHOLDRESPONSE']._serialized_start=558
+  _globals['_GETHOLDRESPONSE']._serialized_end=618
+  _globals['_RELEASEHOLDREQUEST']._serialized_start=620
+  _globals['_RELEASEHOLDREQUEST']._serialized_end=714
+  _globals['_RELEASEHOLDRESPONSE']._serialized_start=716
+  _globals['_RELEASEHOLDRESPONSE']._serialized_end=780
+  _globals['_WATCHSEATMAPREQUEST']._serialized_start=782
+  _globals['_WATCHSEATMAPREQUEST']._serialized_end=845
+  _globals['_WATCHSEATMAPRESPONSE']._serialized_start=848
+  _globals['_WATCHSEATMAPRESPONSE']._serialized_end=1055
+  _globals['_SEATMAPHEARTBEAT']._serialized_start=1057
+  _globals['_SEATMAPHEARTBEAT']._serialized_end=1122
+  _globals['_SEATMAPSNAPSHOT']._serialized_start=1124
+  _globals['_SEATMAPSNAPSHOT']._serialized_end=1196
+  _globals['_SEATSTATUSENTRY']._serialized_start=1198
+  _globals['_SEATSTATUSENTRY']._serialized_end=1281
+  _globals['_SEATCHANGE']._serialized_start=1283
+  _globals['_SEATCHANGE']._serialized_end=1362
+  _globals['_INVENTORYSERVICE']._serialized_start=1365
+  _globals['_INVENTORYSERVICE']._serialized_end=1945
 # @@protoc_insertion_point(module_scope)

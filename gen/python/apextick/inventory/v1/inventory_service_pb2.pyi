@@ -8,6 +8,7 @@ from apextick.inventory.v1 import hold_pb2 as _hold_pb2
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 import builtins as _builtins
 import sys
@@ -202,6 +203,7 @@ class WatchSeatMapResponse(_message.Message):
 
     SNAPSHOT_FIELD_NUMBER: _builtins.int
     CHANGE_FIELD_NUMBER: _builtins.int
+    HEARTBEAT_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def snapshot(self) -> Global___SeatMapSnapshot:
         """Every seat's status: the first message of the stream."""
@@ -210,21 +212,50 @@ class WatchSeatMapResponse(_message.Message):
     def change(self) -> Global___SeatChange:
         """Seats whose status just changed."""
 
+    @_builtins.property
+    def heartbeat(self) -> Global___SeatMapHeartbeat:
+        """Nothing changed for a while: sent so that a quiet stream outlives idle timeouts on the way."""
+
     def __init__(
         self,
         *,
         snapshot: Global___SeatMapSnapshot | None = ...,
         change: Global___SeatChange | None = ...,
+        heartbeat: Global___SeatMapHeartbeat | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "snapshot", b"snapshot", "update", b"update"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "heartbeat", b"heartbeat", "snapshot", b"snapshot", "update", b"update"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "snapshot", b"snapshot", "update", b"update"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "heartbeat", b"heartbeat", "snapshot", b"snapshot", "update", b"update"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_update: _TypeAlias = _typing.Literal["snapshot", "change"]  # noqa: Y015
+    _WhichOneofReturnType_update: _TypeAlias = _typing.Literal["snapshot", "change", "heartbeat"]  # noqa: Y015
     _WhichOneofArgType_update: _TypeAlias = _typing.Literal["update", b"update"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_update) -> _WhichOneofReturnType_update | None: ...
 
 Global___WatchSeatMapResponse: _TypeAlias = WatchSeatMapResponse  # noqa: Y015
+
+@_typing.final
+class SeatMapHeartbeat(_message.Message):
+    """A sign of life on a quiet seat-map stream."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SEND_TIME_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def send_time(self) -> _timestamp_pb2.Timestamp:
+        """When the server sent it."""
+
+    def __init__(
+        self,
+        *,
+        send_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["send_time", b"send_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["send_time", b"send_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SeatMapHeartbeat: _TypeAlias = SeatMapHeartbeat  # noqa: Y015
 
 @_typing.final
 class SeatMapSnapshot(_message.Message):

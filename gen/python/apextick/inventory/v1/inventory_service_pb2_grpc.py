@@ -89,7 +89,9 @@ class InventoryServiceServicer:
 
     def WatchSeatMap(self, request, context):
         """Streams the event's seat map: first every seat's status, then each change as it commits on
-        any booking replica.
+        any booking replica, and a heartbeat when nothing changed for a while. A stream that falls too
+        far behind ends with ABORTED `STREAM_BEHIND`: reconnect for a fresh snapshot. A caller may hold a
+        few streams at once; more answer RESOURCE_EXHAUSTED `RATE_LIMITED`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -46,7 +46,9 @@ class InventoryServiceStub:
     """Releases one of the caller's active holds; its seats become available at once."""
     WatchSeatMap: _grpc.UnaryStreamMultiCallable[_inventory_service_pb2.WatchSeatMapRequest, _inventory_service_pb2.WatchSeatMapResponse]
     """Streams the event's seat map: first every seat's status, then each change as it commits on
-    any booking replica.
+    any booking replica, and a heartbeat when nothing changed for a while. A stream that falls too
+    far behind ends with ABORTED `STREAM_BEHIND`: reconnect for a fresh snapshot. A caller may hold a
+    few streams at once; more answer RESOURCE_EXHAUSTED `RATE_LIMITED`.
     """
 
 @_typing.type_check_only
@@ -67,7 +69,9 @@ class InventoryServiceAsyncStub(InventoryServiceStub):
     """Releases one of the caller's active holds; its seats become available at once."""
     WatchSeatMap: _aio.UnaryStreamMultiCallable[_inventory_service_pb2.WatchSeatMapRequest, _inventory_service_pb2.WatchSeatMapResponse]  # type: ignore[assignment]
     """Streams the event's seat map: first every seat's status, then each change as it commits on
-    any booking replica.
+    any booking replica, and a heartbeat when nothing changed for a while. A stream that falls too
+    far behind ends with ABORTED `STREAM_BEHIND`: reconnect for a fresh snapshot. A caller may hold a
+    few streams at once; more answer RESOURCE_EXHAUSTED `RATE_LIMITED`.
     """
 
 class InventoryServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -109,7 +113,9 @@ class InventoryServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_inventory_service_pb2.WatchSeatMapResponse], _abc.AsyncIterator[_inventory_service_pb2.WatchSeatMapResponse]]:
         """Streams the event's seat map: first every seat's status, then each change as it commits on
-        any booking replica.
+        any booking replica, and a heartbeat when nothing changed for a while. A stream that falls too
+        far behind ends with ABORTED `STREAM_BEHIND`: reconnect for a fresh snapshot. A caller may hold a
+        few streams at once; more answer RESOURCE_EXHAUSTED `RATE_LIMITED`.
         """
 
 def add_InventoryServiceServicer_to_server(servicer: InventoryServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
