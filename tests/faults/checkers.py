@@ -1,0 +1,87 @@
+"""Checkers of the hold invariants, read from PostgreSQL after a run (and the run's own record of what
+it was told). Each returns a count that must be zero; each is shown to catch a broken variant in
+test_broken_variants.py, so a zero means something."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+import psycopg
+
+# A hold's life on a seat: from its creation to its end, its expiry, or forever once it was bought.
+_LIVES = """
+SELECT id, unnest(seat_ids) AS seat, created_at,
+       CASE WHEN status = 'CONVERTED' THEN 'infinity'::timestamptz
+            ELSE least(coalesce(ended_at, 'infinity'::timestamptz), expires_at) END AS until
+FROM hold WHERE event_id = %(event)s
+"""
+
+SEATS_HELD_TWICE = f"""
+WITH lives AS ({_LIVES})
+SELECT count(*) FROM lives a JOIN lives b
+  ON a.seat = b.seat AND a.id < b.id AND a.created_at < b.until AND b.created_at < a.until
+"""  # noqa: S608 - built from constants
+
+PARTIAL_HOLDS = """
+SELECT count(*) FROM hold h
+WHERE h.event_id = %(event)s AND h.status = 'ACTIVE' AND h.expires_at > %(now)s
+  AND (SELECT count(*) FROM event_seat s
+       WHERE s.event_id = h.event_id AND s.seat_id = ANY(h.seat_ids)
+         AND s.hold_id = h.id AND s.status = 'HELD') <> cardinality(h.seat_ids)
+"""
+
+EARLY_RELEASES = """
+SELECT count(*) FROM hold WHERE event_id = %(event)s AND status = 'EXPIRED' AND ended_at < expires_at
+"""
+
+STUCK_HOLDS = """
+SELECT count(*) FROM hold WHERE event_id = %(event)s AND status = 'ACTIVE' AND expires_at < %(deadline)s
+"""
+
+
+@dataclass(frozen=True)
+class Acknowledged:
+    """A hold the client was told it won: its id and the seats it asked for."""
+
+    hold_id: UUID
+    seat_ids: tuple[str, ...]
+
+
+def _count(database_url: str, query: str, params: dict[str, object]) -> int:
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(query, params).fetchone()
+    return int(row[0]) if row else 0
+
+
+def seats_held_twice(database_url: str, event_id: UUID) -> int:
+    """I1: pairs of holds whose lives on one seat overlap."""
+    return _count(database_url, SEATS_HELD_TWICE, {"event": event_id})
+
+
+def partial_holds(database_url: str, event_id: UUID, now: datetime) -> int:
+    """I2: live holds that do not hold every one of their seats."""
+    return _count(database_url, PARTIAL_HOLDS, {"event": event_id, "now": now})
+
+
+def early_releases(database_url: str, event_id: UUID) -> int:
+    """I3's other side: holds expired before their time."""
+    return _count(database_url, EARLY_RELEASES, {"event": event_id})
+
+
+def stuck_holds(database_url: str, event_id: UUID, now: datetime, grace: timedelta) -> int:
+    """I3: holds still active well past their time."""
+    return _count(database_url, STUCK_HOLDS, {"event": event_id, "deadline": now - grace})
+
+
+def lost_acknowledged_holds(database_url: str, acknowledged: Iterable[Acknowledged]) -> int:
+    """I8 and durability: acknowledged holds that PostgreSQL does not have, or has with other seats."""
+    wanted = {a.hold_id: tuple(sorted(a.seat_ids)) for a in acknowledged}
+    if not wanted:
+        return 0
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute("SELECT id, seat_ids FROM hold WHERE id = ANY(%s)", (list(wanted),)).fetchall()
+    stored = {row[0]: tuple(sorted(row[1])) for row in rows}
+    return sum(1 for hold_id, seats in wanted.items() if stored.get(hold_id) != seats)
