@@ -31,12 +31,12 @@ class HostedServer:
         services: Sequence[ServiceDescriptor],
         verifier: TokenVerifier,
         options: Sequence[tuple[str, int]],
+        transient: tuple[type[BaseException], ...] = (),
     ) -> None:
         self.label = label
         self.health = HealthServicer()
-        self.server = grpc.aio.server(
-            interceptors=[CallPipeline(policies_of(services), verifier)], options=list(options)
-        )
+        pipeline = CallPipeline(policies_of(services), verifier, transient)
+        self.server = grpc.aio.server(interceptors=[pipeline], options=list(options))
         self._names = [service.full_name for service in services]
         self.port = 0
 

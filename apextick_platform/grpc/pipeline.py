@@ -75,9 +75,19 @@ def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], 
 
 
 class CallPipeline(_Interceptor):
-    def __init__(self, policies: Mapping[str, CallerPolicy], verifier: TokenVerifier) -> None:
+    """`transient` names the exceptions of a service's backing stores that mean "unreachable right now"
+    (a lost database connection, Redis down): they answer UNAVAILABLE with a retry hint, not INTERNAL.
+    The service hands them over, so this package imports no driver."""
+
+    def __init__(
+        self,
+        policies: Mapping[str, CallerPolicy],
+        verifier: TokenVerifier,
+        transient: tuple[type[BaseException], ...] = (),
+    ) -> None:
         self._policies = policies
         self._verifier = verifier
+        self._transient = transient
         self._validator = protovalidate.Validator()
         self._wrapped: dict[str, Handler] = {}  # built once per method, not once per call
 
@@ -153,7 +163,7 @@ class CallPipeline(_Interceptor):
                 await self._admit(policy, request, context)
                 return await inner(request, context)
             except Exception as exc:  # noqa: BLE001 - every failure leaves through the error table
-                error = _translate(exc)
+                error = _translate(exc, self._transient)
                 outcome = error.code.value
                 await _abort(error, context)
             finally:
@@ -170,7 +180,7 @@ class CallPipeline(_Interceptor):
                 async for response in inner(request, context):
                     yield response
             except Exception as exc:  # noqa: BLE001 - every failure leaves through the error table
-                error = _translate(exc)
+                error = _translate(exc, self._transient)
                 outcome = error.code.value
                 await _abort(error, context)
             finally:
@@ -179,12 +189,21 @@ class CallPipeline(_Interceptor):
         return behavior
 
 
-def _translate(exc: Exception) -> DomainError:
+def _translate(exc: Exception, transient: tuple[type[BaseException], ...] = ()) -> DomainError:
     if isinstance(exc, grpc.aio.AbortError):
         raise exc  # already a status
     if isinstance(exc, DomainError):
         return exc
     request_id = call_context.current().request_id
+    if transient and isinstance(exc, transient):
+        log.warning(
+            "a backing service is unreachable", extra={"request_id": request_id, "error": type(exc).__name__}
+        )
+        return DomainError(
+            ErrorCode.UNAVAILABLE,
+            "a backing service is unreachable right now; retry shortly",
+            metadata={"retry_ms": "500", "request_id": request_id},
+        )
     log.error("unhandled error", exc_info=exc, extra={"request_id": request_id})
     return internal_error(request_id)
 

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
+import psycopg
+import redis.exceptions
 from apextick.catalog.v1 import catalog_service_pb2, catalog_service_pb2_grpc
 from apextick.inventory.v1 import inventory_service_pb2, inventory_service_pb2_grpc
 from apextick.orders.v1 import order_service_pb2, order_service_pb2_grpc
@@ -84,6 +86,13 @@ class BookingServer(Generic[B]):
             SERVICES,
             container.verifier,
             options=[("grpc.so_reuseport", 1), ("grpc.max_receive_message_length", 4 * 1024 * 1024)],
+            # A lost database connection (terminated, restarting server, pool exhausted) or Redis being
+            # away is "retry shortly", not an internal error.
+            transient=(
+                psycopg.OperationalError,
+                redis.exceptions.ConnectionError,
+                redis.exceptions.TimeoutError,
+            ),
         )
         server = self.hosted.server
         catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(

@@ -8,6 +8,7 @@ import asyncio
 import logging
 from typing import Generic, Protocol, TypeVar
 
+import psycopg
 from apextick.notification.v1 import notification_service_pb2, notification_service_pb2_grpc
 
 from apextick_platform.grpc.hosting import HostedServer
@@ -44,7 +45,9 @@ class NotificationServer(Generic[B]):
             ("grpc.max_send_message_length", MAX_MESSAGE),
             ("grpc.max_receive_message_length", 64 * 1024),
         ]
-        self.hosted = HostedServer("notification", SERVICES, container.verifier, options)
+        self.hosted = HostedServer(
+            "notification", SERVICES, container.verifier, options, transient=(psycopg.OperationalError,)
+        )
         notification_service_pb2_grpc.add_NotificationServiceServicer_to_server(
             NotificationServicer(container.access), self.hosted.server
         )

@@ -1,0 +1,199 @@
+"""The short fault profile (part of `make test`): seeded mixed load from many customers through the
+booking server's public gRPC interface, while faults hit the processes from outside:
+
+- every PostgreSQL connection of the test database terminated (`pg_terminate_backend`);
+- the booking server killed with SIGKILL and restarted on its port;
+- Redis emptied (the hold TTL keys and the caches gone: no expiry event will ever come for them);
+- the worker frozen with SIGSTOP past the holds' TTL, then resumed.
+
+Then the run heals and quiesces, and the checkers read the invariants from PostgreSQL and the run's
+history (every operation recorded as ok, fail or unknown). The figures, the seed, the faults and the
+recovery times are printed and kept under var/reports/fault-short.json; only measured values go in."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import grpc
+import psycopg
+import pytest
+import redis
+from apextick.catalog.v1 import catalog_service_pb2_grpc as catalog_grpc
+from apextick.inventory.v1 import inventory_service_pb2 as inv
+from apextick.inventory.v1 import inventory_service_pb2_grpc as inventory_grpc
+
+from devstack.identity import DemoUser, JwksServer, SigningKey, access_claims
+from tests.e2e.support import build_event
+from tests.faults import checkers
+from tests.faults.stack import ROOT, Stack
+
+if TYPE_CHECKING:  # the async stub classes exist only in the .pyi stubs
+    Inventory = inventory_grpc.InventoryServiceAsyncStub
+
+pytestmark = pytest.mark.integration
+
+SEED = int.from_bytes(uuid.uuid4().bytes[:4], "big")
+HOLD_TTL = 3.0
+LOAD_SECONDS = 16.0
+CUSTOMERS = 24
+UNKNOWN = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.INTERNAL,
+           grpc.StatusCode.UNKNOWN, grpc.StatusCode.CANCELLED}  # fmt: skip
+
+
+@dataclass
+class History:
+    """Every operation the clients made, as its outcome: ok (with the hold), fail (a clean refusal with
+    its code), or unknown (the connection broke or the server erred: it may or may not have happened)."""
+
+    acknowledged: list[checkers.Acknowledged] = field(default_factory=list)
+    outcomes: Counter[str] = field(default_factory=Counter)
+    first_ok_after: dict[str, float] = field(default_factory=dict)
+    faults: list[dict[str, object]] = field(default_factory=list)
+
+    def fault(self, name: str, started: float, **figures: object) -> None:
+        self.faults.append({"fault": name, "at_s": round(time.monotonic() - started, 2), **figures})
+
+
+@pytest.fixture
+def identity() -> Iterator[tuple[JwksServer, SigningKey]]:
+    key = SigningKey.generate()
+    server = JwksServer([key]).start()
+    yield server, key
+    server.stop()
+
+
+@pytest.fixture
+def stack(database_url: str, redis_url: str, identity: tuple[JwksServer, SigningKey]) -> Iterator[Stack]:
+    running = Stack(database_url, redis_url, identity[0], HOLD_TTL)
+    running.start_server()
+    running.start_worker()
+    yield running
+    running.stop()
+
+
+def token(identity: tuple[JwksServer, SigningKey], *roles: str) -> str:
+    server, key = identity
+    return key.sign(access_claims(DemoUser(f"fault-{uuid.uuid4().hex[:8]}", roles), server.issuer))
+
+
+async def customer_loop(
+    stub: Inventory, event: str, seats: list[str], bearer: str, history: History,
+    rng: random.Random, until: float,
+) -> None:  # fmt: skip
+    auth = (("authorization", f"Bearer {bearer}"),)
+    while time.monotonic() < until:
+        wanted = rng.sample(seats, rng.choice([1, 1, 2, 3]))
+        request = inv.HoldSeatsRequest(event=event, seat_ids=wanted, request_id=str(uuid.uuid4()))
+        try:
+            reply = await stub.HoldSeats(request, metadata=auth, timeout=3)
+        except grpc.aio.AioRpcError as error:
+            kind = "unknown" if error.code() in UNKNOWN else "fail"
+            history.outcomes[f"{kind}:{error.code().name}"] += 1
+            await asyncio.sleep(rng.uniform(0.01, 0.1))
+            continue
+        history.outcomes["ok"] += 1
+        hold_id = uuid.UUID(reply.hold.name.removeprefix("holds/"))
+        history.acknowledged.append(checkers.Acknowledged(hold_id, tuple(wanted)))
+        for name in list(history.first_ok_after):
+            if history.first_ok_after[name] < 0:
+                history.first_ok_after[name] = time.monotonic()
+        if rng.random() < 0.4:
+            release = inv.ReleaseHoldRequest(name=reply.hold.name, request_id=str(uuid.uuid4()))
+            try:
+                await stub.ReleaseHold(release, metadata=auth, timeout=3)
+                history.outcomes["released"] += 1
+            except grpc.aio.AioRpcError:
+                history.outcomes["release-unknown"] += 1
+        await asyncio.sleep(rng.uniform(0.01, 0.05))
+
+
+def terminate_connections(database_url: str) -> int:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return len(rows)
+
+
+async def inject_faults(stack: Stack, redis_url: str, history: History, rng: random.Random) -> None:
+    started = time.monotonic()
+    await asyncio.sleep(2 + rng.uniform(0, 0.5))
+    history.fault("pg_terminate_backend", started, connections=terminate_connections(stack.database_url))
+    await asyncio.sleep(2.5)
+    stack.kill_server()
+    killed = time.monotonic()
+    listen_s = await asyncio.to_thread(stack.start_server)
+    history.first_ok_after["sigkill"] = -1.0
+    history.fault("sigkill booking server", started, restart_listen_s=round(listen_s, 2))
+    await asyncio.sleep(2)
+    redis.Redis.from_url(redis_url).flushdb()
+    history.fault("redis flushdb", started)
+    stack.pause_worker()
+    history.fault("sigstop worker", started, for_s=HOLD_TTL + 2)
+    await asyncio.sleep(HOLD_TTL + 2)
+    stack.resume_worker()
+    history.fault("sigcont worker", started)
+    recovered = history.first_ok_after.get("sigkill", -1.0)
+    history.faults[1]["recovery_s"] = round(recovered - killed, 2) if recovered > 0 else None
+
+
+async def quiesce(database_url: str, event_id: uuid.UUID, limit: float = 20.0) -> float:
+    """Wait until no hold is active past its time (the sweeper's work after the worker resumed)."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        now = datetime.now(UTC)
+        if checkers.stuck_holds(database_url, event_id, now, timedelta(seconds=1)) == 0:
+            return time.monotonic() - started
+        await asyncio.sleep(0.25)
+    return time.monotonic() - started
+
+
+async def test_the_short_fault_profile_loses_and_doubles_nothing(
+    stack: Stack, identity: tuple[JwksServer, SigningKey], database_url: str, redis_url: str
+) -> None:
+    rng = random.Random(SEED)
+    history = History()
+    async with grpc.aio.insecure_channel(stack.target) as channel:
+        organizer = (("authorization", f"Bearer {token(identity, 'customer', 'organizer')}"),)
+        built = await build_event(
+            catalog_grpc.CatalogServiceStub(channel), organizer, "Faults", rows=4, per_row=10
+        )
+        event_id = uuid.UUID(built.event.name.removeprefix("events/"))
+        seats = [f"main-{row}-{n}" for row in "ABCD" for n in range(1, 11)]
+        stub: Inventory = inventory_grpc.InventoryServiceStub(channel)
+        until = time.monotonic() + LOAD_SECONDS
+        loops = [
+            customer_loop(stub, built.event.name, seats, token(identity, "customer"), history,
+                          random.Random(rng.random()), until)
+            for _ in range(CUSTOMERS)
+        ]  # fmt: skip
+        await asyncio.gather(inject_faults(stack, redis_url, history, rng), *loops)
+    quiet_s = await quiesce(database_url, event_id)
+    now = datetime.now(UTC)
+    figures = {
+        "seats_held_twice": checkers.seats_held_twice(database_url, event_id),
+        "partial_holds": checkers.partial_holds(database_url, event_id, now),
+        "early_releases": checkers.early_releases(database_url, event_id),
+        "stuck_holds": checkers.stuck_holds(database_url, event_id, now, timedelta(seconds=1)),
+        "lost_acknowledged_holds": checkers.lost_acknowledged_holds(database_url, history.acknowledged),
+        # Faults are answered UNAVAILABLE (retry) or with a refusal; an INTERNAL is a bug.
+        "internal_errors": history.outcomes["unknown:INTERNAL"] + history.outcomes["unknown:UNKNOWN"],
+    }
+    report = {"seed": SEED, "faults": history.faults, "outcomes": dict(history.outcomes),
+              "quiesce_s": round(quiet_s, 2), **figures}  # fmt: skip
+    reports = ROOT / "var" / "reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    (reports / "fault-short.json").write_text(json.dumps(report, indent=1))
+    print(json.dumps(report))  # noqa: T201 - the run's report
+    assert history.outcomes["ok"] > 0, "the load never got a hold through"
+    assert figures == dict.fromkeys(figures, 0), report
