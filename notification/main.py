@@ -1,4 +1,4 @@
-"""`apextick-notification serve | consume | migrate`: the process entry point."""
+"""`apextick-notification serve | consume | migrate | replay-dead-letters`: the process entry point."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import uvloop
 from apextick_platform import logs
 from apextick_platform.grpc.hosting import until_signalled
 from notification import bootstrap
+from notification.adapters.dead_letters import replay_dead_letters
 from notification.entrypoints.consumer import run_consumer
 from notification.entrypoints.grpc.server import NotificationServer
 from notification.migrations import upgrade_to_head
@@ -39,7 +40,7 @@ def consume(settings: NotificationSettings) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="apextick-notification")
-    parser.add_argument("command", choices=["serve", "consume", "migrate"])
+    parser.add_argument("command", choices=["serve", "consume", "migrate", "replay-dead-letters"])
     args = parser.parse_args(argv)
     settings = NotificationSettings.from_env()
     logs.configure(settings.log_level)
@@ -47,6 +48,9 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("pika").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
     if args.command == "migrate":
         upgrade_to_head(settings.database_url)
+    elif args.command == "replay-dead-letters":
+        moved = replay_dead_letters(settings.amqp_url, settings.queue)
+        logging.getLogger(__name__).info("dead letters replayed", extra={"count": moved})
     elif args.command == "consume":
         consume(settings)
     else:
