@@ -56,6 +56,7 @@ class FakeGateway:
     sessions: dict[UUID, PaymentSession] = field(default_factory=dict)
     closed: list[str] = field(default_factory=list)
     refunded: dict[UUID, int] = field(default_factory=dict)
+    refund_calls: list[UUID] = field(default_factory=list)  # every call, for the refunds-per-order checker
     remote: dict[str, RemotePayment] = field(default_factory=dict)
 
     def supports(self, currency_code: str) -> bool:
@@ -73,6 +74,7 @@ class FakeGateway:
         self.closed.append(session_id)
 
     async def refund(self, order_id: UUID, payment_ref: str, amount_minor: int, currency_code: str) -> str:
+        self.refund_calls.append(order_id)
         self.refunded.setdefault(order_id, amount_minor)  # at most once per order, as the port promises
         return f"re_{order_id.hex[:12]}"
 

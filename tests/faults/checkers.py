@@ -42,6 +42,12 @@ SELECT count(*) FROM hold WHERE event_id = %(event)s AND status = 'ACTIVE' AND e
 """
 
 
+PAID_UNCONFIRMED = """
+SELECT count(*) FROM purchase_order o JOIN payment p ON p.order_id = o.id
+WHERE o.event_id = %(event)s AND p.captured_at IS NOT NULL AND o.state NOT IN ('PAID', 'REFUNDED')
+"""
+
+
 @dataclass(frozen=True)
 class Acknowledged:
     """A hold the client was told it won: its id and the seats it asked for."""
@@ -85,3 +91,16 @@ def lost_acknowledged_holds(database_url: str, acknowledged: Iterable[Acknowledg
         rows = conn.execute("SELECT id, seat_ids FROM hold WHERE id = ANY(%s)", (list(wanted),)).fetchall()
     stored = {row[0]: tuple(sorted(row[1])) for row in rows}
     return sum(1 for hold_id, seats in wanted.items() if stored.get(hold_id) != seats)
+
+
+def paid_unconfirmed(database_url: str, event_id: UUID) -> int:
+    """I4: captured payments whose order is neither confirmed (PAID) nor refunded."""
+    return _count(database_url, PAID_UNCONFIRMED, {"event": event_id})
+
+
+def refunds_above_one(refund_calls: Iterable[UUID]) -> int:
+    """I4's other half: orders the provider was asked to refund more than once."""
+    counts: dict[UUID, int] = {}
+    for order_id in refund_calls:
+        counts[order_id] = counts.get(order_id, 0) + 1
+    return sum(1 for calls in counts.values() if calls > 1)

@@ -26,14 +26,16 @@ from booking.adapters.pg_claims import PgSeatClaims, end_hold
 from booking.bootstrap import Container
 from booking.domain.events import SeatsHeld
 from booking.domain.hold import ClaimRequest, EndedHold, Hold, HoldStatus, price_claim
+from booking.domain.payment import Provider
 from booking.settings import BookingSettings, OrderSettings
-from tests.fakes.world import Clock
+from tests.fakes.world import Clock, FakeGateway
 from tests.faults import checkers
 from tests.use_case_support import customer, organizer, published_event, seat
 
 pytestmark = pytest.mark.integration
 
 REPORT: dict[str, dict[str, int]] = {}
+GATEWAYS: dict[int, FakeGateway] = {}  # the recording provider behind each stack
 
 
 class SelectThenUpdateClaims(PgSeatClaims):
@@ -108,16 +110,21 @@ Variant = Callable[[AsyncConnectionPool[AsyncConnection[Any]], Clock], PgSeatCla
 
 @asynccontextmanager
 async def stack(
-    database_url: str, redis_url: str, variant: Variant = PgSeatClaims
+    database_url: str, redis_url: str, variant: Variant = PgSeatClaims, **overrides: Any
 ) -> AsyncIterator[Container]:
+    """The real composition root on PostgreSQL and Redis, with one adapter swapped for a variant
+    (`overrides` name other ports, each built from the pool and the clock)."""
     clock = Clock(datetime.now(UTC).replace(microsecond=0))
     settings = BookingSettings(
         database_url=sqlalchemy_url(database_url), redis_url=redis_url, fast_reject=False, db_pool_size=12,
-        orders=OrderSettings(ticket_signing_secret=secrets.token_hex(32)),
+        orders=OrderSettings(ticket_signing_secret=secrets.token_hex(32), reconcile_grace_seconds=0),
     )  # fmt: skip
-    ports, infrastructure = bootstrap.adapters(settings, clock)
-    ports = dataclasses.replace(ports, claims=variant(infrastructure.pool, clock))
+    gateway = FakeGateway()
+    ports, infrastructure = bootstrap.adapters(settings, clock, gateways={Provider.STRIPE: gateway})
+    built = {name: make(infrastructure.pool, clock) for name, make in overrides.items()}
+    ports = dataclasses.replace(ports, claims=variant(infrastructure.pool, clock), **built)
     container = bootstrap.build(settings, clock=clock, ports=ports)
+    GATEWAYS[id(container)] = gateway
     await infrastructure.open()
     try:
         yield container
