@@ -81,6 +81,11 @@ class Stack:
         self.server.send_signal(signal.SIGKILL)
         self.server.wait(10)
 
+    def kill_worker(self) -> None:
+        assert self.worker is not None
+        self.worker.send_signal(signal.SIGKILL)
+        self.worker.wait(10)
+
     def pause_worker(self) -> None:
         assert self.worker is not None
         self.worker.send_signal(signal.SIGSTOP)

@@ -4,7 +4,11 @@ booking server's public gRPC interface, while faults hit the processes from outs
 - every PostgreSQL connection of the test database terminated (`pg_terminate_backend`);
 - the booking server killed with SIGKILL and restarted on its port;
 - Redis emptied (the hold TTL keys and the caches gone: no expiry event will ever come for them);
-- the worker frozen with SIGSTOP past the holds' TTL, then resumed.
+- the worker frozen with SIGSTOP past the holds' TTL, then resumed, then killed with SIGKILL and
+  restarted.
+
+A second run kills the worker (its Redis listener and its sweeper) while 1,000 holds are about to
+expire, and restarts it after their time: every one is released by the sweep, none early.
 
 Then the run heals and quiesces, and the checkers read the invariants from PostgreSQL and the run's
 history (every operation recorded as ok, fail or unknown). The figures, the seed, the faults and the
@@ -143,6 +147,10 @@ async def inject_faults(stack: Stack, redis_url: str, history: History, rng: ran
     await asyncio.sleep(HOLD_TTL + 2)
     stack.resume_worker()
     history.fault("sigcont worker", started)
+    await asyncio.sleep(0.5)
+    stack.kill_worker()
+    stack.start_worker()
+    history.fault("sigkill and restart worker", started)
     recovered = history.first_ok_after.get("sigkill", -1.0)
     history.faults[1]["recovery_s"] = round(recovered - killed, 2) if recovered > 0 else None
 
@@ -197,3 +205,56 @@ async def test_the_short_fault_profile_loses_and_doubles_nothing(
     print(json.dumps(report))  # noqa: T201 - the run's report
     assert history.outcomes["ok"] > 0, "the load never got a hold through"
     assert figures == dict.fromkeys(figures, 0), report
+
+
+@pytest.fixture
+def slow_stack(database_url: str, redis_url: str, identity: tuple[JwksServer, SigningKey]) -> Iterator[Stack]:
+    running = Stack(database_url, redis_url, identity[0], hold_ttl_seconds=8.0)
+    running.start_server()
+    running.start_worker()
+    yield running
+    running.stop()
+
+
+async def test_a_thousand_holds_lapse_while_the_listener_is_dead(
+    slow_stack: Stack, identity: tuple[JwksServer, SigningKey], database_url: str
+) -> None:
+    async with grpc.aio.insecure_channel(slow_stack.target) as channel:
+        organizer = (("authorization", f"Bearer {token(identity, 'customer', 'organizer')}"),)
+        catalog = catalog_grpc.CatalogServiceStub(channel)
+        built = await build_event(catalog, organizer, "Lapse", rows=20, per_row=50)
+        stub: Inventory = inventory_grpc.InventoryServiceStub(channel)
+        seats = [f"main-{row}-{n}" for row in "ABCDEFGHIJKLMNOPQRST" for n in range(1, 51)]
+        buyers = [token(identity, "customer") for _ in range(250)]  # four seats each: the event's limit
+        gate = asyncio.Semaphore(50)
+
+        async def hold(index: int) -> None:
+            request = inv.HoldSeatsRequest(
+                event=built.event.name, seat_ids=[seats[index]], request_id=str(uuid.uuid4())
+            )
+            async with gate:
+                await stub.HoldSeats(
+                    request, metadata=(("authorization", f"Bearer {buyers[index // 4]}"),), timeout=10
+                )
+
+        await asyncio.gather(*(hold(i) for i in range(1000)))
+    slow_stack.kill_worker()  # no listener, no sweeper: the expiry events of Redis go to nobody
+    event_id = uuid.UUID(built.event.name.removeprefix("events/"))
+    with psycopg.connect(database_url) as conn:
+        last_expiry = conn.execute(
+            "SELECT max(expires_at) FROM hold WHERE event_id = %s AND status = 'ACTIVE'", (event_id,)
+        ).fetchone()[0]  # type: ignore[index]
+    await asyncio.sleep(max(0.0, (last_expiry - datetime.now(UTC)).total_seconds()) + 0.5)
+    restarted = time.monotonic()
+    slow_stack.start_worker()
+    released_s = await quiesce(database_url, event_id, limit=30)
+    now = datetime.now(UTC)
+    figures = {
+        "stuck_holds": checkers.stuck_holds(database_url, event_id, now, timedelta(seconds=0)),
+        "early_releases": checkers.early_releases(database_url, event_id),
+    }
+    report = {"holds": 1000, "released_after_restart_s": round(time.monotonic() - restarted, 2),
+              "quiesce_s": round(released_s, 2), **figures}  # fmt: skip
+    (ROOT / "var" / "reports" / "fault-listener-kill.json").write_text(json.dumps(report, indent=1))
+    print(json.dumps(report))  # noqa: T201 - the run's report
+    assert figures == {"stuck_holds": 0, "early_releases": 0}, report
