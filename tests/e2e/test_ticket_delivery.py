@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pika
 import pytest
@@ -17,6 +17,7 @@ from pika.adapters.blocking_connection import BlockingConnection
 
 from apextick_platform import bus_topology
 from booking.adapters.ticket_codes import TicketSigner, load_private_key, verify
+from devstack.mail_catcher import CaughtMail
 from notification.settings import NotificationSettings
 from tests.e2e.bus_support import running_relay
 from tests.e2e.checkout_support import post_stripe, rest_checkout, stripe_paid_event
@@ -48,6 +49,25 @@ def consumer_settings(notification_stack: NotificationStack, amqp_url: str) -> I
         channel.queue_delete(bus_topology.dead_letter_queue(queue))
 
 
+async def pay_and_receive(
+    edge: Edge,
+    order: dict[str, Any],
+    email: str,
+    database_url: str,
+    amqp_url: str,
+    notification_stack: NotificationStack,
+    consumer_settings: NotificationSettings,
+) -> CaughtMail:
+    """The provider's signed webhook through the edge, then the relay and the consumer at work until
+    the buyer's one email arrives."""
+    body = stripe_paid_event(order)
+    with running_consumer(consumer_settings), running_relay(database_url, amqp_url):
+        hook = await post_stripe(edge, body, stripe_signature(body))
+        assert hook.status == 200, hook.body
+        [mail] = await asyncio.to_thread(notification_stack.catcher.wait_for, email, 1, 30.0)
+    return mail
+
+
 async def test_a_paid_order_reaches_the_inbox_as_scannable_tickets(
     edge: Edge,
     catalog: Catalog,
@@ -63,12 +83,9 @@ async def test_a_paid_order_reaches_the_inbox_as_scannable_tickets(
         "customer", subject=f"inbox-{uuid.uuid4().hex[:8]}", name="Nimal Perera", email=email
     )
     order = await rest_checkout(edge, buyer, built.event.name, ["main-A-1", "main-B-3", "main-B-4"])
-    body = stripe_paid_event(order)
-
-    with running_consumer(consumer_settings), running_relay(database_url, amqp_url):
-        hook = await post_stripe(edge, body, stripe_signature(body))
-        assert hook.status == 200, hook.body
-        [mail] = await asyncio.to_thread(notification_stack.catcher.wait_for, email, 1, 30.0)
+    mail = await pay_and_receive(
+        edge, order, email, database_url, amqp_url, notification_stack, consumer_settings
+    )
 
     tickets = (await http("GET", f"{edge.rest}/v1/tickets?order={order['name']}", token=buyer)).json()[
         "tickets"
@@ -121,11 +138,9 @@ async def test_awkward_text_is_folded_at_the_source_and_still_ticketed(
         "customer", subject=f"awkward-{uuid.uuid4().hex[:8]}", name="Nimal\r\nPerera", email=email
     )
     order = await rest_checkout(edge, buyer, built.event.name, ["main-A-2"])
-    body = stripe_paid_event(order)
-    with running_consumer(consumer_settings), running_relay(database_url, amqp_url):
-        hook = await post_stripe(edge, body, stripe_signature(body))
-        assert hook.status == 200, hook.body
-        [mail] = await asyncio.to_thread(notification_stack.catcher.wait_for, email, 1, 30.0)
+    mail = await pay_and_receive(
+        edge, order, email, database_url, amqp_url, notification_stack, consumer_settings
+    )
     assert "Monsoon Beats" in str(mail.message["Subject"])
     signer = TicketSigner(load_private_key(TICKET_SECRET))
     [(_, pdf)] = mail.pdfs()
