@@ -132,8 +132,8 @@ class InventoryServicer(svc_grpc.InventoryServiceServicer):
     ) -> AsyncIterator[svc.WatchSeatMapResponse]:
         event_id = names.event_id(request.event, "event")
         # Subscribe before the snapshot, so nothing slips between the two.
-        hub = self._hub.watching(event_id, self._limits.backlog)
-        with self._quota.held(caller_of(context)), hub as watcher:
+        subscription = self._hub.watching(event_id, self._limits.backlog)
+        with self._quota.held(caller_of(context)), subscription as watcher:
             statuses = await self._holds.seat_statuses(event_id)
             snapshot = svc.SeatMapSnapshot(
                 seats=[
