@@ -109,3 +109,11 @@ def refunds_above_one(refund_calls: Iterable[UUID]) -> int:
     for order_id in refund_calls:
         counts[order_id] = counts.get(order_id, 0) + 1
     return sum(1 for calls in counts.values() if calls > 1)
+
+
+def emails_other_than_one(expected: Iterable[str], sent_to: Iterable[str]) -> int:
+    """I5: confirmed orders whose buyer got no ticket email, or more than one (one email per order)."""
+    counts: dict[str, int] = {}
+    for recipient in sent_to:
+        counts[recipient] = counts.get(recipient, 0) + 1
+    return sum(1 for recipient in expected if counts.get(recipient, 0) != 1)
