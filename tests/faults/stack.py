@@ -95,6 +95,7 @@ class Stack:
         self.worker.send_signal(signal.SIGCONT)
 
     def stop(self) -> None:
+        """SIGTERM, and SIGKILL for whatever has not ended in time; every process is reaped."""
         for process in (self.server, self.worker):
             if process is not None and process.poll() is None:
                 process.send_signal(signal.SIGCONT)
@@ -105,3 +106,4 @@ class Stack:
                     process.wait(15)
                 except subprocess.TimeoutExpired:
                     process.kill()
+                    process.wait(10)
