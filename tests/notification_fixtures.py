@@ -33,7 +33,7 @@ from booking.adapters.ticket_codes import TicketClaims, TicketSigner, load_priva
 from devstack.identity import AUDIENCE
 from devstack.mail_catcher import CaughtMail, MailCatcher
 from notification import bootstrap
-from notification.adapters.amqp_consumer import BeforeAck, BusConsumer
+from notification.adapters.amqp_consumer import BeforeAck, BusConsumer, Handler
 from notification.adapters.bus_messages import Confirmed, Refunded, decode
 from notification.bootstrap import Container
 from notification.domain.redelivery import RedeliveryPolicy
@@ -163,7 +163,30 @@ def running_consumer(
 ) -> Iterator[BusConsumer]:
     container = bootstrap.build(settings)
     stop = threading.Event()
-    consumer = consume(container, stop, before_ack)
+    try:
+        with running(consume(container, stop, before_ack), stop) as consumer:
+            yield consumer
+    finally:
+        container.close()
+
+
+@contextlib.contextmanager
+def running_bus(
+    settings: NotificationSettings, handle: Handler, kind: type[BusConsumer] = BusConsumer
+) -> Iterator[BusConsumer]:
+    """A consumer of `kind` on the settings' queue with a handler of the test's own."""
+    stop = threading.Event()
+    consumer = kind(
+        settings.amqp_url, settings.queue, settings.routing_keys, handle,
+        prefetch=settings.prefetch, policy=settings.redelivery, stop=stop,
+    )  # fmt: skip
+    with running(consumer, stop) as started:
+        yield started
+
+
+@contextlib.contextmanager
+def running(consumer: BusConsumer, stop: threading.Event) -> Iterator[BusConsumer]:
+    """Consume in a thread until the block ends; the consumer must start and stop in time."""
     thread = threading.Thread(target=consumer.run, daemon=True)
     thread.start()
     try:
@@ -172,7 +195,6 @@ def running_consumer(
     finally:
         stop.set()
         thread.join(timeout=20)
-        container.close()
         assert not thread.is_alive(), "the consumer did not stop"
 
 

@@ -6,7 +6,6 @@ attempt of every message, on the real broker, database and SMTP catcher."""
 from __future__ import annotations
 
 import functools
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,7 +22,13 @@ from notification.entrypoints.consumer import message_handler
 from notification.settings import NotificationSettings
 from tests.faults import checkers
 from tests.faults.test_broken_variants import record
-from tests.notification_fixtures import NotifyBus, notification_settings, order_confirmed, wait_until
+from tests.notification_fixtures import (
+    NotifyBus,
+    notification_settings,
+    order_confirmed,
+    running_bus,
+    wait_until,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -57,20 +62,10 @@ def dies_once(handle: Handler) -> Handler:
 @contextmanager
 def consuming(settings: NotificationSettings, kind: type[BusConsumer]) -> Iterator[BusConsumer]:
     container = bootstrap.build(settings)
-    stop = threading.Event()
-    handle = dies_once(message_handler(container.delivery))
-    consumer = kind(
-        settings.amqp_url, settings.queue, settings.routing_keys, handle,
-        prefetch=settings.prefetch, policy=settings.redelivery, stop=stop,
-    )  # fmt: skip
-    thread = threading.Thread(target=consumer.run, daemon=True)
-    thread.start()
     try:
-        assert consumer.ready.wait(15)
-        yield consumer
+        with running_bus(settings, dies_once(message_handler(container.delivery)), kind) as consumer:
+            yield consumer
     finally:
-        stop.set()
-        thread.join(timeout=20)
         container.close()
 
 

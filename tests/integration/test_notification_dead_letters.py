@@ -3,21 +3,18 @@ its cause is fixed it is replayed into its consumer's queue and handled like new
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from apextick_platform import bus_topology
 from booking.adapters.ticket_codes import TicketSigner
 from devstack.mail_catcher import MailCatcher
-from notification.adapters.amqp_consumer import BusConsumer, Incoming
+from notification.adapters.amqp_consumer import Incoming
 from notification.adapters.dead_letters import replay_dead_letters
-from notification.settings import NotificationSettings
 from tests.notification_fixtures import (
     NotifyBus,
     notification_settings,
     order_confirmed,
+    running_bus,
     running_consumer,
     wait_until,
 )
@@ -25,23 +22,6 @@ from tests.notification_fixtures import (
 
 def broken_handler(message: Incoming) -> None:
     raise RuntimeError("a template bug in this release")  # every message fails, like a bad deploy
-
-
-@contextmanager
-def running_broken_consumer(settings: NotificationSettings) -> Iterator[BusConsumer]:
-    stop = threading.Event()
-    consumer = BusConsumer(
-        settings.amqp_url, settings.queue, settings.routing_keys, broken_handler,
-        prefetch=settings.prefetch, policy=settings.redelivery, stop=stop,
-    )  # fmt: skip
-    thread = threading.Thread(target=consumer.run, daemon=True)
-    thread.start()
-    try:
-        assert consumer.ready.wait(15)
-        yield consumer
-    finally:
-        stop.set()
-        thread.join(timeout=20)
 
 
 def test_a_dead_letter_is_replayed_once_its_cause_is_fixed(
@@ -55,7 +35,7 @@ def test_a_dead_letter_is_replayed_once_its_cause_is_fixed(
     settings = notification_settings(notification_db, amqp_url, catcher, tmp_path / "tickets", test_bus)
     dead = bus_topology.dead_letter_queue(test_bus.queue)
     order = order_confirmed(signer, seats=1)
-    with running_broken_consumer(settings) as broken:
+    with running_bus(settings, broken_handler) as broken:
         test_bus.publish(order)
         assert wait_until(lambda: test_bus.depth(dead) == 1, timeout=20)  # retried, then parked
         assert broken.stats.dead_lettered == 1  # counted (and logged with its reason)
