@@ -1,5 +1,6 @@
 """The Envoy bootstrap, as data. Listeners: REST on `rest_port` (transcoder, JWT, roles, rate limits,
-CORS, body limit), native gRPC on `grpc_port` (JWT, rate limits), admin on loopback only."""
+CORS, body limit, the lists-are-lists body check), native gRPC on `grpc_port` (JWT, rate limits),
+admin on loopback only."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from apextick_platform.identity import ROLES_BY_POLICY, CallerPolicy, Role
+from edge.body_shapes import lua_source, shapes_for
 from edge.local_replies import grpc_local_reply_config, local_reply_config
 from edge.routes import RestRoute
 from edge.settings import EdgeSettings
@@ -15,6 +17,8 @@ Json = dict[str, Any]
 API = "type.googleapis.com/envoy.extensions.filters.http"
 HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 HOLD_RPC = "/apextick.inventory.v1.InventoryService/HoldSeats"
+LUA = "envoy.filters.http.lua"
+LUA_OFF = {"@type": f"{API}.lua.v3.LuaPerRoute", "disabled": True}
 USER_HEADER = "x-apextick-sub"  # set from the verified token's sub; Envoy strips client-sent copies
 
 
@@ -126,6 +130,11 @@ def rest_route(s: EdgeSettings, route: RestRoute) -> Json:
     roles = ROLES_BY_POLICY.get(route.policy)
     if roles:
         per_filter["envoy.filters.http.rbac"] = _rbac_for(roles)
+    extra: Json = {}
+    if route.body_message:
+        extra["metadata"] = {"filter_metadata": {LUA: {"body_message": route.body_message}}}
+    else:
+        per_filter[LUA] = LUA_OFF
     return {
         "name": f"{route.verb} {route.rpc}",
         "match": {
@@ -134,7 +143,14 @@ def rest_route(s: EdgeSettings, route: RestRoute) -> Json:
         },
         "route": {"cluster": route.cluster, "timeout": "0s" if route.streaming else "15s"},
         "typed_per_filter_config": per_filter,
+        **extra,
     }
+
+
+def _body_shape_filter(routes: list[RestRoute]) -> Json:
+    shapes = shapes_for({route.body_message for route in routes if route.body_message})
+    source = {"inline_string": lua_source(shapes)}
+    return {"name": LUA, "typed_config": {"@type": f"{API}.lua.v3.Lua", "default_source_code": source}}
 
 
 def _cors(s: EdgeSettings) -> Json:
@@ -156,7 +172,8 @@ def _preflight() -> Json:
         # A real route (not a direct response): the CORS filter reads its policy through the route entry.
         "route": {"cluster": "booking", "timeout": "5s"},
         "typed_per_filter_config": {
-            "envoy.filters.http.jwt_authn": {"@type": f"{API}.jwt_authn.v3.PerRouteConfig", "disabled": True}
+            "envoy.filters.http.jwt_authn": {"@type": f"{API}.jwt_authn.v3.PerRouteConfig", "disabled": True},
+            LUA: LUA_OFF,
         },
     }
 
@@ -196,6 +213,7 @@ def rest_listener(
          "typed_config": {"@type": f"{API}.local_ratelimit.v3.LocalRateLimit", "stat_prefix": "edge"}},
         {"name": "envoy.filters.http.buffer",
          "typed_config": {"@type": f"{API}.buffer.v3.Buffer", "max_request_bytes": s.max_body_bytes}},
+        _body_shape_filter(routes),
         {"name": "envoy.filters.http.grpc_json_transcoder", "typed_config": {
             "@type": f"{API}.grpc_json_transcoder.v3.GrpcJsonTranscoder",
             "proto_descriptor": str(descriptor_set),

@@ -11,6 +11,7 @@ from google.api import annotations_pb2, http_pb2
 from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
 
 from apextick_platform.identity import CallerPolicy
+from edge.body_shapes import body_message
 
 _VARIABLE = re.compile(r"\{([a-z_.]+)(?:=([^}]*))?\}")
 
@@ -23,6 +24,7 @@ class RestRoute:
     policy: CallerPolicy
     streaming: bool
     cluster: str = "booking"  # the upstream serving the RPC's service
+    body_message: str | None = None  # the JSON body's message, when it must carry lists (body_shapes)
 
 
 def _segment_regex(pattern: str) -> str:
@@ -82,6 +84,7 @@ def _routes_of(service: ServiceDescriptor, method: MethodDescriptor, cluster: st
                     policy,
                     method.server_streaming,
                     cluster,
+                    body_message(method, binding),
                 )
             )
     return routes

@@ -30,6 +30,7 @@ class Case:
     status: int = 400
     reason: str = "INVALID_ARGUMENT"
     code: int = 3
+    message: str = ""  # a part of the message, where the reason alone cannot tell who refused
 
 
 CASES = [
@@ -53,6 +54,17 @@ CASES = [
          "organizer", status=413, reason="REQUEST_TOO_LARGE"),
     Case("headers past the limit", "GET", "/v1/events", headers={"x-padding": "p" * 70_000}, status=431,
          reason="HEADERS_TOO_LARGE"),
+    Case("a lone value where the contract says a list", "POST", f"/v1/events/{uuid.uuid4()}/holds",
+         {"seatIds": "main-A-1", "requestId": str(uuid.uuid4())}, "customer",
+         message="seatIds: a list is expected"),
+    Case("a lone value under an escaped field name", "POST", f"/v1/events/{uuid.uuid4()}/holds",
+         b'{"seat\\u0049ds": "main-A-1"}', "customer", message="seatIds: a list is expected"),
+    Case("a lone value for a nested list", "POST", f"/v1/venues/{uuid.uuid4()}/seatMaps",
+         {"displayName": "m", "sections": [{"sectionId": "s", "rows": {"rows": {"label": "A"}}}]},
+         "organizer", message="sections[].rows.rows: a list is expected"),
+    Case("a list where the contract says a list reaches the service", "POST",
+         f"/v1/events/{uuid.uuid4()}/holds", {"seatIds": ["main-A-1"], "requestId": str(uuid.uuid4())},
+         "customer", status=404, reason="EVENT_NOT_FOUND", code=5),
     Case("a service's own answer", "GET", f"/v1/events/{uuid.uuid4()}", status=404, reason="EVENT_NOT_FOUND",
          code=5),
 ]  # fmt: skip
@@ -64,6 +76,7 @@ def assert_status_shape(reply: Reply, case: Case) -> None:
     status = reply.json()
     assert status["code"] == case.code, case.name
     assert isinstance(status["message"], str)
+    assert case.message in status["message"], (case.name, status["message"])
     [info, *_] = status["details"]
     assert info["@type"] == "type.googleapis.com/google.rpc.ErrorInfo"
     assert (info["reason"], info["domain"]) == (case.reason, "apextick.dev"), case.name
