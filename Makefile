@@ -1,6 +1,6 @@
 # ApexTick developer commands. Every target works on a fresh Debian machine: the scripts install
 # what is missing (apt packages, the Python environment, Go tools) before they use it.
-.PHONY: up down status test check floors baseline gen lint typecheck protos-check
+.PHONY: up down status test check floors faults-long baseline gen lint typecheck protos-check
 
 PY := .venv/bin
 
@@ -16,6 +16,10 @@ status:
 # The whole suite against real PostgreSQL, Redis and RabbitMQ (started here if they are not running).
 test:
 	scripts/test.sh
+
+# The long fault profile, on demand (ten rounds of every fault under heavier load; not in CI).
+faults-long:
+	APEXTICK_FAULT_PROFILE=long scripts/test.sh tests/faults
 
 # Lint, types, protobuf lint and breaking-change check, and freshness of generated code.
 check:

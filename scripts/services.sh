@@ -2,6 +2,7 @@
 # Start, stop and inspect the local backing services, all on 127.0.0.1:
 #
 #   scripts/services.sh start|stop|restart|status [pg|redis|rabbitmq|stripe-mock|onepay ...]
+#   scripts/services.sh crash pg     (immediate shutdown, then start: crash recovery, for fault tests)
 #   scripts/services.sh rabbitmqctl ARGS...     (rabbitmqctl against our node)
 #
 # Default: all of them (stripe-mock and onepay are the local stand-ins for the
@@ -248,6 +249,11 @@ pg_start() {
 pg_stop() {
   # SIGINT = "fast" shutdown: disconnect clients, checkpoint, exit.
   stop_pidfile pg "$PG_PIDFILE" postgres INT
+}
+
+# Immediate mode (SIGQUIT): no checkpoint, every backend gone at once; the next start replays the WAL.
+pg_crash() {
+  stop_pidfile pg "$PG_PIDFILE" postgres QUIT
 }
 
 pg_status() {
@@ -651,7 +657,7 @@ main() {
   case $action in
     -h | --help | help) usage; return 0 ;;
     rabbitmqctl) rmq_cli rabbitmqctl "$@"; return ;;
-    start | stop | restart | status) ;;
+    start | stop | restart | status | crash) ;;
     *) usage >&2; exit 2 ;;
   esac
 
@@ -671,6 +677,13 @@ main() {
     restart)
       for s in "${services[@]}"; do "${s}_stop"; done
       for s in "${services[@]}"; do "${s}_start"; done
+      ;;
+    crash)
+      for s in "${services[@]}"; do
+        declare -F "${s}_crash" >/dev/null || die "$s: no crash mode (only pg has one)"
+        "${s}_crash"
+        "${s}_start"
+      done
       ;;
     status)
       for s in "${services[@]}"; do "${s}_status"; done

@@ -29,6 +29,17 @@ def listening(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+# The processes a run may start, by role: the program and its command.
+PROGRAMS = {
+    "server": ("apextick-booking", "serve"),
+    "worker": ("apextick-booking", "worker"),
+    "relay": ("apextick-booking", "relay"),
+    "notification": ("apextick-notification", "serve"),
+    "consumer": ("apextick-notification", "consume"),
+}
+LISTENERS = {"server", "notification"}  # roles whose start waits for their port
+
+
 @dataclass
 class Stack:
     database_url: str
@@ -36,8 +47,9 @@ class Stack:
     identity: JwksServer
     hold_ttl_seconds: float
     port: int = field(default_factory=free_port)
-    server: subprocess.Popen[bytes] | None = None
-    worker: subprocess.Popen[bytes] | None = None
+    notification_port: int = field(default_factory=free_port)
+    extra_env: dict[str, str] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
     def target(self) -> str:
@@ -49,61 +61,56 @@ class Stack:
             "APEXTICK_DATABASE_URL": self.database_url,
             "APEXTICK_REDIS_URL": self.redis_url,
             "APEXTICK_BOOKING_PORT": str(self.port),
+            "APEXTICK_NOTIFICATION_PORT": str(self.notification_port),
             "APEXTICK_OIDC_ISSUER": self.identity.issuer,
             "APEXTICK_OIDC_JWKS_URL": self.identity.jwks_url,
             "APEXTICK_HOLD_TTL_SECONDS": str(self.hold_ttl_seconds),
             "APEXTICK_SWEEP_INTERVAL": "0.5",
             "APEXTICK_LOG_LEVEL": "ERROR",
             "APEXTICK_TICKET_SIGNING_SECRET": os.environ.get("APEXTICK_TICKET_SIGNING_SECRET", "f" * 64),
+            **self.extra_env,
         }
 
-    def _spawn(self, command: str) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(  # noqa: S603 - our own entry point, fixed argv
-            [str(BIN / "apextick-booking"), command], env=self._env(), cwd=ROOT,
+    def _port_of(self, role: str) -> int:
+        return self.port if role == "server" else self.notification_port
+
+    def start(self, role: str, limit: float = 30.0) -> float:
+        """Start (or restart) a role; the seconds until it listens (0 for roles without a port)."""
+        started = time.monotonic()
+        program, command = PROGRAMS[role]
+        process = subprocess.Popen(  # noqa: S603 - our own entry points, fixed argv
+            [str(BIN / program), command], env=self._env(), cwd=ROOT,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-
-    def start_server(self, limit: float = 30.0) -> float:
-        """Start (or restart) the server on its port; the seconds until it listens."""
-        started = time.monotonic()
-        self.server = self._spawn("serve")
-        while not listening(self.port):
-            if self.server.poll() is not None or time.monotonic() - started > limit:
-                raise AssertionError(f"the booking server did not come up (exit {self.server.poll()})")
+        self.processes[role] = process
+        while role in LISTENERS and not listening(self._port_of(role)):
+            if process.poll() is not None or time.monotonic() - started > limit:
+                raise AssertionError(f"{role} did not come up (exit {process.poll()})")
             time.sleep(0.05)
         return time.monotonic() - started
 
-    def start_worker(self) -> None:
-        self.worker = self._spawn("worker")
+    def kill(self, role: str) -> None:
+        self.processes[role].send_signal(signal.SIGKILL)
+        self.processes[role].wait(10)
 
-    def kill_server(self) -> None:
-        assert self.server is not None
-        self.server.send_signal(signal.SIGKILL)
-        self.server.wait(10)
+    def pause(self, role: str) -> None:
+        self.processes[role].send_signal(signal.SIGSTOP)
 
-    def kill_worker(self) -> None:
-        assert self.worker is not None
-        self.worker.send_signal(signal.SIGKILL)
-        self.worker.wait(10)
+    def resume(self, role: str) -> None:
+        self.processes[role].send_signal(signal.SIGCONT)
 
-    def pause_worker(self) -> None:
-        assert self.worker is not None
-        self.worker.send_signal(signal.SIGSTOP)
-
-    def resume_worker(self) -> None:
-        assert self.worker is not None
-        self.worker.send_signal(signal.SIGCONT)
+    def running(self, role: str) -> bool:
+        return role in self.processes and self.processes[role].poll() is None
 
     def stop(self) -> None:
         """SIGTERM, and SIGKILL for whatever has not ended in time; every process is reaped."""
-        for process in (self.server, self.worker):
-            if process is not None and process.poll() is None:
+        for process in self.processes.values():
+            if process.poll() is None:
                 process.send_signal(signal.SIGCONT)
                 process.terminate()
-        for process in (self.server, self.worker):
-            if process is not None:
-                try:
-                    process.wait(15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(10)
+        for process in self.processes.values():
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)

@@ -87,7 +87,18 @@ def test_emails_other_than_one_catches_a_consumer_that_acks_before_sending(
         assert wait_until(lambda: test_bus.depth(test_bus.queue) == 0, timeout=20)
         # The real consumer's redeliveries send the emails; give them the time they need either way.
         wait_until(lambda: len(catcher.folder.messages()) >= len(orders), timeout=10)
-    sent = [str(mail.message["To"]) for mail in catcher.folder.messages()]
+    sent = [(str(mail.message["To"]), str(mail.message["Message-ID"])) for mail in catcher.folder.messages()]
     wrong = checkers.emails_other_than_one([o.buyer.email for o in orders], sent)
     record("emails_other_than_one", kind.__name__, wrong)
     assert wrong == (0 if kind is BusConsumer else len(orders))
+
+
+def test_a_second_email_is_one_with_a_new_message_id() -> None:
+    """The checker's rule: the same Message-ID again is a resend SMTP cannot rule out (counted apart);
+    a new one is a second email."""
+    resent = [("a@x.test", "<1@n>"), ("a@x.test", "<1@n>"), ("b@x.test", "<2@n>")]
+    doubled = [("a@x.test", "<1@n>"), ("a@x.test", "<3@n>"), ("b@x.test", "<2@n>")]
+    assert checkers.emails_other_than_one(["a@x.test", "b@x.test"], resent) == 0
+    assert checkers.smtp_resends(resent) == 1
+    assert checkers.emails_other_than_one(["a@x.test", "b@x.test"], doubled) == 1
+    assert checkers.emails_other_than_one(["a@x.test", "c@x.test"], resent) == 1

@@ -38,6 +38,7 @@ from apextick.inventory.v1 import inventory_service_pb2_grpc as inventory_grpc
 from devstack.identity import DemoUser, JwksServer, SigningKey, access_claims
 from tests.e2e.support import build_event
 from tests.faults import checkers
+from tests.faults.profile import CUSTOMERS, PROFILE, ROUNDS
 from tests.faults.stack import ROOT, Stack
 
 if TYPE_CHECKING:  # the async stub classes exist only in the .pyi stubs
@@ -47,8 +48,7 @@ pytestmark = pytest.mark.integration
 
 SEED = int.from_bytes(uuid.uuid4().bytes[:4], "big")
 HOLD_TTL = 3.0
-LOAD_SECONDS = 16.0
-CUSTOMERS = 24
+ROUND_SECONDS = 14.0  # one round of faults, and the load around it
 UNKNOWN = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.INTERNAL,
            grpc.StatusCode.UNKNOWN, grpc.StatusCode.CANCELLED}  # fmt: skip
 
@@ -63,8 +63,10 @@ class History:
     first_ok_after: dict[str, float] = field(default_factory=dict)
     faults: list[dict[str, object]] = field(default_factory=list)
 
-    def fault(self, name: str, started: float, **figures: object) -> None:
-        self.faults.append({"fault": name, "at_s": round(time.monotonic() - started, 2), **figures})
+    def fault(self, name: str, started: float, **figures: object) -> dict[str, object]:
+        entry = {"fault": name, "at_s": round(time.monotonic() - started, 2), **figures}
+        self.faults.append(entry)
+        return entry
 
 
 @pytest.fixture
@@ -78,8 +80,8 @@ def identity() -> Iterator[tuple[JwksServer, SigningKey]]:
 @pytest.fixture
 def stack(database_url: str, redis_url: str, identity: tuple[JwksServer, SigningKey]) -> Iterator[Stack]:
     running = Stack(database_url, redis_url, identity[0], HOLD_TTL)
-    running.start_server()
-    running.start_worker()
+    running.start("server")
+    running.start("worker")
     yield running
     running.stop()
 
@@ -131,28 +133,35 @@ def terminate_connections(database_url: str) -> int:
 
 async def inject_faults(stack: Stack, redis_url: str, history: History, rng: random.Random) -> None:
     started = time.monotonic()
+    for _ in range(ROUNDS):
+        await fault_round(stack, redis_url, history, rng, started)
+
+
+async def fault_round(
+    stack: Stack, redis_url: str, history: History, rng: random.Random, started: float
+) -> None:
     await asyncio.sleep(2 + rng.uniform(0, 0.5))
     history.fault("pg_terminate_backend", started, connections=terminate_connections(stack.database_url))
     await asyncio.sleep(2.5)
-    stack.kill_server()
+    stack.kill("server")
     killed = time.monotonic()
-    listen_s = await asyncio.to_thread(stack.start_server)
+    listen_s = await asyncio.to_thread(stack.start, "server")
     history.first_ok_after["sigkill"] = -1.0
-    history.fault("sigkill booking server", started, restart_listen_s=round(listen_s, 2))
+    entry = history.fault("sigkill booking server", started, restart_listen_s=round(listen_s, 2))
     await asyncio.sleep(2)
     redis.Redis.from_url(redis_url).flushdb()
     history.fault("redis flushdb", started)
-    stack.pause_worker()
+    stack.pause("worker")
     history.fault("sigstop worker", started, for_s=HOLD_TTL + 2)
     await asyncio.sleep(HOLD_TTL + 2)
-    stack.resume_worker()
+    stack.resume("worker")
     history.fault("sigcont worker", started)
     await asyncio.sleep(0.5)
-    stack.kill_worker()
-    stack.start_worker()
+    stack.kill("worker")
+    stack.start("worker")
     history.fault("sigkill and restart worker", started)
     recovered = history.first_ok_after.get("sigkill", -1.0)
-    history.faults[1]["recovery_s"] = round(recovered - killed, 2) if recovered > 0 else None
+    entry["recovery_s"] = round(recovered - killed, 2) if recovered > 0 else None
 
 
 async def quiesce(database_url: str, event_id: uuid.UUID, limit: float = 20.0) -> float:
@@ -179,7 +188,7 @@ async def test_the_short_fault_profile_loses_and_doubles_nothing(
         event_id = uuid.UUID(built.event.name.removeprefix("events/"))
         seats = [f"main-{row}-{n}" for row in "ABCD" for n in range(1, 11)]
         stub: Inventory = inventory_grpc.InventoryServiceStub(channel)
-        until = time.monotonic() + LOAD_SECONDS
+        until = time.monotonic() + ROUND_SECONDS * ROUNDS + 2
         loops = [
             customer_loop(stub, built.event.name, seats, token(identity, "customer"), history,
                           random.Random(rng.random()), until)
@@ -197,11 +206,11 @@ async def test_the_short_fault_profile_loses_and_doubles_nothing(
         # Faults are answered UNAVAILABLE (retry) or with a refusal; an INTERNAL is a bug.
         "internal_errors": history.outcomes["unknown:INTERNAL"] + history.outcomes["unknown:UNKNOWN"],
     }
-    report = {"seed": SEED, "faults": history.faults, "outcomes": dict(history.outcomes),
+    report = {"profile": PROFILE, "seed": SEED, "faults": history.faults, "outcomes": dict(history.outcomes),
               "quiesce_s": round(quiet_s, 2), **figures}  # fmt: skip
     reports = ROOT / "var" / "reports"
     reports.mkdir(parents=True, exist_ok=True)
-    (reports / "fault-short.json").write_text(json.dumps(report, indent=1))
+    (reports / f"fault-{PROFILE}.json").write_text(json.dumps(report, indent=1))
     print(json.dumps(report))  # noqa: T201 - the run's report
     assert history.outcomes["ok"] > 0, "the load never got a hold through"
     assert figures == dict.fromkeys(figures, 0), report
@@ -210,8 +219,8 @@ async def test_the_short_fault_profile_loses_and_doubles_nothing(
 @pytest.fixture
 def slow_stack(database_url: str, redis_url: str, identity: tuple[JwksServer, SigningKey]) -> Iterator[Stack]:
     running = Stack(database_url, redis_url, identity[0], hold_ttl_seconds=8.0)
-    running.start_server()
-    running.start_worker()
+    running.start("server")
+    running.start("worker")
     yield running
     running.stop()
 
@@ -238,7 +247,7 @@ async def test_a_thousand_holds_lapse_while_the_listener_is_dead(
                 )
 
         await asyncio.gather(*(hold(i) for i in range(1000)))
-    slow_stack.kill_worker()  # no listener, no sweeper: the expiry events of Redis go to nobody
+    slow_stack.kill("worker")  # no listener, no sweeper: the expiry events of Redis go to nobody
     event_id = uuid.UUID(built.event.name.removeprefix("events/"))
     with psycopg.connect(database_url) as conn:
         last_expiry = conn.execute(
@@ -246,7 +255,7 @@ async def test_a_thousand_holds_lapse_while_the_listener_is_dead(
         ).fetchone()[0]  # type: ignore[index]
     await asyncio.sleep(max(0.0, (last_expiry - datetime.now(UTC)).total_seconds()) + 0.5)
     restarted = time.monotonic()
-    slow_stack.start_worker()
+    slow_stack.start("worker")
     released_s = await quiesce(database_url, event_id, limit=30)
     now = datetime.now(UTC)
     figures = {
