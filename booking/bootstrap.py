@@ -18,6 +18,7 @@ from typing import Any
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from apextick_platform.jwks_verifier import JwksTokenVerifier, TokenPolicy
@@ -80,6 +81,10 @@ class Infrastructure:
 
     async def open(self) -> None:
         await self.pool.open(wait=True)
+        # The engine's first connection initializes the dialect (server version, settings): tens of
+        # milliseconds on the event loop, paid here rather than by the first request.
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
         self.hub.start()
 
     async def close(self) -> None:

@@ -85,6 +85,8 @@ class BookingSettings(RedactedRepr):
     shutdown_grace_seconds: float = 5.0
     watch_streams_per_caller: int = 16
     watch_heartbeat_seconds: float = 20.0
+    # Stretches of the event loop longer than this are logged ("event loop held").
+    loop_watch_ms: float = 100.0
     watch_backlog: int = 10_000
     relay: RelaySettings = field(default_factory=RelaySettings)
     orders: OrderSettings = field(default_factory=OrderSettings)
@@ -123,6 +125,7 @@ class BookingSettings(RedactedRepr):
             watch_streams_per_caller=env.integer(
                 "APEXTICK_WATCH_STREAMS_PER_CALLER", cls.watch_streams_per_caller, minimum=1
             ),
+            loop_watch_ms=env.number("APEXTICK_LOOP_WATCH_MS", cls.loop_watch_ms, minimum=1),
             watch_heartbeat_seconds=env.number(
                 "APEXTICK_WATCH_HEARTBEAT_SECONDS", cls.watch_heartbeat_seconds, minimum=0.1
             ),

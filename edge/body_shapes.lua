@@ -43,22 +43,28 @@ end
 
 local read_value
 
+-- After a member: the closer ends the container (its end index and true); a comma goes on to the next.
+local function after_member(s, i, closer)
+  i = skip(s, i)
+  local c = s:sub(i, i)
+  if c == closer then return i + 1, true end
+  if c ~= "," then error("comma expected") end
+  return skip(s, i + 1), false
+end
+
 local function read_object(s, i, shape, depth, path)
   i = skip(s, i + 1)
   if s:sub(i, i) == "}" then return i + 1 end
   while true do
     if s:sub(i, i) ~= '"' then error("object key expected") end
-    local key
+    local key, done
     key, i = read_string(s, i)
     i = skip(s, i)
     if s:sub(i, i) ~= ":" then error("colon expected") end
     local field = shape and shape[key]
     i = read_value(s, skip(s, i + 1), field, depth + 1, path .. key)
-    i = skip(s, i)
-    local c = s:sub(i, i)
-    if c == "}" then return i + 1 end
-    if c ~= "," then error("comma expected") end
-    i = skip(s, i + 1)
+    i, done = after_member(s, i, "}")
+    if done then return i end
   end
 end
 
@@ -66,11 +72,9 @@ local function read_array(s, i, element, depth, path)
   i = skip(s, i + 1)
   if s:sub(i, i) == "]" then return i + 1 end
   while true do
-    i = skip(s, read_value(s, i, element, depth + 1, path))
-    local c = s:sub(i, i)
-    if c == "]" then return i + 1 end
-    if c ~= "," then error("comma expected") end
-    i = skip(s, i + 1)
+    local done
+    i, done = after_member(s, read_value(s, i, element, depth + 1, path), "]")
+    if done then return i end
   end
 end
 

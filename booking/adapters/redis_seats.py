@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from uuid import UUID
@@ -27,21 +28,27 @@ CACHE_TTL_SECONDS = 30  # bounds how stale a seat-map read can be if an update i
 GENERATION_TTL_SECONDS = 3600  # a fill takes milliseconds between reading it and writing
 
 # Fill the cache only if no seat change was announced since the filler read the generation: its copy
-# from PostgreSQL may predate that change, which would then be missing for the cache's whole TTL.
+# from PostgreSQL may predate that change, which would then be missing for the cache's whole TTL. The
+# copy is staged under its own key in slices (a 50,000-seat map in one command is ~100 ms of packing
+# on the event loop) and renamed into place here, so readers only ever see a whole copy.
 FILL_IF_UNCHANGED = """
 if tonumber(redis.call('GET', KEYS[2]) or '0') ~= tonumber(ARGV[1]) then
+  redis.call('DEL', KEYS[3])
   return 0
 end
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('RENAME', KEYS[3], KEYS[1])
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 return 1
 """
+FILL_SLICE = 5_000  # seats per staging command
+STAGING_TTL_SECONDS = 60  # an abandoned staging copy goes away by itself
 
 # Update the availability cache only where a complete copy exists: a partial hash would look whole.
 HSET_IF_CACHED = """
 if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('HSET', KEYS[1], unpack(ARGV))
+  for i = 1, #ARGV, 2000 do
+    redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 1999, #ARGV)))
+  end
 end
 return 0
 """
@@ -124,9 +131,15 @@ class RedisSeatCache:
     async def put(self, event_id: UUID, statuses: dict[str, str], generation: int) -> bool:
         if not statuses:
             return False
-        keys = [f"{CACHE_KEY}{event_id}", f"{GENERATION_KEY}{event_id}"]
-        flat: list[str] = [item for pair in statuses.items() for item in pair]
-        stored = await self._fill(keys=keys, args=[generation, CACHE_TTL_SECONDS, *flat])
+        staging = f"{CACHE_KEY}{event_id}:fill:{uuid.uuid4().hex}"
+        items = list(statuses.items())
+        for start in range(0, len(items), FILL_SLICE):
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.hset(staging, mapping=dict(items[start : start + FILL_SLICE]))
+                pipe.expire(staging, STAGING_TTL_SECONDS)
+                await pipe.execute()
+        keys = [f"{CACHE_KEY}{event_id}", f"{GENERATION_KEY}{event_id}", staging]
+        stored = await self._fill(keys=keys, args=[generation, CACHE_TTL_SECONDS])
         return bool(stored)
 
 

@@ -10,7 +10,8 @@ from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.adapters.orm import EventRow, EventSeatRow, PriceTierRow
+from booking.adapters.bulk_rows import copy_rows, fetch_rows
+from booking.adapters.orm import EventRow, PriceTierRow
 from booking.domain.event import Event, EventDetails, EventStatus, Schedule
 from booking.domain.pricing import PriceTier
 from booking.service_layer.ports import EventQuery, SeatState
@@ -177,21 +178,17 @@ class SqlPriceTierStore:
         return [_tier(row) for row in rows]
 
 
+EVENT_SEATS = "SELECT seat_id, tier_id, status FROM event_seat WHERE event_id = %(event)s"
+
+
 class SqlInventoryStore:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
     async def create(self, event_id: UUID, tiers_by_seat: dict[str, str]) -> None:
-        rows = [
-            {"event_id": event_id, "seat_id": seat, "tier_id": tier} for seat, tier in tiers_by_seat.items()
-        ]
-        if rows:
-            await self._session.execute(insert(EventSeatRow), rows)
+        rows = [(event_id, seat, tier) for seat, tier in tiers_by_seat.items()]
+        await copy_rows(self._session, "event_seat", ("event_id", "seat_id", "tier_id"), rows)
 
     async def seats(self, event_id: UUID) -> Sequence[SeatState]:
-        result = await self._session.execute(
-            select(EventSeatRow.seat_id, EventSeatRow.tier_id, EventSeatRow.status).where(
-                EventSeatRow.event_id == event_id
-            )
-        )
-        return [SeatState(seat_id, tier_id, status) for seat_id, tier_id, status in result]
+        rows = await fetch_rows(self._session, EVENT_SEATS, {"event": event_id})
+        return [SeatState(seat_id, tier_id, status) for seat_id, tier_id, status in rows]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import delete, exists, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booking.adapters.bulk_rows import copy_rows, fetch_rows
 from booking.adapters.orm import EventRow, SeatMapRow, SeatMapSectionRow, SeatRow, VenueRow
 from booking.domain.event import EventStatus
 from booking.domain.venue import Seat, SeatMap, Section, Venue
@@ -53,6 +56,33 @@ class SqlVenueStore:
         return [_venue(row) for row in rows]
 
 
+SEAT_COLUMNS = (
+    "seat_map_id",
+    "seat_id",
+    "section_id",
+    "row_label",
+    "number",
+    "x",
+    "y",
+    "accessible",
+    "ordinal",
+)
+SEATS_OF_MAP = """
+SELECT seat_id, section_id, row_label, number, x, y, accessible FROM seat
+WHERE seat_map_id = %(seat_map)s ORDER BY ordinal
+"""
+
+
+def _layout(sections: Sequence[tuple[str, str]], rows: Sequence[tuple[Any, ...]]) -> tuple[Section, ...]:
+    """Seats by section, in map order (runs in a worker thread: a map may have 50,000 seats)."""
+    by_section: dict[str, list[Seat]] = {}
+    for row in rows:
+        by_section.setdefault(row[1], []).append(Seat(*row))
+    return tuple(
+        Section(section_id, name, tuple(by_section.get(section_id, []))) for section_id, name in sections
+    )
+
+
 class SqlSeatMapStore:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -80,21 +110,12 @@ class SqlSeatMapStore:
             for i, s in enumerate(seat_map.sections)
         ]
         await self._session.execute(insert(SeatMapSectionRow), sections)
-        seats = [
-            {
-                "seat_map_id": seat_map.id,
-                "seat_id": seat.seat_id,
-                "section_id": seat.section_id,
-                "row_label": seat.row,
-                "number": seat.number,
-                "x": seat.x,
-                "y": seat.y,
-                "accessible": seat.accessible,
-                "ordinal": i,
-            }
+        rows = [
+            (seat_map.id, seat.seat_id, seat.section_id, seat.row, seat.number, seat.x, seat.y,
+             seat.accessible, i)
             for i, seat in enumerate(seat_map.seats)
-        ]
-        await self._session.execute(insert(SeatRow), seats)
+        ]  # fmt: skip
+        await copy_rows(self._session, "seat", SEAT_COLUMNS, rows)
 
     async def get(self, seat_map_id: UUID) -> SeatMap | None:
         row = await self._session.get(SeatMapRow, seat_map_id, populate_existing=True)
@@ -105,25 +126,9 @@ class SqlSeatMapStore:
             .where(SeatMapSectionRow.seat_map_id == seat_map_id)
             .order_by(SeatMapSectionRow.ordinal)
         )
-        seats = await self._session.scalars(
-            select(SeatRow).where(SeatRow.seat_map_id == seat_map_id).order_by(SeatRow.ordinal)
-        )
-        by_section: dict[str, list[Seat]] = {}
-        for seat in seats:
-            by_section.setdefault(seat.section_id, []).append(
-                Seat(
-                    seat.seat_id,
-                    seat.section_id,
-                    seat.row_label,
-                    seat.number,
-                    seat.x,
-                    seat.y,
-                    seat.accessible,
-                )
-            )
-        layout = tuple(
-            Section(s.section_id, s.display_name, tuple(by_section.get(s.section_id, []))) for s in sections
-        )
+        rows = await fetch_rows(self._session, SEATS_OF_MAP, {"seat_map": seat_map_id})
+        names = [(s.section_id, s.display_name) for s in sections]
+        layout = await asyncio.to_thread(_layout, names, rows)
         return SeatMap(row.id, row.venue_id, row.display_name, layout, row.created_at, row.updated_at)
 
     async def replace(self, seat_map: SeatMap) -> None:

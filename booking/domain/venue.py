@@ -10,7 +10,10 @@ from uuid import UUID
 from apextick_platform.errors import DomainError, ErrorCode, FieldViolation, invalid, require
 
 SEAT_SPACING = 1.0  # layout units between neighbouring seats and rows
-MAX_SEATS_PER_MAP = 100_000
+# Every answer about one map (the map, the live map, the first WatchSeatMap snapshot) must reach any
+# client in one message under gRPC's default 4 MiB receive limit: a seat costs about 57 bytes in the
+# map, so 50,000 seats (about 2.9 MB) leave room; a 100,000-seat map did not fit.
+MAX_SEATS_PER_MAP = 50_000
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -176,7 +177,9 @@ class EventUseCases:
                 event = await owned_event(uow, principal, event_id)
                 event.ensure_draft()
                 seat_map = await seat_map_of(uow, event.venue_id, event.seat_map_id)
-                assignment = assign_tiers(seat_map.seats, await uow.tiers.list(event_id))
+                tiers = await uow.tiers.list(event_id)
+                # Off the event loop: a map may have 50,000 seats.
+                assignment = await asyncio.to_thread(assign_tiers, seat_map.seats, tiers)
                 event.publish(len(assignment), self._clock())
                 await uow.inventory.create(event_id, assignment)
                 await uow.events.save(event)
@@ -335,7 +338,9 @@ class EventUseCases:
     async def _load_layout(self, uow: UnitOfWork, event: Event) -> PublishedLayout:
         seat_map = await seat_map_of(uow, event.venue_id, event.seat_map_id)
         tiers = await uow.tiers.list(event.id)
-        layout = PublishedLayout(seat_map, tiers, assign_tiers(seat_map.seats, tiers))
+        layout = PublishedLayout(
+            seat_map, tiers, await asyncio.to_thread(assign_tiers, seat_map.seats, tiers)
+        )
         self._layouts[event.id] = layout
         if len(self._layouts) > LAYOUT_CACHE_SIZE:
             self._layouts.popitem(last=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from uuid import UUID
@@ -129,7 +130,7 @@ class VenueUseCases:
 
             async def create() -> str:
                 await owned_venue(uow, principal, venue_id)
-                sections = build_sections(layout)
+                sections = await asyncio.to_thread(build_sections, layout)  # up to 50,000 seats
                 now = self._clock()
                 seat_map = SeatMap(self._new_id(), venue_id, display_name, sections, now, now)
                 await uow.seat_maps.add(seat_map)
@@ -154,7 +155,7 @@ class VenueUseCases:
 
             async def update() -> str:
                 await owned_venue(uow, principal, venue_id)
-                sections = build_sections(layout)
+                sections = await asyncio.to_thread(build_sections, layout)
                 seat_map = await seat_map_of(uow, venue_id, seat_map_id)
                 if await uow.seat_maps.used_by_published_event(seat_map_id):
                     raise DomainError(ErrorCode.SEAT_MAP_IN_USE, "a published event sells this seat map")

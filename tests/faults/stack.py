@@ -1,5 +1,6 @@
-"""The processes a fault run drives and hurts: real `apextick-booking serve` and `worker` processes on
-this checkout's PostgreSQL and Redis, known by their pids, so faults come from outside them."""
+"""The processes a fault run drives and hurts: the real booking server, worker and relay and the
+notification server and consumer, on this checkout's PostgreSQL, Redis and RabbitMQ, known by their
+pids, so faults come from outside them."""
 
 from __future__ import annotations
 
@@ -49,6 +50,7 @@ class Stack:
     port: int = field(default_factory=free_port)
     notification_port: int = field(default_factory=free_port)
     extra_env: dict[str, str] = field(default_factory=dict)
+    log_dir: Path | None = None  # each role's stderr (its JSON log) goes to <role>.log here if set
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
@@ -78,10 +80,13 @@ class Stack:
         """Start (or restart) a role; the seconds until it listens (0 for roles without a port)."""
         started = time.monotonic()
         program, command = PROGRAMS[role]
+        log = (self.log_dir / f"{role}.log").open("ab") if self.log_dir else subprocess.DEVNULL
         process = subprocess.Popen(  # noqa: S603 - our own entry points, fixed argv
             [str(BIN / program), command], env=self._env(), cwd=ROOT,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=log,
         )  # fmt: skip
+        if not isinstance(log, int):
+            log.close()  # the child has its own copy
         self.processes[role] = process
         while role in LISTENERS and not listening(self._port_of(role)):
             if process.poll() is not None or time.monotonic() - started > limit:

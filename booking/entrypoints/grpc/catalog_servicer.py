@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from apextick.catalog.v1 import catalog_service_pb2 as svc
 from apextick.catalog.v1 import catalog_service_pb2_grpc as svc_grpc
+from apextick.catalog.v1 import venue_pb2
 
 from apextick_platform import call_context
 from apextick_platform.text import one_line
+from booking.domain.venue import SeatMap
 from booking.entrypoints.grpc import catalog_mapping as m
 from booking.entrypoints.grpc import names
 from booking.entrypoints.grpc.seat_map_cache import SeatMapResponses
@@ -20,12 +23,16 @@ from booking.service_layer.venue_use_cases import VenueUseCases
 Context = Any  # grpc.aio.ServicerContext; the servicer never touches it (the interceptor does)
 
 
+async def _seat_map_message(seat_map: SeatMap) -> venue_pb2.SeatMap:
+    """In a worker thread: up to 50,000 seat messages would hold the event loop for everyone."""
+    return await asyncio.to_thread(m.seat_map_message, seat_map)
+
+
 class CatalogServicer(svc_grpc.CatalogServiceServicer):
     def __init__(self, venues: VenueUseCases, events: EventUseCases, clock: Callable[[], datetime]) -> None:
         self._venues = venues
         self._events = events
         self._clock = clock
-        self._seat_maps = SeatMapResponses()
         self._seat_maps = SeatMapResponses()
 
     # --- venues and seat maps ---------------------------------------------------------------
@@ -66,11 +73,11 @@ class CatalogServicer(svc_grpc.CatalogServiceServicer):
             m.section_layouts(request.sections),
             m.request_key(request),
         )
-        return svc.CreateSeatMapResponse(seat_map=m.seat_map_message(seat_map))
+        return svc.CreateSeatMapResponse(seat_map=await _seat_map_message(seat_map))
 
     async def GetSeatMap(self, request: svc.GetSeatMapRequest, context: Context) -> svc.GetSeatMapResponse:
         seat_map = await self._venues.get_seat_map(*names.seat_map_ids(request.name))
-        return svc.GetSeatMapResponse(seat_map=m.seat_map_message(seat_map))
+        return svc.GetSeatMapResponse(seat_map=await _seat_map_message(seat_map))
 
     async def UpdateSeatMap(
         self, request: svc.UpdateSeatMapRequest, context: Context
@@ -84,7 +91,7 @@ class CatalogServicer(svc_grpc.CatalogServiceServicer):
             m.section_layouts(request.sections),
             m.request_key(request),
         )
-        return svc.UpdateSeatMapResponse(seat_map=m.seat_map_message(seat_map))
+        return svc.UpdateSeatMapResponse(seat_map=await _seat_map_message(seat_map))
 
     # --- events -----------------------------------------------------------------------------
 
@@ -196,4 +203,4 @@ class CatalogServicer(svc_grpc.CatalogServiceServicer):
         view = await self._events.event_seat_map(
             call_context.principal(), names.event_id(request.event, "event")
         )
-        return self._seat_maps.render(view)
+        return await self._seat_maps.render(view)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,6 +95,13 @@ def stream_behind() -> DomainError:
     )
 
 
+def _snapshot(statuses: Mapping[str, str]) -> svc.SeatMapSnapshot:
+    """Built in a worker thread: a 50,000-seat snapshot would hold the event loop for everyone."""
+    return svc.SeatMapSnapshot(
+        seats=[svc.SeatStatusEntry(seat_id=seat, status=_status(status)) for seat, status in statuses.items()]
+    )
+
+
 class InventoryServicer(svc_grpc.InventoryServiceServicer):
     def __init__(
         self, holds: HoldUseCases, hub: SeatChangeHub, clock: Any, limits: WatchLimits | None = None
@@ -135,13 +142,7 @@ class InventoryServicer(svc_grpc.InventoryServiceServicer):
         subscription = self._hub.watching(event_id, self._limits.backlog)
         with self._quota.held(caller_of(context)), subscription as watcher:
             statuses = await self._holds.seat_statuses(event_id)
-            snapshot = svc.SeatMapSnapshot(
-                seats=[
-                    svc.SeatStatusEntry(seat_id=seat, status=_status(status))
-                    for seat, status in statuses.items()
-                ]
-            )
-            yield svc.WatchSeatMapResponse(snapshot=snapshot)
+            yield svc.WatchSeatMapResponse(snapshot=await asyncio.to_thread(_snapshot, statuses))
             while True:
                 if watcher.overflowed:
                     raise stream_behind()  # not an OK end: the client must know to resync

@@ -3,6 +3,7 @@ changes only the seats whose status moved since the last read, instead of buildi
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,17 +25,26 @@ class _Entry:
     statuses: dict[str, str]
 
 
+def _entry(view: EventSeatMap) -> _Entry:
+    response = seat_map_response(view)
+    index = {seat.seat_id: i for i, seat in enumerate(response.seats)}
+    return _Entry(view.seat_map, response, index, dict(view.statuses))
+
+
 class SeatMapResponses:
     def __init__(self, size: int = 32) -> None:
         self._size = size
         self._entries: OrderedDict[UUID, _Entry] = OrderedDict()
 
-    def render(self, view: EventSeatMap) -> svc.GetEventSeatMapResponse:
+    async def render(self, view: EventSeatMap) -> svc.GetEventSeatMapResponse:
+        """Building a response (up to 50,000 seat messages) runs in a worker thread, so the event loop
+        keeps turning; the cache itself is only touched on the loop."""
         if view.event.status is EventStatus.DRAFT:
-            return seat_map_response(view)  # drafts change freely; they are never hot
+            # Drafts change freely; they are never hot.
+            return await asyncio.to_thread(seat_map_response, view)
         entry = self._entries.get(view.event.id)
         if entry is None or entry.layout is not view.seat_map:
-            entry = self._build(view)
+            entry = self._keep(view.event.id, await asyncio.to_thread(_entry, view))
         else:
             self._patch(entry, view.statuses)
         self._entries.move_to_end(view.event.id)
@@ -42,11 +52,8 @@ class SeatMapResponses:
         reply.CopyFrom(entry.response)  # later patches must not reach a reply still being sent
         return reply
 
-    def _build(self, view: EventSeatMap) -> _Entry:
-        response = seat_map_response(view)
-        index = {seat.seat_id: i for i, seat in enumerate(response.seats)}
-        entry = _Entry(view.seat_map, response, index, dict(view.statuses))
-        self._entries[view.event.id] = entry
+    def _keep(self, event_id: UUID, entry: _Entry) -> _Entry:
+        self._entries[event_id] = entry
         if len(self._entries) > self._size:
             self._entries.popitem(last=False)
         return entry

@@ -93,6 +93,7 @@ class BookingServer(Generic[B]):
                 redis.exceptions.ConnectionError,
                 redis.exceptions.TimeoutError,
             ),
+            loop_watch_ms=container.settings.loop_watch_ms,
         )
         server = self.hosted.server
         catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(
