@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -30,6 +31,7 @@ from booking.domain.payment import Provider
 from booking.settings import BookingSettings, OrderSettings
 from tests.fakes.world import Clock, FakeGateway
 from tests.faults import checkers
+from tests.faults.stack import ROOT
 from tests.use_case_support import customer, organizer, published_event, seat
 
 pytestmark = pytest.mark.integration
@@ -144,8 +146,13 @@ async def everyone_claims_one_seat(container: Container, event_id: uuid.UUID, pe
 
 
 def record(check: str, variant: str, figure: int) -> None:
+    """Each checker's figure on the real code and on its broken variant, as measured: printed, and
+    kept in var/reports/fault-variants.json (which CI prints at the end of the run)."""
     REPORT.setdefault(check, {})[variant] = figure
     print(f"checker {check}: {variant} = {figure}")  # noqa: T201 - the run's report
+    reports = ROOT / "var" / "reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    (reports / "fault-variants.json").write_text(json.dumps(REPORT, indent=1))
 
 
 @pytest.mark.parametrize(

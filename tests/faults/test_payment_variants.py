@@ -65,7 +65,13 @@ def ledger(pool: AsyncConnectionPool[AsyncConnection[Any]], clock: Clock) -> PgP
     return DropLatePayments(pool, clock, SIGNER)
 
 
-async def late_payment(container: Container) -> tuple[uuid.UUID, Order]:
+def paid_notice(order: Order, provider_event: str) -> bytes:
+    body = {"event_id": provider_event, "kind": "PAID", "order_id": str(order.id), "payment_ref": "pi_late",
+            "amount_minor": order.total_minor, "currency_code": order.currency_code}  # fmt: skip
+    return json.dumps(body).encode()
+
+
+async def late_payment(container: Container, provider_event: str = "") -> tuple[uuid.UUID, Order]:
     """A buyer checks out, the window passes, the seat is resold, the order expires, and the money
     still arrives."""
     sale = await published_event(container, organizer=organizer())
@@ -77,9 +83,8 @@ async def late_payment(container: Container) -> tuple[uuid.UUID, Order]:
     await container.holds.sweep()
     await container.holds.hold_seats(customer(), sale.event_id, [seat("A", 1)], "rival")
     await container.payments.reconcile()  # the unpaid order expires; the provider still takes the money
-    body = {"event_id": uuid.uuid4().hex, "kind": "PAID", "order_id": str(order.id), "payment_ref": "pi_late",
-            "amount_minor": order.total_minor, "currency_code": order.currency_code}  # fmt: skip
-    await container.payments.receive(Provider.STRIPE, json.dumps(body).encode(), {})
+    notice = paid_notice(order, provider_event or uuid.uuid4().hex)
+    await container.payments.receive(Provider.STRIPE, notice, {})
     return sale.event_id, order
 
 
@@ -109,3 +114,39 @@ async def test_refunds_above_one_catches_a_refund_that_is_made_again(
     above = checkers.refunds_above_one(calls)
     record("refunds_above_one", "ForgetfulRefunds" if broken else "real", above)
     assert above == (1 if broken else 0)
+
+
+class NoEventDedupe(PgPaymentLedger):
+    """BROKEN: forgets every provider event it has seen, so a redelivered webhook is applied again."""
+
+    async def apply(self, notice: PaymentNotice) -> NoticeResult:
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "DELETE FROM payment_event WHERE provider = %s AND provider_event_id = %s",
+                (notice.provider.value, notice.event_id),
+            )
+        return await super().apply(notice)
+
+
+@pytest.mark.parametrize("broken", [False, True], ids=["real", "no-event-dedupe"])
+async def test_a_redelivered_late_payment_is_refunded_once_even_without_the_event_dedupe(
+    database_url: str, redis_url: str, broken: bool
+) -> None:
+    """The event-id dedupe is the first of two fences: the order's state, read under its row lock, and
+    the one refund row per order still make five deliveries of a late payment one refund. So the
+    dedupe-less variant breaks no invariant, and the checker rightly reports 0 for both."""
+    overrides: dict[str, Any] = (
+        {"ledger": lambda pool, clock: NoEventDedupe(pool, clock, SIGNER)} if broken else {}
+    )
+    async with stack(database_url, redis_url, **overrides) as container:
+        provider_event = f"evt_{uuid.uuid4().hex}"
+        event_id, order = await late_payment(container, provider_event)
+        for _ in range(4):  # the provider sends the same event again
+            await container.payments.receive(Provider.STRIPE, paid_notice(order, provider_event), {})
+        for _ in range(3):
+            await container.payments.reconcile()
+        calls = [call for call in GATEWAYS[id(container)].refund_calls if call == order.id]
+    above = checkers.refunds_above_one(calls)
+    record("refunds_above_one (redelivered)", "NoEventDedupe" if broken else "real", above)
+    assert (above, checkers.paid_unconfirmed(database_url, event_id)) == (0, 0)
+    assert len(calls) == 1
