@@ -48,6 +48,8 @@ class ErrorCode(StrEnum):
     TICKET_NOT_FOUND = "TICKET_NOT_FOUND"
     TICKET_PDF_NOT_READY = "TICKET_PDF_NOT_READY"
     RESEND_LIMITED = "RESEND_LIMITED"
+    GATE_NOT_FOUND = "GATE_NOT_FOUND"
+    SCAN_NONCE_REUSED = "SCAN_NONCE_REUSED"
     # Answered by the edge itself (Envoy's local replies), never by a service.
     ROUTE_NOT_FOUND = "ROUTE_NOT_FOUND"
     REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"

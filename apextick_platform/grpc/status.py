@@ -52,6 +52,8 @@ STATUS_BY_CODE: dict[ErrorCode, grpc.StatusCode] = {
     ErrorCode.TICKET_NOT_FOUND: grpc.StatusCode.NOT_FOUND,
     ErrorCode.TICKET_PDF_NOT_READY: grpc.StatusCode.UNAVAILABLE,
     ErrorCode.RESEND_LIMITED: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    ErrorCode.GATE_NOT_FOUND: grpc.StatusCode.NOT_FOUND,
+    ErrorCode.SCAN_NONCE_REUSED: grpc.StatusCode.FAILED_PRECONDITION,
     ErrorCode.ROUTE_NOT_FOUND: grpc.StatusCode.NOT_FOUND,
     ErrorCode.REQUEST_TOO_LARGE: grpc.StatusCode.INVALID_ARGUMENT,
     ErrorCode.HEADERS_TOO_LARGE: grpc.StatusCode.INVALID_ARGUMENT,

@@ -17,6 +17,14 @@ from devstack.identity import JwksServer
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+SERVICES = Path(os.environ.get("APEXTICK_SERVICES_SCRIPT", ROOT / "scripts" / "services.sh"))
+
+
+def services(action: str, service: str) -> float:
+    """Act on a backing service through the project's script (the one that runs it); the seconds taken."""
+    started = time.monotonic()
+    subprocess.run([str(SERVICES), action, service], check=True, capture_output=True, timeout=240)  # noqa: S603
+    return round(time.monotonic() - started, 2)
 
 
 def free_port() -> int:

@@ -114,6 +114,10 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """The request took longer than the edge waits for an answer."""
     ERROR_REASON_STREAM_BEHIND: _ErrorReason.ValueType  # 45
     """A stream fell too far behind the changes it carries; reconnect for a fresh snapshot."""
+    ERROR_REASON_GATE_NOT_FOUND: _ErrorReason.ValueType  # 46
+    """No such gate station, or not one the caller staffs."""
+    ERROR_REASON_SCAN_NONCE_REUSED: _ErrorReason.ValueType  # 47
+    """A scan nonce already used for another ticket; every scan needs its own nonce."""
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """The stable, machine-readable reasons carried in `google.rpc.ErrorInfo.reason` (domain `apextick.dev`)
@@ -214,4 +218,8 @@ ERROR_REASON_DEADLINE_EXCEEDED: ErrorReason.ValueType  # 44
 """The request took longer than the edge waits for an answer."""
 ERROR_REASON_STREAM_BEHIND: ErrorReason.ValueType  # 45
 """A stream fell too far behind the changes it carries; reconnect for a fresh snapshot."""
+ERROR_REASON_GATE_NOT_FOUND: ErrorReason.ValueType  # 46
+"""No such gate station, or not one the caller staffs."""
+ERROR_REASON_SCAN_NONCE_REUSED: ErrorReason.ValueType  # 47
+"""A scan nonce already used for another ticket; every scan needs its own nonce."""
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
