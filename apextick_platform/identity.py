@@ -16,6 +16,7 @@ class Role(StrEnum):
     ORGANIZER = "organizer"
     ADMIN = "admin"
     SERVICE = "service"
+    GATE = "gate"
 
 
 class CallerPolicy(Enum):
@@ -27,6 +28,7 @@ class CallerPolicy(Enum):
     ORGANIZER = 3
     ADMIN = 4
     INTERNAL = 5
+    GATE = 6
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ ROLES_BY_POLICY: Mapping[CallerPolicy, frozenset[Role]] = {
     CallerPolicy.ORGANIZER: frozenset({Role.ORGANIZER, Role.ADMIN}),
     CallerPolicy.ADMIN: frozenset({Role.ADMIN}),
     CallerPolicy.INTERNAL: frozenset({Role.SERVICE}),
+    CallerPolicy.GATE: frozenset({Role.GATE, Role.ADMIN}),
 }
 
 

@@ -25,16 +25,20 @@ from apextick_platform.jwks_verifier import JwksTokenVerifier, TokenPolicy
 from apextick_platform.tokens import TokenVerifier
 from booking.adapters.payments.factory import build_gateways
 from booking.adapters.pg_claims import PgSeatClaims
+from booking.adapters.pg_gates import PgGates
 from booking.adapters.pg_ledger import PgPaymentLedger
 from booking.adapters.pg_orders import PgOrders
 from booking.adapters.pg_refunds import PgRefunds
 from booking.adapters.pg_tickets import PgTickets
 from booking.adapters.redis_seats import RedisSeatCache, RedisSeatSignals, SeatChangeHub, TakenSeatsView
-from booking.adapters.ticket_codes import TicketSigner, load_private_key
+from booking.adapters.ticket_codes import TicketSigner, load_private_key, load_public_key
+from booking.adapters.ticket_keys import TicketKeyRing
 from booking.adapters.unit_of_work import SqlUnitOfWork
 from booking.domain.order import PaymentWindow
 from booking.domain.payment import Provider
 from booking.service_layer.event_use_cases import EventUseCases
+from booking.service_layer.gate_ports import GateStore, TicketCodeReader
+from booking.service_layer.gate_use_cases import GateUseCases
 from booking.service_layer.hold_ports import SeatClaims, SeatSignals, SeatStatusCache, TakenSeats
 from booking.service_layer.hold_use_cases import HoldUseCases
 from booking.service_layer.order_ports import OrderStore, TicketStore
@@ -67,6 +71,8 @@ class Ports:
     refunds: RefundStore
     gateways: Mapping[Provider, PaymentGateway]
     verifier: TokenVerifier
+    gates: GateStore
+    codes: TicketCodeReader
 
 
 @dataclass
@@ -108,6 +114,7 @@ class Container:
     holds: HoldUseCases
     orders: OrderUseCases
     payments: PaymentUseCases
+    gates: GateUseCases
     clock: Clock
 
     @property
@@ -161,6 +168,10 @@ def ticket_signer(settings: OrderSettings) -> TicketSigner:
     return TicketSigner(load_private_key(secret))
 
 
+def key_ring(signer: TicketSigner, settings: OrderSettings) -> TicketKeyRing:
+    return TicketKeyRing(signer.public_key, [load_public_key(key) for key in settings.retired_ticket_keys])
+
+
 def adapters(
     settings: BookingSettings,
     clock: Clock,
@@ -192,6 +203,7 @@ def adapters(
     redis = Redis.from_url(settings.redis_url)
     view = TakenSeatsView() if settings.fast_reject else None
     providers = dict(gateways) if gateways is not None else dict(build_gateways(settings.payments))
+    signer = ticket_signer(settings.orders)
     ports = Ports(
         unit_of_work=unit_of_work,
         claims=PgSeatClaims(pool, clock),
@@ -200,7 +212,7 @@ def adapters(
         taken=view,
         orders=PgOrders(pool, clock),
         tickets=PgTickets(pool),
-        ledger=PgPaymentLedger(pool, clock, ticket_signer(settings.orders)),
+        ledger=PgPaymentLedger(pool, clock, signer),
         refunds=PgRefunds(pool, clock),
         gateways=providers,
         verifier=verifier
@@ -209,6 +221,8 @@ def adapters(
                 issuer=settings.oidc_issuer, audience=settings.oidc_audience, jwks_url=settings.jwks_url
             )
         ),
+        gates=PgGates(pool),
+        codes=key_ring(signer, settings.orders),
     )
     return ports, Infrastructure(engine, pool, redis, SeatChangeHub(redis, view), providers)
 
@@ -259,5 +273,6 @@ def build(
         holds=holds,
         orders=orders,
         payments=PaymentUseCases(ports.ledger, ports.refunds, ports.gateways, ports.signals, clock, grace),
+        gates=GateUseCases(ports.gates, ports.codes, clock, new_id),
         clock=clock,
     )

@@ -41,6 +41,8 @@ class OrderSettings(RedactedRepr):
     ticket_signing_secret: str = (
         secret_field()
     )  # empty only when built in code (tests): an ephemeral key is used
+    # Public keys (raw Ed25519, base64url) of signing secrets rotated out: their tickets still verify.
+    retired_ticket_keys: tuple[str, ...] = ()
     payment_window_seconds: float = 900.0
     payment_cap_seconds: float = 1800.0
     return_url: str = "http://localhost:3000/orders"
@@ -52,6 +54,9 @@ class OrderSettings(RedactedRepr):
         env = Env.of(source)
         return cls(
             ticket_signing_secret=env.required("APEXTICK_TICKET_SIGNING_SECRET"),
+            retired_ticket_keys=tuple(
+                key.strip() for key in env.text("APEXTICK_TICKET_RETIRED_KEYS").split(",") if key.strip()
+            ),
             payment_window_seconds=env.number(
                 "APEXTICK_PAYMENT_WINDOW_SECONDS", cls.payment_window_seconds, minimum=1
             ),

@@ -7,6 +7,7 @@ services the booking server registers."""
 from __future__ import annotations
 
 from apextick.catalog.v1 import catalog_service_pb2
+from apextick.gates.v1 import gate_service_pb2
 from apextick.inventory.v1 import inventory_service_pb2
 from apextick.notification.v1 import notification_service_pb2
 from apextick.orders.v1 import order_service_pb2
@@ -23,6 +24,7 @@ UPSTREAMS: dict[str, tuple[ServiceDescriptor, ...]] = {
         order_service_pb2.DESCRIPTOR.services_by_name["OrderService"],
         ticket_service_pb2.DESCRIPTOR.services_by_name["TicketService"],
         webhook_service_pb2.DESCRIPTOR.services_by_name["PaymentWebhookService"],
+        gate_service_pb2.DESCRIPTOR.services_by_name["GateService"],
     ),
     "notification": (notification_service_pb2.DESCRIPTOR.services_by_name["NotificationService"],),
 }

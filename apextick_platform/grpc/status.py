@@ -54,6 +54,8 @@ STATUS_BY_CODE: dict[ErrorCode, grpc.StatusCode] = {
     ErrorCode.RESEND_LIMITED: grpc.StatusCode.RESOURCE_EXHAUSTED,
     ErrorCode.GATE_NOT_FOUND: grpc.StatusCode.NOT_FOUND,
     ErrorCode.SCAN_NONCE_REUSED: grpc.StatusCode.FAILED_PRECONDITION,
+    ErrorCode.TICKET_CODE_MALFORMED: grpc.StatusCode.INVALID_ARGUMENT,
+    ErrorCode.TICKET_CODE_KEY_UNKNOWN: grpc.StatusCode.INVALID_ARGUMENT,
     ErrorCode.ROUTE_NOT_FOUND: grpc.StatusCode.NOT_FOUND,
     ErrorCode.REQUEST_TOO_LARGE: grpc.StatusCode.INVALID_ARGUMENT,
     ErrorCode.HEADERS_TOO_LARGE: grpc.StatusCode.INVALID_ARGUMENT,

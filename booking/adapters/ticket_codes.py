@@ -25,6 +25,21 @@ class TicketCodeError(ValueError):
     """The code is malformed, signed by an unknown key, or its signature does not verify."""
 
 
+class MalformedCodeError(TicketCodeError):
+    """Not a ticket code: another format, bad encoding, or cut short."""
+
+
+class UnknownKeyError(TicketCodeError):
+    """Well formed, but signed by a key nobody published."""
+
+
+class BadSignatureError(TicketCodeError):
+    """Well formed and naming a known key, but the signature does not verify: edited or made up."""
+
+
+SIGNATURE_BYTES = 64  # Ed25519
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
@@ -90,19 +105,21 @@ def verify(code: str, public_keys: Mapping[str, Ed25519PublicKey]) -> TicketClai
     """Check the signature with the key the code names; return what it says."""
     parts = code.split(".")
     if len(parts) != 3 or parts[0] != PREFIX:  # noqa: PLR2004 - prefix, payload, signature
-        raise TicketCodeError("not an ApexTick ticket code")
+        raise MalformedCodeError("not an ApexTick ticket code")
     try:
         payload, signature = _unb64(parts[1]), _unb64(parts[2])
         claims = ticket_pb2.TicketCodeClaims.FromString(payload)
     except (ValueError, DecodeError) as exc:
-        raise TicketCodeError("malformed ticket code") from exc
+        raise MalformedCodeError("malformed ticket code") from exc
+    if len(signature) != SIGNATURE_BYTES or not claims.key_id:
+        raise MalformedCodeError("malformed ticket code")  # a truncated code, not a forgery
     key = public_keys.get(claims.key_id)
     if key is None:
-        raise TicketCodeError("ticket code signed by an unknown key")
+        raise UnknownKeyError("ticket code signed by an unknown key")
     try:
         key.verify(signature, payload)
     except InvalidSignature as exc:
-        raise TicketCodeError("ticket code signature does not verify") from exc
+        raise BadSignatureError("ticket code signature does not verify") from exc
     return TicketClaims(
         ticket_id=claims.ticket.removeprefix("tickets/"),
         event_id=claims.event.removeprefix("events/"),

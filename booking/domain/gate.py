@@ -51,9 +51,10 @@ class ScanResult:
     first_at: datetime | None = None
 
 
-def check_scanner(station: GateStation, subject: str) -> None:
-    """Gate staff scan at their own stations only; to anyone else a station does not exist."""
-    if subject not in station.staff:
+def check_scanner(station: GateStation, subject: str, *, is_admin: bool = False) -> None:
+    """Gate staff scan at their own stations only (admins, as support, anywhere); to anyone else a
+    station does not exist."""
+    if subject not in station.staff and not is_admin:
         raise DomainError(ErrorCode.GATE_NOT_FOUND, f"gate station {station.id} not found")
 
 
@@ -90,3 +91,8 @@ def replayed(previous_ticket: UUID | None, ticket: UUID | None, previous: ScanRe
     if previous_ticket != ticket:
         raise DomainError(ErrorCode.SCAN_NONCE_REUSED, "this scan nonce was used for another ticket")
     return previous
+
+
+def seat_shown(result: ScanResult, seat_id: str) -> str:
+    """Staff see the seat of their own event's tickets only: never of another event's or a forgery."""
+    return "" if result.outcome in (ScanOutcome.WRONG_EVENT, ScanOutcome.FORGED) else seat_id

@@ -11,6 +11,7 @@ import grpc
 import pytest
 from aiohttp.test_utils import TestServer
 from apextick.catalog.v1 import catalog_service_pb2_grpc as catalog_grpc
+from apextick.gates.v1 import gate_service_pb2_grpc as gate_grpc
 from apextick.inventory.v1 import inventory_service_pb2_grpc as inventory_grpc
 from apextick.orders.v1 import order_service_pb2_grpc as order_grpc
 from apextick.payments.v1 import webhook_service_pb2_grpc as webhook_grpc
@@ -184,3 +185,8 @@ def tickets(channel: grpc.aio.Channel) -> ticket_grpc.TicketServiceAsyncStub:
 @pytest.fixture(scope="session")
 def webhooks(channel: grpc.aio.Channel) -> webhook_grpc.PaymentWebhookServiceAsyncStub:
     return webhook_grpc.PaymentWebhookServiceStub(channel)
+
+
+@pytest.fixture
+def gates(channel: grpc.aio.Channel) -> gate_grpc.GateServiceAsyncStub:
+    return gate_grpc.GateServiceStub(channel)

@@ -67,7 +67,9 @@ def venue_message(city: str = "Colombo") -> venue_pb2.Venue:
     )
 
 
-def event_message(seat_map: str, title: str, *, category: str = "concert", days: int = 30) -> event_pb2.Event:
+def event_message(
+    seat_map: str, title: str, *, category: str = "concert", days: int = 30, max_per_customer: int = 4
+) -> event_pb2.Event:
     now = datetime.now(UTC).replace(microsecond=0)
     return event_pb2.Event(
         display_name=title,
@@ -78,7 +80,7 @@ def event_message(seat_map: str, title: str, *, category: str = "concert", days:
         end_time=stamp(now + timedelta(days=days, hours=2)),
         sale_start_time=stamp(now - timedelta(minutes=5)),
         sale_end_time=stamp(now + timedelta(days=days - 1)),
-        max_seats_per_customer=4,
+        max_seats_per_customer=max_per_customer,
         currency_code="LKR",
     )
 
@@ -101,6 +103,7 @@ async def build_event(
     category: str = "concert",
     days: int = 30,
     publish: bool = True,
+    max_per_customer: int = 4,
 ) -> Built:
     """Venue, rows x per_row grid, a VIP tier on row A and a standard tier on the section, an event."""
     venue = (
@@ -123,7 +126,10 @@ async def build_event(
     event = (
         await catalog.CreateEvent(
             svc.CreateEventRequest(
-                event=event_message(seat_map.name, title, category=category, days=days), request_id=rid()
+                event=event_message(
+                    seat_map.name, title, category=category, days=days, max_per_customer=max_per_customer
+                ),
+                request_id=rid(),
             ),
             metadata=auth,
         )

@@ -8,11 +8,13 @@ from uuid import UUID
 
 from booking.domain.event import Event
 from booking.domain.events import DomainEvent
+from booking.domain.gate import GateStation
 from booking.domain.hold import Hold
 from booking.domain.order import Order
 from booking.domain.pricing import PriceTier
 from booking.domain.ticket import Ticket
 from booking.domain.venue import SeatMap, Venue
+from booking.service_layer.gate_ports import ScanRecord
 from booking.service_layer.payment_ports import RefundDue
 
 
@@ -59,6 +61,9 @@ class Tables:
     payment_events: set[tuple[str, str]] = field(default_factory=set)
     tickets: dict[UUID, Ticket] = field(default_factory=dict)
     refunds: dict[UUID, RefundRow] = field(default_factory=dict)
+    gate_stations: dict[UUID, tuple[GateStation, str, str, bytes]] = field(default_factory=dict)
+    admissions: dict[UUID, tuple[str, datetime]] = field(default_factory=dict)  # ticket -> gate, time
+    gate_scans: dict[UUID, ScanRecord] = field(default_factory=dict)  # by nonce
 
 
 class Database:

@@ -21,6 +21,7 @@ from booking.domain.payment import (
     SessionRequest,
 )
 from tests.fakes.catalog import FakeUnitOfWork
+from tests.fakes.gates import FakeGates, PlainCodeReader
 from tests.fakes.holds import FakeSeatCache, FakeSeatClaims, RecordingSignals
 from tests.fakes.orders import FakeOrders, FakeTickets
 from tests.fakes.payments import FakeLedger, FakeRefunds
@@ -130,5 +131,7 @@ def fake_world(clock: Clock | None = None, *, fast_reject: bool = True) -> FakeW
         refunds=FakeRefunds(database, clock),
         gateways={Provider.STRIPE: gateway},
         verifier=unreachable_verifier(),
+        gates=FakeGates(database),
+        codes=PlainCodeReader(),
     )
     return FakeWorld(database, clock, signals, cache, taken, gateway, ports)

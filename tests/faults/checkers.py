@@ -133,3 +133,19 @@ def smtp_resends(sent: Iterable[tuple[str, str]]) -> int:
 def events_lost(committed: Iterable[str], delivered: Iterable[str]) -> int:
     """I5's first link: committed outbox rows that never reached the bus (by message id)."""
     return len(set(committed) - set(delivered))
+
+
+# I6: a ticket admitted by more than one scan. The scan rows are the gates' own record of what they told
+# the holder, so this counts the people let in twice, whatever the ticket row says.
+DOUBLE_ADMISSIONS = """
+SELECT count(*) FROM (
+  SELECT ticket_id FROM gate_scan WHERE event_id = %s AND outcome = 'ADMITTED' AND NOT offline
+  GROUP BY ticket_id HAVING count(*) > 1
+) twice
+"""
+
+
+def double_admissions(database_url: str, event_id: UUID) -> int:
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(DOUBLE_ADMISSIONS, (event_id,)).fetchone()
+    return int(row[0]) if row else 0

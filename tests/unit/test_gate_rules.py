@@ -75,4 +75,5 @@ def test_only_the_station_s_staff_scan_there() -> None:
     check_scanner(STATION, "gate-1")
     with pytest.raises(DomainError) as refused:
         check_scanner(STATION, "gate-2")
+    check_scanner(STATION, "support", is_admin=True)
     assert refused.value.code is ErrorCode.GATE_NOT_FOUND

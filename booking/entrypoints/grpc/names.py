@@ -14,6 +14,7 @@ NOT_FOUND_BY_COLLECTION = {
     "holds": ErrorCode.HOLD_NOT_FOUND,
     "orders": ErrorCode.ORDER_NOT_FOUND,
     "tickets": ErrorCode.TICKET_NOT_FOUND,
+    "gateStations": ErrorCode.GATE_NOT_FOUND,
 }
 
 
@@ -67,6 +68,16 @@ def ticket_id(name: str, field: str = "name") -> UUID:
 def tier_ids(name: str, field: str = "name") -> tuple[UUID, str]:
     event, tier = parse(name, "events", "priceTiers", field=field)
     return as_uuid(event, "events"), tier
+
+
+def gate_station_ids(name: str, field: str = "name") -> tuple[UUID, UUID]:
+    """A gate learns nothing of events from a station name: either part unknown is GATE_NOT_FOUND."""
+    event, station = parse(name, "events", "gateStations", field=field)
+    return as_uuid(event, "gateStations"), as_uuid(station, "gateStations")
+
+
+def gate_station_name(event: UUID, station: UUID) -> str:
+    return f"events/{event}/gateStations/{station}"
 
 
 def venue_name(venue: UUID) -> str:

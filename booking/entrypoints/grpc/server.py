@@ -10,6 +10,7 @@ from typing import Generic, Protocol, TypeVar
 import psycopg
 import redis.exceptions
 from apextick.catalog.v1 import catalog_service_pb2, catalog_service_pb2_grpc
+from apextick.gates.v1 import gate_service_pb2, gate_service_pb2_grpc
 from apextick.inventory.v1 import inventory_service_pb2, inventory_service_pb2_grpc
 from apextick.orders.v1 import order_service_pb2, order_service_pb2_grpc
 from apextick.payments.v1 import webhook_service_pb2, webhook_service_pb2_grpc
@@ -19,10 +20,12 @@ from apextick_platform.grpc.hosting import HostedServer
 from apextick_platform.tokens import TokenVerifier
 from booking.adapters.redis_seats import SeatChangeHub
 from booking.entrypoints.grpc.catalog_servicer import CatalogServicer
+from booking.entrypoints.grpc.gate_servicer import GateServicer
 from booking.entrypoints.grpc.inventory_servicer import InventoryServicer, WatchLimits
 from booking.entrypoints.grpc.order_servicer import OrderServicer, TicketServicer
 from booking.entrypoints.grpc.webhook_servicer import WebhookServicer
 from booking.service_layer.event_use_cases import EventUseCases
+from booking.service_layer.gate_use_cases import GateUseCases
 from booking.service_layer.hold_use_cases import HoldUseCases
 from booking.service_layer.order_use_cases import OrderUseCases
 from booking.service_layer.payment_use_cases import PaymentUseCases
@@ -37,6 +40,7 @@ SERVICES = (
     order_service_pb2.DESCRIPTOR.services_by_name["OrderService"],
     ticket_service_pb2.DESCRIPTOR.services_by_name["TicketService"],
     webhook_service_pb2.DESCRIPTOR.services_by_name["PaymentWebhookService"],
+    gate_service_pb2.DESCRIPTOR.services_by_name["GateService"],
 )
 
 
@@ -56,6 +60,8 @@ class Backend(Protocol):
     def orders(self) -> OrderUseCases: ...
     @property
     def payments(self) -> PaymentUseCases: ...
+    @property
+    def gates(self) -> GateUseCases: ...
     @property
     def hub(self) -> SeatChangeHub: ...
     @property
@@ -110,6 +116,7 @@ class BookingServer(Generic[B]):
         webhook_service_pb2_grpc.add_PaymentWebhookServiceServicer_to_server(
             WebhookServicer(container.payments), server
         )
+        gate_service_pb2_grpc.add_GateServiceServicer_to_server(GateServicer(container.gates), server)
         self.port = self.hosted.listen(address)
 
     async def start(self) -> None:

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61pextick/auth/v1/policy.proto\x12\x10\x61pextick.auth.v1\x1a google/protobuf/descriptor.proto*\xb5\x01\n\x0c\x43\x61llerPolicy\x12\x1d\n\x19\x43\x41LLER_POLICY_UNSPECIFIED\x10\x00\x12\x18\n\x14\x43\x41LLER_POLICY_PUBLIC\x10\x01\x12\x1a\n\x16\x43\x41LLER_POLICY_CUSTOMER\x10\x02\x12\x1b\n\x17\x43\x41LLER_POLICY_ORGANIZER\x10\x03\x12\x17\n\x13\x43\x41LLER_POLICY_ADMIN\x10\x04\x12\x1a\n\x16\x43\x41LLER_POLICY_INTERNAL\x10\x05:P\n\x06\x63\x61ller\x12\x1e.google.protobuf.MethodOptions\x18\xb9\x8e\x03 \x01(\x0e\x32\x1e.apextick.auth.v1.CallerPolicyB%\n\x14\x64\x65v.apextick.auth.v1B\x0bPolicyProtoP\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61pextick/auth/v1/policy.proto\x12\x10\x61pextick.auth.v1\x1a google/protobuf/descriptor.proto*\xcd\x01\n\x0c\x43\x61llerPolicy\x12\x1d\n\x19\x43\x41LLER_POLICY_UNSPECIFIED\x10\x00\x12\x18\n\x14\x43\x41LLER_POLICY_PUBLIC\x10\x01\x12\x1a\n\x16\x43\x41LLER_POLICY_CUSTOMER\x10\x02\x12\x1b\n\x17\x43\x41LLER_POLICY_ORGANIZER\x10\x03\x12\x17\n\x13\x43\x41LLER_POLICY_ADMIN\x10\x04\x12\x1a\n\x16\x43\x41LLER_POLICY_INTERNAL\x10\x05\x12\x16\n\x12\x43\x41LLER_POLICY_GATE\x10\x06:P\n\x06\x63\x61ller\x12\x1e.google.protobuf.MethodOptions\x18\xb9\x8e\x03 \x01(\x0e\x32\x1e.apextick.auth.v1.CallerPolicyB%\n\x14\x64\x65v.apextick.auth.v1B\x0bPolicyProtoP\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,5 +34,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\024dev.apextick.auth.v1B\013PolicyProtoP\001'
   _globals['_CALLERPOLICY']._serialized_start=86
-  _globals['_CALLERPOLICY']._serialized_end=267
+  _globals['_CALLERPOLICY']._serialized_end=291
 # @@protoc_insertion_point(module_scope)

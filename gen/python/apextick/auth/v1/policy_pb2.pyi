@@ -36,6 +36,10 @@ class _CallerPolicyEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CallerPo
     """A signed-in user with the realm role `admin`."""
     CALLER_POLICY_INTERNAL: _CallerPolicy.ValueType  # 5
     """Another ApexTick service, authenticated with the confidential service client (realm role `service`)."""
+    CALLER_POLICY_GATE: _CallerPolicy.ValueType  # 6
+    """Gate staff scanning tickets, with the realm role `gate` (admins also pass). A gate user scans only
+    at the gate stations that name them, so a gate sees only its event.
+    """
 
 class CallerPolicy(_CallerPolicy, metaclass=_CallerPolicyEnumTypeWrapper):
     """Who may call an RPC. Every RPC declares exactly one policy with the `caller` method option; the
@@ -55,6 +59,10 @@ CALLER_POLICY_ADMIN: CallerPolicy.ValueType  # 4
 """A signed-in user with the realm role `admin`."""
 CALLER_POLICY_INTERNAL: CallerPolicy.ValueType  # 5
 """Another ApexTick service, authenticated with the confidential service client (realm role `service`)."""
+CALLER_POLICY_GATE: CallerPolicy.ValueType  # 6
+"""Gate staff scanning tickets, with the realm role `gate` (admins also pass). A gate user scans only
+at the gate stations that name them, so a gate sees only its event.
+"""
 Global___CallerPolicy: _TypeAlias = CallerPolicy  # noqa: Y015
 
 CALLER_FIELD_NUMBER: _builtins.int

@@ -118,6 +118,10 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """No such gate station, or not one the caller staffs."""
     ERROR_REASON_SCAN_NONCE_REUSED: _ErrorReason.ValueType  # 47
     """A scan nonce already used for another ticket; every scan needs its own nonce."""
+    ERROR_REASON_TICKET_CODE_MALFORMED: _ErrorReason.ValueType  # 48
+    """Not an ApexTick ticket code: unknown format, bad encoding, or cut short."""
+    ERROR_REASON_TICKET_CODE_KEY_UNKNOWN: _ErrorReason.ValueType  # 49
+    """A ticket code naming a signing key that ApexTick never published."""
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """The stable, machine-readable reasons carried in `google.rpc.ErrorInfo.reason` (domain `apextick.dev`)
@@ -222,4 +226,8 @@ ERROR_REASON_GATE_NOT_FOUND: ErrorReason.ValueType  # 46
 """No such gate station, or not one the caller staffs."""
 ERROR_REASON_SCAN_NONCE_REUSED: ErrorReason.ValueType  # 47
 """A scan nonce already used for another ticket; every scan needs its own nonce."""
+ERROR_REASON_TICKET_CODE_MALFORMED: ErrorReason.ValueType  # 48
+"""Not an ApexTick ticket code: unknown format, bad encoding, or cut short."""
+ERROR_REASON_TICKET_CODE_KEY_UNKNOWN: ErrorReason.ValueType  # 49
+"""A ticket code naming a signing key that ApexTick never published."""
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
