@@ -22,7 +22,7 @@ from apextick.catalog.v1 import event_pb2
 from devstack import mail_catcher
 from devstack.identity import DEMO_USERS, REALM, JwksServer, SigningKey, access_claims
 from devstack.purchase import PurchaseError, buy
-from devstack.seed import seed_demo
+from devstack.seed import seed_demo, token_subject
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> None:
     seed.add_argument(
         "--token", default="", help="an organizer's access token (default: one minted with the dev key)"
     )
+    seed.add_argument("--gate-token", default="", help="the demo gate user's token: staffs the demo gate")
     purchase = commands.add_parser("buy")
     purchase.add_argument("--token", required=True, help="a customer's access token")
     purchase.add_argument(
@@ -109,7 +110,8 @@ def main(argv: list[str] | None = None) -> None:
         for ticket in result["tickets"]:
             print(f"  {ticket['name']} seat {ticket['seatId']} pdf {ticket['pdfUri']}")
     else:
-        published = seed_demo(args.target, args.token or _token("organizer", 300), _seed_anchor())
+        gate = token_subject(args.gate_token) if args.gate_token else DEMO_USERS["gate"].subject
+        published = seed_demo(args.target, args.token or _token("organizer", 300), _seed_anchor(), gate)
         print(
             f"demo event: {published.event.name} ({published.event.display_name}, "
             f"{published.event.seat_count} seats, {event_pb2.EventState.Name(published.event.state)})"

@@ -40,6 +40,7 @@ DEMO_USERS = {
     "customer": DemoUser("demo-customer", ("customer",)),
     "organizer": DemoUser("demo-organizer", ("customer", "organizer")),
     "admin": DemoUser("demo-admin", ("customer", "admin")),
+    "gate": DemoUser("demo-gate", ("gate",)),
 }
 
 

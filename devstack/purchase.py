@@ -81,10 +81,11 @@ def paid_event(order_id: str, session_id: str, total_minor: int, currency_code: 
     return json.dumps(event).encode()
 
 
-def buy(rest: str, token: str, webhook_secret: str, seats: int) -> dict[str, Any]:
-    """Hold `seats` seats of the demo event, check out with Stripe and pay; returns order and tickets."""
+def buy(rest: str, token: str, webhook_secret: str, seats: int, event: str = "") -> dict[str, Any]:
+    """Hold `seats` seats of the event (default: the demo event), check out with Stripe and pay; returns
+    order and tickets."""
     edge = Edge(rest.rstrip("/"), token)
-    event = _demo_event(edge)
+    event = event or _demo_event(edge)
     wanted = _free_seats(edge, event, seats)
     hold = edge.call("POST", f"/v1/{event}/holds", {"seatIds": wanted, "requestId": str(uuid.uuid4())})[
         "hold"

@@ -5,6 +5,8 @@ Every request carries a request_id derived from its purpose, so running the seed
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from datetime import datetime, timedelta
 
@@ -12,6 +14,8 @@ import grpc
 from apextick.catalog.v1 import catalog_service_pb2 as svc
 from apextick.catalog.v1 import catalog_service_pb2_grpc as svc_grpc
 from apextick.catalog.v1 import event_pb2, venue_pb2
+from apextick.gates.v1 import gate_service_pb2 as gsv
+from apextick.gates.v1 import gate_service_pb2_grpc as gsv_grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 
@@ -25,9 +29,12 @@ def _stamp(value: datetime) -> Timestamp:
     return result
 
 
-def seed_demo(target: str, organizer_token: str, anchor: datetime) -> svc.PublishEventResponse:
-    """A venue with a 10x20 seat map, two tiers (front rows VIP), and an event on sale from `anchor`.
-    The anchor is fixed at the first seed, so a replay sends the very same requests."""
+def seed_demo(
+    target: str, organizer_token: str, anchor: datetime, gate_subject: str = ""
+) -> svc.PublishEventResponse:
+    """A venue with a 10x20 seat map, two tiers (front rows VIP), an event on sale from `anchor`, and a
+    gate station "Main entrance" staffed by `gate_subject` when one is given. The anchor is fixed at
+    the first seed, so a replay sends the very same requests."""
     metadata = (("authorization", f"Bearer {organizer_token}"),)
     with grpc.insecure_channel(target) as channel:
         catalog = svc_grpc.CatalogServiceStub(channel)
@@ -97,4 +104,18 @@ def seed_demo(target: str, organizer_token: str, anchor: datetime) -> svc.Publis
         published: svc.PublishEventResponse = catalog.PublishEvent(
             svc.PublishEventRequest(name=event.name, request_id=_request_id("publish")), metadata=metadata
         )
+        if gate_subject:
+            station = gsv.GateStation(display_name="Main entrance", staff=[gate_subject])
+            request = gsv.CreateGateStationRequest(
+                parent=event.name, gate_station=station, request_id=_request_id("gate-main")
+            )
+            gsv_grpc.GateServiceStub(channel).CreateGateStation(request, metadata=metadata)
         return published
+
+
+def token_subject(token: str) -> str:
+    """The `sub` of one's own access token, read without verifying it (the service verifies it when the
+    token is used): it names the demo gate user as the staff of the demo gate station."""
+    payload = token.split(".")[1]
+    subject: str = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"]
+    return subject

@@ -5,7 +5,7 @@
 #   scripts/keycloak.sh stop         TERM exactly the recorded java pid, wait, KILL as a last resort
 #   scripts/keycloak.sh status       exit 0 if running and the realm answers, 3 otherwise
 #   scripts/keycloak.sh token USER   print a password-grant access token of demo user USER
-#                                    (customer|organizer|admin, or demo-*) from the apextick-cli client
+#                                    (customer|organizer|admin|gate, or demo-*) from the apextick-cli client
 #   scripts/keycloak.sh env          print `export` lines for clients and tests (URL, issuer, secrets)
 #   scripts/keycloak.sh reset        stop and delete the database, so the next start imports the
 #                                    realm afresh (an import skips a realm that already exists, so
@@ -294,9 +294,9 @@ kc_status() {
 kc_token() {
   local user=${1-} response
   case $user in
-    customer | organizer | admin) user="demo-$user" ;;
-    demo-customer | demo-organizer | demo-admin) ;;
-    *) die "usage: scripts/keycloak.sh token customer|organizer|admin" ;;
+    customer | organizer | admin | gate) user="demo-$user" ;;
+    demo-customer | demo-organizer | demo-admin | demo-gate) ;;
+    *) die "usage: scripts/keycloak.sh token customer|organizer|admin|gate" ;;
   esac
   need curl curl
   # The password reaches curl on stdin, not argv.

@@ -80,7 +80,8 @@ up() {
   app_start edge "${APEXTICK_EDGE_REST_PORT:-8080}" "$PY_BIN/envoy" -c "$VAR/edge/envoy.json" --disable-hot-restart \
     -l warning
   local demo
-  demo=$("$PY_BIN/apextick-dev" seed --token "$("$ROOT/scripts/keycloak.sh" token organizer)")
+  demo=$("$PY_BIN/apextick-dev" seed --token "$("$ROOT/scripts/keycloak.sh" token organizer)" \
+    --gate-token "$("$ROOT/scripts/keycloak.sh" token gate)")
   cat <<EOT
 
 ApexTick is up.

@@ -36,11 +36,12 @@ from tests.integration.keycloak_support import (
     rotate_realm_key,
 )
 
-OUR_ROLES = {"customer", "organizer", "admin", "service"}
+OUR_ROLES = {"customer", "organizer", "admin", "service", "gate"}
 DEMO_ROLES = {
     "demo-customer": {"customer"},
     "demo-organizer": {"customer", "organizer"},
     "demo-admin": {"customer", "admin"},
+    "demo-gate": {"gate"},
 }
 WEB_REDIRECT = "http://localhost:3000/callback"
 # RFC 7636 appendix B: a verifier and its S256 challenge.
