@@ -22,10 +22,18 @@ from booking.domain.gate import (
     TicketAtGate,
     after_lost_race,
     before_admission,
+    is_conflict,
     replayed,
     seat_shown,
 )
-from booking.service_layer.gate_ports import ScanAttempt, ScanRecord, StationDraft
+from booking.service_layer.gate_ports import (
+    Bundle,
+    BundleTicket,
+    Conflict,
+    ScanAttempt,
+    ScanRecord,
+    StationDraft,
+)
 
 STATION_COLUMNS = "id, event_id, display_name, staff, created_at"
 
@@ -39,7 +47,9 @@ ON CONFLICT ON CONSTRAINT uq_gate_station_request DO NOTHING
 LOCK_NONCE = "SELECT pg_advisory_xact_lock(hashtextextended(%s::text, 7))"
 
 PREVIOUS_SCAN = """
-SELECT ticket_id, outcome, first_gate, first_at, scanned_at FROM gate_scan WHERE nonce = %s
+SELECT ticket_id, outcome, first_gate, first_at, scanned_at,
+       EXISTS (SELECT 1 FROM gate_conflict c WHERE c.nonce = gate_scan.nonce) AS conflict
+FROM gate_scan WHERE nonce = %s
 """
 
 TICKET_AT_GATE = """
@@ -60,6 +70,31 @@ INSERT INTO gate_scan (nonce, gate_station_id, event_id, ticket_id, scanner, out
                        scanned_at, offline)
 VALUES (%(nonce)s, %(station)s, %(event)s, %(ticket)s, %(scanner)s, %(outcome)s, %(first_gate)s,
         %(first_at)s, %(at)s, %(offline)s)
+"""
+
+
+INSERT_CONFLICT = """
+INSERT INTO gate_conflict (nonce, event_id, ticket_id, admitted_gate, admitted_at, conflicting_gate,
+                           conflicting_at)
+VALUES (%(nonce)s, %(event)s, %(ticket)s, %(first_gate)s, %(first_at)s, %(station)s, %(at)s)
+"""
+
+BUNDLE_TICKETS = """
+SELECT t.id, t.seat_id, t.status = 'VALID' AS valid, t.admitted_at IS NOT NULL AS admitted
+FROM ticket t WHERE t.event_id = %s ORDER BY t.id
+"""
+
+# Tickets are never deleted, a void is never undone, an admission never taken back: so counting the three
+# kinds of change gives a version that grows by one with each of them.
+BUNDLE_VERSION = """
+SELECT count(*) + count(voided_at) + count(admitted_at) AS version,
+       (SELECT status = 'CANCELLED' FROM event WHERE id = %(event)s) AS cancelled
+FROM ticket WHERE event_id = %(event)s
+"""
+
+CONFLICTS = """
+SELECT ticket_id, admitted_gate, admitted_at, conflicting_gate, conflicting_at FROM gate_conflict
+WHERE event_id = %s ORDER BY conflicting_at DESC, nonce LIMIT %s
 """
 
 
@@ -145,10 +180,39 @@ class PgGates:
                 )  # fmt: skip
                 ticket_id = attempt.reading.ticket_id if attempt.reading.genuine else None
                 again = replayed(previous["ticket_id"], ticket_id, first)
-                return ScanRecord(again, seat_shown(again, seat), previous["scanned_at"])
+                return ScanRecord(
+                    again, seat_shown(again, seat), previous["scanned_at"], previous["conflict"]
+                )
             result = await self._decide(cur, attempt, ticket_row)
-            await cur.execute(INSERT_SCAN, scan_params(attempt, result, offline=False))
-        return ScanRecord(result, seat_shown(result, seat), attempt.at)
+            params = scan_params(attempt, result)
+            await cur.execute(INSERT_SCAN, params)
+            conflict = attempt.offline and is_conflict(attempt.device_admitted, result)
+            if conflict:
+                await cur.execute(INSERT_CONFLICT, params)
+        return ScanRecord(result, seat_shown(result, seat), attempt.at, conflict)
+
+    async def bundle(self, event_id: UUID) -> Bundle:
+        async with self._pool.connection() as conn, conn.transaction():
+            # One snapshot for the tickets and the version, so the version describes exactly this list.
+            await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(BUNDLE_TICKETS, (event_id,))
+            rows = await cur.fetchall()
+            await cur.execute(BUNDLE_VERSION, {"event": event_id})
+            head = await cur.fetchone()
+        tickets = tuple(BundleTicket(r["id"], r["seat_id"], r["valid"], r["admitted"]) for r in rows)
+        return Bundle(tickets, int(head["version"] or 0) if head else 0, bool(head and head["cancelled"]))
+
+    async def conflicts(self, event_id: UUID, limit: int) -> Sequence[Conflict]:
+        async with self._pool.connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(CONFLICTS, (event_id, limit))
+            rows = await cur.fetchall()
+        return [
+            Conflict(r["ticket_id"], UUID(r["admitted_gate"]), r["admitted_at"], UUID(r["conflicting_gate"]),
+                     r["conflicting_at"])
+            for r in rows
+        ]  # fmt: skip
 
     @staticmethod
     async def _ticket(cur: Any, ticket_id: UUID | None) -> dict[str, Any] | None:
@@ -173,10 +237,10 @@ class PgGates:
         return after_lost_race(ticket_from_row(fresh)) if fresh else ScanResult(ScanOutcome.VOID, None)
 
 
-def scan_params(attempt: ScanAttempt, result: ScanResult, *, offline: bool) -> dict[str, Any]:
+def scan_params(attempt: ScanAttempt, result: ScanResult) -> dict[str, Any]:
     first_at: datetime | None = result.first_at
     return {
         "nonce": attempt.nonce, "station": attempt.station.id, "event": attempt.station.event_id,
         "ticket": result.ticket_id, "scanner": attempt.scanner, "outcome": result.outcome.value,
-        "first_gate": result.first_gate, "first_at": first_at, "at": attempt.at, "offline": offline,
+        "first_gate": result.first_gate, "first_at": first_at, "at": attempt.at, "offline": attempt.offline,
     }  # fmt: skip

@@ -14,9 +14,10 @@ from booking.adapters.ticket_codes import (
     MalformedCodeError,
     UnknownKeyError,
     key_id,
+    public_key_bytes,
     verify,
 )
-from booking.service_layer.gate_ports import CodeReading
+from booking.service_layer.gate_ports import CodeReading, PublicKey
 
 
 def _refused(code: ErrorCode, description: str) -> DomainError:
@@ -31,6 +32,12 @@ class TicketKeyRing:
     @property
     def keys(self) -> Mapping[str, Ed25519PublicKey]:
         return dict(self._keys)
+
+    def published(self) -> list[PublicKey]:
+        return [
+            PublicKey(kid, public_key_bytes(key), kid == self.current_key_id)
+            for kid, key in self._keys.items()
+        ]
 
     def read(self, code: str) -> CodeReading:
         try:

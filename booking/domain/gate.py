@@ -96,3 +96,9 @@ def replayed(previous_ticket: UUID | None, ticket: UUID | None, previous: ScanRe
 def seat_shown(result: ScanResult, seat_id: str) -> str:
     """Staff see the seat of their own event's tickets only: never of another event's or a forgery."""
     return "" if result.outcome in (ScanOutcome.WRONG_EVENT, ScanOutcome.FORGED) else seat_id
+
+
+def is_conflict(device_admitted: bool, result: ScanResult) -> bool:  # noqa: FBT001 - a plain fact
+    """An offline gate let someone in on a ticket another gate had admitted first: two people walked in
+    on one ticket. It cannot be undone, so it is recorded for the organizer."""
+    return device_admitted and result.outcome is ScanOutcome.DUPLICATE

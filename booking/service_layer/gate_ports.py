@@ -20,7 +20,18 @@ class CodeReading:
     event_id: UUID | None = None
 
 
+@dataclass(frozen=True)
+class PublicKey:
+    key_id: str
+    raw: bytes  # the 32-byte Ed25519 public key
+    current: bool
+
+
 class TicketCodeReader(Protocol):
+    def published(self) -> Sequence[PublicKey]:
+        """The key set: the current key first, then the retired ones."""
+        ...
+
     def read(self, code: str) -> CodeReading:
         """Raises DomainError TICKET_CODE_MALFORMED or TICKET_CODE_KEY_UNKNOWN; a failed signature is
         an answer (not genuine), since the gate records it as a forgery."""
@@ -45,7 +56,9 @@ class ScanAttempt:
     station: GateStation
     scanner: str
     reading: CodeReading
-    at: datetime
+    at: datetime  # for an offline scan: when the device scanned
+    offline: bool = False
+    device_admitted: bool = False  # offline only: the device let the holder in
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,31 @@ class ScanRecord:
     result: ScanResult
     seat_id: str
     scanned_at: datetime
+    conflict: bool = False
+
+
+@dataclass(frozen=True)
+class BundleTicket:
+    ticket_id: UUID
+    seat_id: str
+    valid: bool
+    admitted: bool
+
+
+@dataclass(frozen=True)
+class Bundle:
+    tickets: tuple[BundleTicket, ...]
+    version: int  # grows by one with every ticket issued, voided or admitted
+    event_cancelled: bool
+
+
+@dataclass(frozen=True)
+class Conflict:
+    ticket_id: UUID
+    admitted_gate: UUID
+    admitted_at: datetime
+    conflicting_gate: UUID
+    conflicting_at: datetime
 
 
 class GateStore(Protocol):
@@ -70,5 +108,9 @@ class GateStore(Protocol):
 
     async def scan(self, attempt: ScanAttempt) -> ScanRecord:
         """One transaction: replay by nonce, read the ticket, the conditional admission, the scan row.
-        A nonce already used for another ticket raises SCAN_NONCE_REUSED and writes nothing."""
+        A nonce already used for another ticket raises SCAN_NONCE_REUSED and writes nothing. An offline
+        scan the device admitted that finds the ticket admitted elsewhere also records a conflict."""
         ...
+
+    async def bundle(self, event_id: UUID) -> Bundle: ...
+    async def conflicts(self, event_id: UUID, limit: int) -> Sequence[Conflict]: ...

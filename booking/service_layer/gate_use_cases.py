@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from apextick_platform.errors import DomainError, ErrorCode
@@ -10,7 +12,10 @@ from apextick_platform.identity import Principal
 from booking.domain.gate import GateStation, check_scanner
 from booking.service_layer.event_use_cases import event_not_found
 from booking.service_layer.gate_ports import (
+    Bundle,
+    Conflict,
     GateStore,
+    PublicKey,
     ScanAttempt,
     ScanRecord,
     StationDraft,
@@ -18,6 +23,23 @@ from booking.service_layer.gate_ports import (
 )
 from booking.service_layer.idempotency import RequestKey
 from booking.service_layer.ports import Clock, IdFactory
+
+MAX_CONFLICTS = 1000
+
+
+@dataclass(frozen=True)
+class OfflineScan:
+    nonce: UUID
+    code: str
+    scanned_at: datetime
+    device_admitted: bool
+
+
+@dataclass(frozen=True)
+class OfflineResult:
+    nonce: UUID
+    record: ScanRecord | None
+    error_reason: str = ""  # the code or nonce was refused: nothing recorded for this scan
 
 
 def gate_not_found(station_id: UUID) -> DomainError:
@@ -61,13 +83,44 @@ class GateUseCases:
         await self._check_owner(principal, event_id)
         return await self._gates.stations(event_id)
 
-    async def scan(
-        self, principal: Principal, event_id: UUID, station_id: UUID, code: str, nonce: UUID
-    ) -> ScanRecord:
-        """The station is checked before the code is read, so a stranger learns nothing from codes."""
+    async def _staffed(self, principal: Principal, event_id: UUID, station_id: UUID) -> GateStation:
         station = await self._gates.station(station_id)
         if station is None or station.event_id != event_id:
             raise gate_not_found(station_id)
         check_scanner(station, principal.subject, is_admin=principal.is_admin)
+        return station
+
+    def key_set(self) -> Sequence[PublicKey]:
+        return self._codes.published()
+
+    async def bundle(self, principal: Principal, event_id: UUID, station_id: UUID) -> tuple[Bundle, datetime]:
+        await self._staffed(principal, event_id, station_id)
+        return await self._gates.bundle(event_id), self._clock()
+
+    async def upload_offline(
+        self, principal: Principal, event_id: UUID, station_id: UUID, scans: Sequence[OfflineScan]
+    ) -> list[OfflineResult]:
+        """Each scan on its own: one bad code among hundreds refuses that scan, not the upload."""
+        station = await self._staffed(principal, event_id, station_id)
+        results = []
+        for scan in scans:
+            try:
+                reading = self._codes.read(scan.code)
+                attempt = ScanAttempt(scan.nonce, station, principal.subject, reading, scan.scanned_at,
+                                      offline=True, device_admitted=scan.device_admitted)  # fmt: skip
+                results.append(OfflineResult(scan.nonce, await self._gates.scan(attempt)))
+            except DomainError as refused:
+                results.append(OfflineResult(scan.nonce, None, refused.code.value))
+        return results
+
+    async def conflicts(self, principal: Principal, event_id: UUID) -> Sequence[Conflict]:
+        await self._check_owner(principal, event_id)
+        return await self._gates.conflicts(event_id, MAX_CONFLICTS)
+
+    async def scan(
+        self, principal: Principal, event_id: UUID, station_id: UUID, code: str, nonce: UUID
+    ) -> ScanRecord:
+        """The station is checked before the code is read, so a stranger learns nothing from codes."""
+        station = await self._staffed(principal, event_id, station_id)
         reading = self._codes.read(code)
         return await self._gates.scan(ScanAttempt(nonce, station, principal.subject, reading, self._clock()))

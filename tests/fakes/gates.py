@@ -14,16 +14,29 @@ from booking.domain.gate import (
     ScanResult,
     TicketAtGate,
     before_admission,
+    is_conflict,
     replayed,
     seat_shown,
 )
 from booking.domain.ticket import TicketStatus
-from booking.service_layer.gate_ports import CodeReading, ScanAttempt, ScanRecord, StationDraft
+from booking.service_layer.gate_ports import (
+    Bundle,
+    BundleTicket,
+    CodeReading,
+    Conflict,
+    PublicKey,
+    ScanAttempt,
+    ScanRecord,
+    StationDraft,
+)
 from tests.fakes.tables import Database
 
 
 class PlainCodeReader:
     """Reads the fakes' plain codes (`code:{ticket}:{event}:{seat}`); `forged:` marks a bad signature."""
+
+    def published(self) -> list[PublicKey]:
+        return [PublicKey("plain", bytes(32), current=True)]
 
     def read(self, code: str) -> CodeReading:
         if code.startswith("forged:"):
@@ -84,16 +97,37 @@ class FakeGates:
         if previous is not None:
             mine = reading.ticket_id if reading.genuine else None
             again = replayed(previous.result.ticket_id, mine, previous.result)
-            return ScanRecord(again, seat_shown(again, seat), previous.scanned_at)
+            return ScanRecord(again, seat_shown(again, seat), previous.scanned_at, previous.conflict)
         if not reading.genuine or reading.event_id is None:
             result = ScanResult(ScanOutcome.FORGED, None)
         else:
             result = before_admission(attempt.station, reading.event_id, ticket) or self._admit(
                 attempt, ticket
             )
-        record = ScanRecord(result, seat_shown(result, seat), attempt.at)
+        conflict = attempt.offline and is_conflict(attempt.device_admitted, result)
+        record = ScanRecord(result, seat_shown(result, seat), attempt.at, conflict)
         tables.gate_scans[attempt.nonce] = record
+        if conflict and result.ticket_id and result.first_at:
+            first = Conflict(result.ticket_id, UUID(result.first_gate), result.first_at, attempt.station.id,
+                             attempt.at)  # fmt: skip
+            tables.gate_conflicts.append((attempt.station.event_id, first))
         return record
+
+    async def bundle(self, event_id: UUID) -> Bundle:
+        tables = self._db.tables
+        mine = sorted((t for t in tables.tickets.values() if t.event_id == event_id), key=lambda t: t.id)
+        tickets = tuple(
+            BundleTicket(t.id, t.seat_id, t.status is TicketStatus.VALID, t.id in tables.admissions)
+            for t in mine
+        )
+        voided = sum(t.status is not TicketStatus.VALID for t in mine)
+        version = len(mine) + voided + sum(t.admitted for t in tickets)  # as PgGates counts the changes
+        event = tables.events.get(event_id)
+        return Bundle(tickets, version, event is not None and event.status is EventStatus.CANCELLED)
+
+    async def conflicts(self, event_id: UUID, limit: int) -> Sequence[Conflict]:
+        mine = [c for e, c in self._db.tables.gate_conflicts if e == event_id]
+        return sorted(mine, key=lambda c: c.conflicting_at, reverse=True)[:limit]
 
     def _admit(self, attempt: ScanAttempt, ticket: TicketAtGate | None) -> ScanResult:
         if ticket is None:  # pragma: no cover - before_admission answered FORGED

@@ -14,7 +14,7 @@ from booking.domain.order import Order
 from booking.domain.pricing import PriceTier
 from booking.domain.ticket import Ticket
 from booking.domain.venue import SeatMap, Venue
-from booking.service_layer.gate_ports import ScanRecord
+from booking.service_layer.gate_ports import Conflict, ScanRecord
 from booking.service_layer.payment_ports import RefundDue
 
 
@@ -64,6 +64,7 @@ class Tables:
     gate_stations: dict[UUID, tuple[GateStation, str, str, bytes]] = field(default_factory=dict)
     admissions: dict[UUID, tuple[str, datetime]] = field(default_factory=dict)  # ticket -> gate, time
     gate_scans: dict[UUID, ScanRecord] = field(default_factory=dict)  # by nonce
+    gate_conflicts: list[tuple[UUID, Conflict]] = field(default_factory=list)  # (event, conflict)
 
 
 class Database:

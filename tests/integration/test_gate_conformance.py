@@ -100,3 +100,31 @@ async def test_forged_other_event_void_and_cancelled_tickets_are_refused(twin: T
     other_station = await twin.ports.gates.create_station(draft(twin, elsewhere.event_id))
     await twin.container.events.cancel_event(ORGANIZER, elsewhere.event_id, "storm", key())
     assert (await scan(twin, other_station, elsewhere)).result.outcome is ScanOutcome.VOID
+
+
+async def test_offline_scans_admit_at_their_time_and_a_second_admission_is_one_conflict(twin: Twin) -> None:
+    ticket, _ = await paid_tickets(twin)
+    north = await twin.ports.gates.create_station(draft(twin, ticket.event_id, "North"))
+    south = await twin.ports.gates.create_station(draft(twin, ticket.event_id, "South"))
+    empty = await twin.ports.gates.bundle(ticket.event_id)
+    assert {(t.ticket_id, t.valid, t.admitted) for t in empty.tickets} >= {(ticket.id, True, False)}
+    reading, at = twin.ports.codes.read(ticket.code), twin.clock() - timedelta(minutes=5)
+
+    def offline(station: GateStation, nonce: uuid.UUID) -> ScanAttempt:
+        return ScanAttempt(nonce, station, "gate-1", reading, at, offline=True, device_admitted=True)
+
+    first = await twin.ports.gates.scan(offline(north, uuid.uuid4()))
+    assert (first.result.outcome, first.result.first_at, first.conflict) == (ScanOutcome.ADMITTED, at, False)
+    second_nonce = uuid.uuid4()
+    second = await twin.ports.gates.scan(offline(south, second_nonce))
+    assert (second.result.outcome, second.conflict) == (ScanOutcome.DUPLICATE, True)
+    assert (await twin.ports.gates.scan(offline(south, second_nonce))).conflict  # a retried upload
+    [conflict] = await twin.ports.gates.conflicts(ticket.event_id, 10)
+    assert (conflict.ticket_id, conflict.admitted_gate, conflict.conflicting_gate) == (
+        ticket.id,
+        north.id,
+        south.id,
+    )
+    bundle = await twin.ports.gates.bundle(ticket.event_id)
+    assert bundle.version > empty.version
+    assert ticket.id in {t.ticket_id for t in bundle.tickets if t.admitted}

@@ -50,8 +50,8 @@ DDL = [
     """,
     "CREATE INDEX ix_gate_scan_event ON gate_scan (event_id, scanned_at)",
     "CREATE INDEX ix_gate_scan_ticket ON gate_scan (ticket_id)",
-    # Two offline gates that each admitted the same ticket: only one admission stands (the earlier scan);
-    # the other is kept here for the organizer, once per offline scan.
+    # A ticket admitted by an offline gate after another gate had admitted it: the admission that reached
+    # the server first stands on the ticket; the other is kept here for the organizer, once per scan.
     """
     CREATE TABLE gate_conflict (
         nonce uuid PRIMARY KEY REFERENCES gate_scan (nonce),

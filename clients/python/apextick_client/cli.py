@@ -1,6 +1,7 @@
 """`apextick`: the ApexTick command line.
 
 apextick bench flash-sale --seats 200 --attempts 5000 --concurrency 200 --json
+apextick gate verify CODE --bundle bundle.json     (exit 0 only for a ticket to admit)
 """
 
 from __future__ import annotations
@@ -63,11 +64,34 @@ def main(argv: list[str] | None = None) -> None:
         "--keycloak", default=f"http://localhost:{os.environ.get('APEXTICK_IDENTITY_PORT', '8180')}"
     )
     login.add_argument("--user", help="password grant for this user; the password is read from stdin")
+    gate = area.add_parser("gate").add_subparsers(dest="action", required=True)
+    check = gate.add_parser("verify", help="verify a ticket code offline against a saved offline bundle")
+    check.add_argument("code")
+    check.add_argument("--bundle", required=True, type=Path, help="GetOfflineBundle's answer, as JSON")
     args = parser.parse_args(argv)
     if args.area == "login":
         _login(args.keycloak, args.user)
         return
+    if args.area == "gate":
+        _verify(parser, args.code, args.bundle)
+        return
     _flash_sale(parser, args)
+
+
+def _verify(parser: argparse.ArgumentParser, code: str, bundle_path: Path) -> None:
+    try:
+        from apextick_client import gate  # noqa: PLC0415 - needs the `gate` extra; --help must not
+    except ImportError as missing:
+        parser.error(f"offline verification needs the `gate` extra (apextick-client[gate]): {missing}")
+    try:
+        bundle = gate.load_bundle(bundle_path.read_text())
+    except (OSError, ValueError) as unreadable:
+        parser.error(f"cannot read the bundle {bundle_path}: {unreadable}")
+    found = gate.verify_offline(code, bundle)
+    print(json.dumps({"verdict": found.verdict.value, "ticket": found.ticket, "seatId": found.seat_id,
+                      "bundleVersion": bundle.version}))  # fmt: skip
+    if found.verdict is not gate.Verdict.VALID:
+        raise SystemExit(1)
 
 
 def _login(base_url: str, user: str | None) -> None:

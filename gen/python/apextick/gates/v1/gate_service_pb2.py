@@ -29,7 +29,7 @@ from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior_
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$apextick/gates/v1/gate_service.proto\x12\x11\x61pextick.gates.v1\x1a\x1d\x61pextick/auth/v1/policy.proto\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa7\x01\n\x0bGateStation\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12#\n\x0c\x64isplay_name\x18\x02 \x01(\tB\r\xe2\x41\x01\x02\xbaH\x06r\x04\x10\x01\x18\x64\x12(\n\x05staff\x18\x03 \x03(\tB\x19\xe2\x41\x01\x02\xbaH\x12\x92\x01\x0f\x08\x01\x10\x64\x18\x01\"\x07r\x05\x10\x01\x18\xff\x01\x12\x35\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"\xa9\x01\n\x18\x43reateGateStationRequest\x12)\n\x06parent\x18\x01 \x01(\tB\x19\xe2\x41\x01\x02\xbaH\x12r\x10\x32\x0e^events/[^/]+$\x12@\n\x0cgate_station\x18\x02 \x01(\x0b\x32\x1e.apextick.gates.v1.GateStationB\n\xe2\x41\x01\x02\xbaH\x03\xc8\x01\x01\x12 \n\nrequest_id\x18\x03 \x01(\tB\x0c\xe2\x41\x01\x02\xbaH\x05r\x03\xb0\x01\x01\"Q\n\x19\x43reateGateStationResponse\x12\x34\n\x0cgate_station\x18\x01 \x01(\x0b\x32\x1e.apextick.gates.v1.GateStation\"D\n\x17ListGateStationsRequest\x12)\n\x06parent\x18\x01 \x01(\tB\x19\xe2\x41\x01\x02\xbaH\x12r\x10\x32\x0e^events/[^/]+$\"Q\n\x18ListGateStationsResponse\x12\x35\n\rgate_stations\x18\x01 \x03(\x0b\x32\x1e.apextick.gates.v1.GateStation\"\x97\x01\n\x11ScanTicketRequest\x12\x42\n\x0cgate_station\x18\x01 \x01(\tB,\xe2\x41\x01\x02\xbaH%r#2!^events/[^/]+/gateStations/[^/]+$\x12\x1c\n\x04\x63ode\x18\x02 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xe8\x07\x12 \n\nscan_nonce\x18\x03 \x01(\tB\x0c\xe2\x41\x01\x02\xbaH\x05r\x03\xb0\x01\x01\"\xdf\x01\n\x12ScanTicketResponse\x12/\n\x07outcome\x18\x01 \x01(\x0e\x32\x1e.apextick.gates.v1.ScanOutcome\x12\x0e\n\x06ticket\x18\x02 \x01(\t\x12\x0f\n\x07seat_id\x18\x03 \x01(\t\x12\x12\n\nfirst_gate\x18\x04 \x01(\t\x12\x34\n\x10\x66irst_admit_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tscan_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\xb0\x01\n\x0bScanOutcome\x12\x1c\n\x18SCAN_OUTCOME_UNSPECIFIED\x10\x00\x12\x19\n\x15SCAN_OUTCOME_ADMITTED\x10\x01\x12\x1a\n\x16SCAN_OUTCOME_DUPLICATE\x10\x02\x12\x15\n\x11SCAN_OUTCOME_VOID\x10\x03\x12\x1c\n\x18SCAN_OUTCOME_WRONG_EVENT\x10\x04\x12\x17\n\x13SCAN_OUTCOME_FORGED\x10\x05\x32\xf6\x03\n\x0bGateService\x12\xac\x01\n\x11\x43reateGateStation\x12+.apextick.gates.v1.CreateGateStationRequest\x1a,.apextick.gates.v1.CreateGateStationResponse\"<\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x02\x32\"\"/v1/{parent=events/*}/gateStations:\x0cgate_station\x12\x9b\x01\n\x10ListGateStations\x12*.apextick.gates.v1.ListGateStationsRequest\x1a+.apextick.gates.v1.ListGateStationsResponse\".\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x02$\x12\"/v1/{parent=events/*}/gateStations\x12\x99\x01\n\nScanTicket\x12$.apextick.gates.v1.ScanTicketRequest\x1a%.apextick.gates.v1.ScanTicketResponse\">\xc8\xf3\x18\x06\x82\xd3\xe4\x93\x02\x34\"//v1/{gate_station=events/*/gateStations/*}:scan:\x01*B+\n\x15\x64\x65v.apextick.gates.v1B\x10GateServiceProtoP\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$apextick/gates/v1/gate_service.proto\x12\x11\x61pextick.gates.v1\x1a\x1d\x61pextick/auth/v1/policy.proto\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa7\x01\n\x0bGateStation\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12#\n\x0c\x64isplay_name\x18\x02 \x01(\tB\r\xe2\x41\x01\x02\xbaH\x06r\x04\x10\x01\x18\x64\x12(\n\x05staff\x18\x03 \x03(\tB\x19\xe2\x41\x01\x02\xbaH\x12\x92\x01\x0f\x08\x01\x10\x64\x18\x01\"\x07r\x05\x10\x01\x18\xff\x01\x12\x35\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"\xa9\x01\n\x18\x43reateGateStationRequest\x12)\n\x06parent\x18\x01 \x01(\tB\x19\xe2\x41\x01\x02\xbaH\x12r\x10\x32\x0e^events/[^/]+$\x12@\n\x0cgate_station\x18\x02 \x01(\x0b\x32\x1e.apextick.gates.v1.GateStationB\n\xe2\x41\x01\x02\xbaH\x03\xc8\x01\x01\x12 \n\nrequest_id\x18\x03 \x01(\tB\x0c\xe2\x41\x01\x02\xbaH\x05r\x03\xb0\x01\x01\"Q\n\x19\x43reateGateStationResponse\x12\x34\n\x0cgate_station\x18\x01 \x01(\x0b\x32\x1e.apextick.gates.v1.GateStation\"D\n\x17ListGateStationsRequest\x12)\n\x06parent\x18\x01 \x01(\tB\x19\xe2\x41\x01\x02\xbaH\x12r\x10\x32\x0e^events/[^/]+$\"Q\n\x18ListGateStationsResponse\x12\x35\n\rgate_stations\x18\x01 \x03(\x0b\x32\x1e.apextick.gates.v1.GateStation\"\x97\x01\n\x11ScanTicketRequest\x12\x42\n\x0cgate_station\x18\x01 \x01(\tB,\xe2\x41\x01\x02\xbaH%r#2!^events/[^/]+/gateStations/[^/]+$\x12\x1c\n\x04\x63ode\x18\x02 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xe8\x07\x12 \n\nscan_nonce\x18\x03 \x01(\tB\x0c\xe2\x41\x01\x02\xbaH\x05r\x03\xb0\x01\x01\"\xdf\x01\n\x12ScanTicketResponse\x12/\n\x07outcome\x18\x01 \x01(\x0e\x32\x1e.apextick.gates.v1.ScanOutcome\x12\x0e\n\x06ticket\x18\x02 \x01(\t\x12\x0f\n\x07seat_id\x18\x03 \x01(\t\x12\x12\n\nfirst_gate\x18\x04 \x01(\t\x12\x34\n\x10\x66irst_admit_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tscan_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x17\n\x15ListTicketKeysRequest\"S\n\tTicketKey\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x11\n\talgorithm\x18\x02 \x01(\t\x12\x12\n\npublic_key\x18\x03 \x01(\t\x12\x0f\n\x07\x63urrent\x18\x04 \x01(\x08\"D\n\x16ListTicketKeysResponse\x12*\n\x04keys\x18\x01 \x03(\x0b\x32\x1c.apextick.gates.v1.TicketKey\"]\n\x17GetOfflineBundleRequest\x12\x42\n\x0cgate_station\x18\x01 \x01(\tB,\xe2\x41\x01\x02\xbaH%r#2!^events/[^/]+/gateStations/[^/]+$\"L\n\x18GetOfflineBundleResponse\x12\x30\n\x06\x62undle\x18\x01 \x01(\x0b\x32 .apextick.gates.v1.OfflineBundle\"B\n\rOfflineTicket\x12\x0e\n\x06ticket\x18\x01 \x01(\t\x12\x0f\n\x07seat_id\x18\x02 \x01(\t\x12\x10\n\x08\x61\x64mitted\x18\x03 \x01(\x08\"\xeb\x01\n\rOfflineBundle\x12\r\n\x05\x65vent\x18\x01 \x01(\t\x12\x14\n\x0cgate_station\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12*\n\x04keys\x18\x04 \x03(\x0b\x32\x1c.apextick.gates.v1.TicketKey\x12\x31\n\x07tickets\x18\x05 \x03(\x0b\x32 .apextick.gates.v1.OfflineTicket\x12\x14\n\x0cvoid_tickets\x18\x06 \x03(\t\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa1\x01\n\x0bOfflineScan\x12 \n\nscan_nonce\x18\x01 \x01(\tB\x0c\xe2\x41\x01\x02\xbaH\x05r\x03\xb0\x01\x01\x12\x1c\n\x04\x63ode\x18\x02 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xe8\x07\x12\x39\n\tscan_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\n\xe2\x41\x01\x02\xbaH\x03\xc8\x01\x01\x12\x17\n\x0f\x64\x65vice_admitted\x18\x04 \x01(\x08\"\x9f\x01\n\x19UploadOfflineScansRequest\x12\x42\n\x0cgate_station\x18\x01 \x01(\tB,\xe2\x41\x01\x02\xbaH%r#2!^events/[^/]+/gateStations/[^/]+$\x12>\n\x05scans\x18\x02 \x03(\x0b\x32\x1e.apextick.gates.v1.OfflineScanB\x0f\xe2\x41\x01\x02\xbaH\x08\x92\x01\x05\x08\x01\x10\xf4\x03\"\x80\x01\n\x11OfflineScanResult\x12\x12\n\nscan_nonce\x18\x01 \x01(\t\x12/\n\x07outcome\x18\x02 \x01(\x0e\x32\x1e.apextick.gates.v1.ScanOutcome\x12\x10\n\x08\x63onflict\x18\x03 \x01(\x08\x12\x14\n\x0c\x65rror_reason\x18\x04 \x01(\t\"S\n\x1aUploadOfflineScansResponse\x12\x35\n\x07results\x18\x01 \x03(\x0b\x32$.apextick.gates.v1.OfflineScanResult\"E\n\x18ListScanConflictsRequest\x12)\n\x06parent\x18\x01 \x01(\tB\x19\xe2\x41\x01\x02\xbaH\x12r\x10\x32\x0e^events/[^/]+$\"\xb5\x01\n\x0cScanConflict\x12\x0e\n\x06ticket\x18\x01 \x01(\t\x12\x15\n\radmitted_gate\x18\x02 \x01(\t\x12.\n\nadmit_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10\x63onflicting_gate\x18\x04 \x01(\t\x12\x34\n\x10\x63onflicting_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"O\n\x19ListScanConflictsResponse\x12\x32\n\tconflicts\x18\x01 \x03(\x0b\x32\x1f.apextick.gates.v1.ScanConflict*\xb0\x01\n\x0bScanOutcome\x12\x1c\n\x18SCAN_OUTCOME_UNSPECIFIED\x10\x00\x12\x19\n\x15SCAN_OUTCOME_ADMITTED\x10\x01\x12\x1a\n\x16SCAN_OUTCOME_DUPLICATE\x10\x02\x12\x15\n\x11SCAN_OUTCOME_VOID\x10\x03\x12\x1c\n\x18SCAN_OUTCOME_WRONG_EVENT\x10\x04\x12\x17\n\x13SCAN_OUTCOME_FORGED\x10\x05\x32\x92\t\n\x0bGateService\x12\xac\x01\n\x11\x43reateGateStation\x12+.apextick.gates.v1.CreateGateStationRequest\x1a,.apextick.gates.v1.CreateGateStationResponse\"<\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x02\x32\"\"/v1/{parent=events/*}/gateStations:\x0cgate_station\x12\x9b\x01\n\x10ListGateStations\x12*.apextick.gates.v1.ListGateStationsRequest\x1a+.apextick.gates.v1.ListGateStationsResponse\".\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x02$\x12\"/v1/{parent=events/*}/gateStations\x12\x99\x01\n\nScanTicket\x12$.apextick.gates.v1.ScanTicketRequest\x1a%.apextick.gates.v1.ScanTicketResponse\">\xc8\xf3\x18\x06\x82\xd3\xe4\x93\x02\x34\"//v1/{gate_station=events/*/gateStations/*}:scan:\x01*\x12\x81\x01\n\x0eListTicketKeys\x12(.apextick.gates.v1.ListTicketKeysRequest\x1a).apextick.gates.v1.ListTicketKeysResponse\"\x1a\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/ticketKeys\x12\xb1\x01\n\x10GetOfflineBundle\x12*.apextick.gates.v1.GetOfflineBundleRequest\x1a+.apextick.gates.v1.GetOfflineBundleResponse\"D\xc8\xf3\x18\x06\x82\xd3\xe4\x93\x02:\x12\x38/v1/{gate_station=events/*/gateStations/*}/offlineBundle\x12\xbf\x01\n\x12UploadOfflineScans\x12,.apextick.gates.v1.UploadOfflineScansRequest\x1a-.apextick.gates.v1.UploadOfflineScansResponse\"L\xc8\xf3\x18\x06\x82\xd3\xe4\x93\x02\x42\"=/v1/{gate_station=events/*/gateStations/*}:uploadOfflineScans:\x01*\x12\x9f\x01\n\x11ListScanConflicts\x12+.apextick.gates.v1.ListScanConflictsRequest\x1a,.apextick.gates.v1.ListScanConflictsResponse\"/\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x02%\x12#/v1/{parent=events/*}/scanConflictsB+\n\x15\x64\x65v.apextick.gates.v1B\x10GateServiceProtoP\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -59,14 +59,36 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SCANTICKETREQUEST'].fields_by_name['code']._serialized_options = b'\342A\001\002\272H\007r\005\020\001\030\350\007'
   _globals['_SCANTICKETREQUEST'].fields_by_name['scan_nonce']._loaded_options = None
   _globals['_SCANTICKETREQUEST'].fields_by_name['scan_nonce']._serialized_options = b'\342A\001\002\272H\005r\003\260\001\001'
+  _globals['_GETOFFLINEBUNDLEREQUEST'].fields_by_name['gate_station']._loaded_options = None
+  _globals['_GETOFFLINEBUNDLEREQUEST'].fields_by_name['gate_station']._serialized_options = b'\342A\001\002\272H%r#2!^events/[^/]+/gateStations/[^/]+$'
+  _globals['_OFFLINESCAN'].fields_by_name['scan_nonce']._loaded_options = None
+  _globals['_OFFLINESCAN'].fields_by_name['scan_nonce']._serialized_options = b'\342A\001\002\272H\005r\003\260\001\001'
+  _globals['_OFFLINESCAN'].fields_by_name['code']._loaded_options = None
+  _globals['_OFFLINESCAN'].fields_by_name['code']._serialized_options = b'\342A\001\002\272H\007r\005\020\001\030\350\007'
+  _globals['_OFFLINESCAN'].fields_by_name['scan_time']._loaded_options = None
+  _globals['_OFFLINESCAN'].fields_by_name['scan_time']._serialized_options = b'\342A\001\002\272H\003\310\001\001'
+  _globals['_UPLOADOFFLINESCANSREQUEST'].fields_by_name['gate_station']._loaded_options = None
+  _globals['_UPLOADOFFLINESCANSREQUEST'].fields_by_name['gate_station']._serialized_options = b'\342A\001\002\272H%r#2!^events/[^/]+/gateStations/[^/]+$'
+  _globals['_UPLOADOFFLINESCANSREQUEST'].fields_by_name['scans']._loaded_options = None
+  _globals['_UPLOADOFFLINESCANSREQUEST'].fields_by_name['scans']._serialized_options = b'\342A\001\002\272H\010\222\001\005\010\001\020\364\003'
+  _globals['_LISTSCANCONFLICTSREQUEST'].fields_by_name['parent']._loaded_options = None
+  _globals['_LISTSCANCONFLICTSREQUEST'].fields_by_name['parent']._serialized_options = b'\342A\001\002\272H\022r\0202\016^events/[^/]+$'
   _globals['_GATESERVICE'].methods_by_name['CreateGateStation']._loaded_options = None
   _globals['_GATESERVICE'].methods_by_name['CreateGateStation']._serialized_options = b'\310\363\030\003\202\323\344\223\0022\"\"/v1/{parent=events/*}/gateStations:\014gate_station'
   _globals['_GATESERVICE'].methods_by_name['ListGateStations']._loaded_options = None
   _globals['_GATESERVICE'].methods_by_name['ListGateStations']._serialized_options = b'\310\363\030\003\202\323\344\223\002$\022\"/v1/{parent=events/*}/gateStations'
   _globals['_GATESERVICE'].methods_by_name['ScanTicket']._loaded_options = None
   _globals['_GATESERVICE'].methods_by_name['ScanTicket']._serialized_options = b'\310\363\030\006\202\323\344\223\0024\"//v1/{gate_station=events/*/gateStations/*}:scan:\001*'
-  _globals['_SCANOUTCOME']._serialized_start=1174
-  _globals['_SCANOUTCOME']._serialized_end=1350
+  _globals['_GATESERVICE'].methods_by_name['ListTicketKeys']._loaded_options = None
+  _globals['_GATESERVICE'].methods_by_name['ListTicketKeys']._serialized_options = b'\310\363\030\001\202\323\344\223\002\020\022\016/v1/ticketKeys'
+  _globals['_GATESERVICE'].methods_by_name['GetOfflineBundle']._loaded_options = None
+  _globals['_GATESERVICE'].methods_by_name['GetOfflineBundle']._serialized_options = b'\310\363\030\006\202\323\344\223\002:\0228/v1/{gate_station=events/*/gateStations/*}/offlineBundle'
+  _globals['_GATESERVICE'].methods_by_name['UploadOfflineScans']._loaded_options = None
+  _globals['_GATESERVICE'].methods_by_name['UploadOfflineScans']._serialized_options = b'\310\363\030\006\202\323\344\223\002B\"=/v1/{gate_station=events/*/gateStations/*}:uploadOfflineScans:\001*'
+  _globals['_GATESERVICE'].methods_by_name['ListScanConflicts']._loaded_options = None
+  _globals['_GATESERVICE'].methods_by_name['ListScanConflicts']._serialized_options = b'\310\363\030\003\202\323\344\223\002%\022#/v1/{parent=events/*}/scanConflicts'
+  _globals['_SCANOUTCOME']._serialized_start=2711
+  _globals['_SCANOUTCOME']._serialized_end=2887
   _globals['_GATESTATION']._serialized_start=216
   _globals['_GATESTATION']._serialized_end=383
   _globals['_CREATEGATESTATIONREQUEST']._serialized_start=386
@@ -81,6 +103,34 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SCANTICKETREQUEST']._serialized_end=945
   _globals['_SCANTICKETRESPONSE']._serialized_start=948
   _globals['_SCANTICKETRESPONSE']._serialized_end=1171
-  _globals['_GATESERVICE']._serialized_start=1353
-  _globals['_GATESERVICE']._serialized_end=1855
+  _globals['_LISTTICKETKEYSREQUEST']._serialized_start=1173
+  _globals['_LISTTICKETKEYSREQUEST']._serialized_end=1196
+  _globals['_TICKETKEY']._serialized_start=1198
+  _globals['_TICKETKEY']._serialized_end=1281
+  _globals['_LISTTICKETKEYSRESPONSE']._serialized_start=1283
+  _globals['_LISTTICKETKEYSRESPONSE']._serialized_end=1351
+  _globals['_GETOFFLINEBUNDLEREQUEST']._serialized_start=1353
+  _globals['_GETOFFLINEBUNDLEREQUEST']._serialized_end=1446
+  _globals['_GETOFFLINEBUNDLERESPONSE']._serialized_start=1448
+  _globals['_GETOFFLINEBUNDLERESPONSE']._serialized_end=1524
+  _globals['_OFFLINETICKET']._serialized_start=1526
+  _globals['_OFFLINETICKET']._serialized_end=1592
+  _globals['_OFFLINEBUNDLE']._serialized_start=1595
+  _globals['_OFFLINEBUNDLE']._serialized_end=1830
+  _globals['_OFFLINESCAN']._serialized_start=1833
+  _globals['_OFFLINESCAN']._serialized_end=1994
+  _globals['_UPLOADOFFLINESCANSREQUEST']._serialized_start=1997
+  _globals['_UPLOADOFFLINESCANSREQUEST']._serialized_end=2156
+  _globals['_OFFLINESCANRESULT']._serialized_start=2159
+  _globals['_OFFLINESCANRESULT']._serialized_end=2287
+  _globals['_UPLOADOFFLINESCANSRESPONSE']._serialized_start=2289
+  _globals['_UPLOADOFFLINESCANSRESPONSE']._serialized_end=2372
+  _globals['_LISTSCANCONFLICTSREQUEST']._serialized_start=2374
+  _globals['_LISTSCANCONFLICTSREQUEST']._serialized_end=2443
+  _globals['_SCANCONFLICT']._serialized_start=2446
+  _globals['_SCANCONFLICT']._serialized_end=2627
+  _globals['_LISTSCANCONFLICTSRESPONSE']._serialized_start=2629
+  _globals['_LISTSCANCONFLICTSRESPONSE']._serialized_end=2708
+  _globals['_GATESERVICE']._serialized_start=2890
+  _globals['_GATESERVICE']._serialized_end=4060
 # @@protoc_insertion_point(module_scope)

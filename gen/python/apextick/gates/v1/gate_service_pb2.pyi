@@ -271,3 +271,420 @@ class ScanTicketResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ScanTicketResponse: _TypeAlias = ScanTicketResponse  # noqa: Y015
+
+@_typing.final
+class ListTicketKeysRequest(_message.Message):
+    """Request of ListTicketKeys."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListTicketKeysRequest: _TypeAlias = ListTicketKeysRequest  # noqa: Y015
+
+@_typing.final
+class TicketKey(_message.Message):
+    """One ticket-signing public key."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_ID_FIELD_NUMBER: _builtins.int
+    ALGORITHM_FIELD_NUMBER: _builtins.int
+    PUBLIC_KEY_FIELD_NUMBER: _builtins.int
+    CURRENT_FIELD_NUMBER: _builtins.int
+    key_id: _builtins.str
+    """The key id that codes name (the first 16 hex digits of the SHA-256 of the raw public key)."""
+    algorithm: _builtins.str
+    """Always "Ed25519"."""
+    public_key: _builtins.str
+    """The raw 32-byte public key, base64url without padding."""
+    current: _builtins.bool
+    """Whether new tickets are signed with it; retired keys only verify."""
+    def __init__(
+        self,
+        *,
+        key_id: _builtins.str = ...,
+        algorithm: _builtins.str = ...,
+        public_key: _builtins.str = ...,
+        current: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["algorithm", b"algorithm", "current", b"current", "key_id", b"key_id", "public_key", b"public_key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TicketKey: _TypeAlias = TicketKey  # noqa: Y015
+
+@_typing.final
+class ListTicketKeysResponse(_message.Message):
+    """Response of ListTicketKeys."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEYS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def keys(self) -> _containers.RepeatedCompositeFieldContainer[Global___TicketKey]:
+        """The current key first, then the retired ones."""
+
+    def __init__(
+        self,
+        *,
+        keys: _abc.Iterable[Global___TicketKey] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["keys", b"keys"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListTicketKeysResponse: _TypeAlias = ListTicketKeysResponse  # noqa: Y015
+
+@_typing.final
+class GetOfflineBundleRequest(_message.Message):
+    """Request of GetOfflineBundle."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GATE_STATION_FIELD_NUMBER: _builtins.int
+    gate_station: _builtins.str
+    """The station, `events/{event}/gateStations/{gate_station}`."""
+    def __init__(
+        self,
+        *,
+        gate_station: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["gate_station", b"gate_station"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetOfflineBundleRequest: _TypeAlias = GetOfflineBundleRequest  # noqa: Y015
+
+@_typing.final
+class GetOfflineBundleResponse(_message.Message):
+    """Response of GetOfflineBundle."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BUNDLE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def bundle(self) -> Global___OfflineBundle:
+        """The bundle; `apextick gate verify --bundle` reads it saved as JSON."""
+
+    def __init__(
+        self,
+        *,
+        bundle: Global___OfflineBundle | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["bundle", b"bundle"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bundle", b"bundle"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetOfflineBundleResponse: _TypeAlias = GetOfflineBundleResponse  # noqa: Y015
+
+@_typing.final
+class OfflineTicket(_message.Message):
+    """One ticket of the event, as an offline gate needs it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TICKET_FIELD_NUMBER: _builtins.int
+    SEAT_ID_FIELD_NUMBER: _builtins.int
+    ADMITTED_FIELD_NUMBER: _builtins.int
+    ticket: _builtins.str
+    """`tickets/{ticket}`."""
+    seat_id: _builtins.str
+    """The seat id."""
+    admitted: _builtins.bool
+    """Admitted before the bundle was made."""
+    def __init__(
+        self,
+        *,
+        ticket: _builtins.str = ...,
+        seat_id: _builtins.str = ...,
+        admitted: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["admitted", b"admitted", "seat_id", b"seat_id", "ticket", b"ticket"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OfflineTicket: _TypeAlias = OfflineTicket  # noqa: Y015
+
+@_typing.final
+class OfflineBundle(_message.Message):
+    """What an offline gate verifies with."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVENT_FIELD_NUMBER: _builtins.int
+    GATE_STATION_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    KEYS_FIELD_NUMBER: _builtins.int
+    TICKETS_FIELD_NUMBER: _builtins.int
+    VOID_TICKETS_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    event: _builtins.str
+    """The event, `events/{event}`."""
+    gate_station: _builtins.str
+    """The station it was made for."""
+    version: _builtins.int
+    """Grows by one with every ticket issued, voided or admitted: a gate keeps the newest it has."""
+    @_builtins.property
+    def keys(self) -> _containers.RepeatedCompositeFieldContainer[Global___TicketKey]:
+        """The key set (as ListTicketKeys)."""
+
+    @_builtins.property
+    def tickets(self) -> _containers.RepeatedCompositeFieldContainer[Global___OfflineTicket]:
+        """Every valid ticket of the event."""
+
+    @_builtins.property
+    def void_tickets(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Tickets that must be refused (refunded, cancelled; all of them when the event is cancelled)."""
+
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """When the bundle was made."""
+
+    def __init__(
+        self,
+        *,
+        event: _builtins.str = ...,
+        gate_station: _builtins.str = ...,
+        version: _builtins.int = ...,
+        keys: _abc.Iterable[Global___TicketKey] | None = ...,
+        tickets: _abc.Iterable[Global___OfflineTicket] | None = ...,
+        void_tickets: _abc.Iterable[_builtins.str] | None = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "event", b"event", "gate_station", b"gate_station", "keys", b"keys", "tickets", b"tickets", "version", b"version", "void_tickets", b"void_tickets"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OfflineBundle: _TypeAlias = OfflineBundle  # noqa: Y015
+
+@_typing.final
+class OfflineScan(_message.Message):
+    """One scan made offline."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCAN_NONCE_FIELD_NUMBER: _builtins.int
+    CODE_FIELD_NUMBER: _builtins.int
+    SCAN_TIME_FIELD_NUMBER: _builtins.int
+    DEVICE_ADMITTED_FIELD_NUMBER: _builtins.int
+    scan_nonce: _builtins.str
+    """The nonce the device made for the scan."""
+    code: _builtins.str
+    """The code it read."""
+    device_admitted: _builtins.bool
+    """Whether the device let the holder in."""
+    @_builtins.property
+    def scan_time(self) -> _timestamp_pb2.Timestamp:
+        """When the device scanned it."""
+
+    def __init__(
+        self,
+        *,
+        scan_nonce: _builtins.str = ...,
+        code: _builtins.str = ...,
+        scan_time: _timestamp_pb2.Timestamp | None = ...,
+        device_admitted: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["scan_time", b"scan_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "device_admitted", b"device_admitted", "scan_nonce", b"scan_nonce", "scan_time", b"scan_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OfflineScan: _TypeAlias = OfflineScan  # noqa: Y015
+
+@_typing.final
+class UploadOfflineScansRequest(_message.Message):
+    """Request of UploadOfflineScans."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GATE_STATION_FIELD_NUMBER: _builtins.int
+    SCANS_FIELD_NUMBER: _builtins.int
+    gate_station: _builtins.str
+    """The station that scanned, `events/{event}/gateStations/{gate_station}`."""
+    @_builtins.property
+    def scans(self) -> _containers.RepeatedCompositeFieldContainer[Global___OfflineScan]:
+        """The scans, at most 500 per upload, in any order."""
+
+    def __init__(
+        self,
+        *,
+        gate_station: _builtins.str = ...,
+        scans: _abc.Iterable[Global___OfflineScan] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["gate_station", b"gate_station", "scans", b"scans"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UploadOfflineScansRequest: _TypeAlias = UploadOfflineScansRequest  # noqa: Y015
+
+@_typing.final
+class OfflineScanResult(_message.Message):
+    """What the server made of one offline scan."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCAN_NONCE_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    CONFLICT_FIELD_NUMBER: _builtins.int
+    ERROR_REASON_FIELD_NUMBER: _builtins.int
+    scan_nonce: _builtins.str
+    """The scan's nonce."""
+    outcome: Global___ScanOutcome.ValueType
+    """The outcome, decided as an online scan at the scan's time."""
+    conflict: _builtins.bool
+    """The device admitted a ticket another gate had admitted first: recorded as a conflict."""
+    error_reason: _builtins.str
+    """Set when the code itself was refused (a ErrorInfo reason such as TICKET_CODE_MALFORMED); nothing
+    was recorded for this scan.
+    """
+    def __init__(
+        self,
+        *,
+        scan_nonce: _builtins.str = ...,
+        outcome: Global___ScanOutcome.ValueType = ...,
+        conflict: _builtins.bool = ...,
+        error_reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["conflict", b"conflict", "error_reason", b"error_reason", "outcome", b"outcome", "scan_nonce", b"scan_nonce"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OfflineScanResult: _TypeAlias = OfflineScanResult  # noqa: Y015
+
+@_typing.final
+class UploadOfflineScansResponse(_message.Message):
+    """Response of UploadOfflineScans."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESULTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___OfflineScanResult]:
+        """One result per uploaded scan, in the request's order."""
+
+    def __init__(
+        self,
+        *,
+        results: _abc.Iterable[Global___OfflineScanResult] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["results", b"results"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UploadOfflineScansResponse: _TypeAlias = UploadOfflineScansResponse  # noqa: Y015
+
+@_typing.final
+class ListScanConflictsRequest(_message.Message):
+    """Request of ListScanConflicts."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PARENT_FIELD_NUMBER: _builtins.int
+    parent: _builtins.str
+    """The event, `events/{event}`."""
+    def __init__(
+        self,
+        *,
+        parent: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["parent", b"parent"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListScanConflictsRequest: _TypeAlias = ListScanConflictsRequest  # noqa: Y015
+
+@_typing.final
+class ScanConflict(_message.Message):
+    """One ticket admitted twice: once where it counts, once at an offline gate that could not know."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TICKET_FIELD_NUMBER: _builtins.int
+    ADMITTED_GATE_FIELD_NUMBER: _builtins.int
+    ADMIT_TIME_FIELD_NUMBER: _builtins.int
+    CONFLICTING_GATE_FIELD_NUMBER: _builtins.int
+    CONFLICTING_TIME_FIELD_NUMBER: _builtins.int
+    ticket: _builtins.str
+    """`tickets/{ticket}`."""
+    admitted_gate: _builtins.str
+    """Where and when the admission that stands was made."""
+    conflicting_gate: _builtins.str
+    """The offline station that let the holder in again."""
+    @_builtins.property
+    def admit_time(self) -> _timestamp_pb2.Timestamp:
+        """When."""
+
+    @_builtins.property
+    def conflicting_time(self) -> _timestamp_pb2.Timestamp:
+        """When it did."""
+
+    def __init__(
+        self,
+        *,
+        ticket: _builtins.str = ...,
+        admitted_gate: _builtins.str = ...,
+        admit_time: _timestamp_pb2.Timestamp | None = ...,
+        conflicting_gate: _builtins.str = ...,
+        conflicting_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["admit_time", b"admit_time", "conflicting_time", b"conflicting_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["admit_time", b"admit_time", "admitted_gate", b"admitted_gate", "conflicting_gate", b"conflicting_gate", "conflicting_time", b"conflicting_time", "ticket", b"ticket"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ScanConflict: _TypeAlias = ScanConflict  # noqa: Y015
+
+@_typing.final
+class ListScanConflictsResponse(_message.Message):
+    """Response of ListScanConflicts."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONFLICTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def conflicts(self) -> _containers.RepeatedCompositeFieldContainer[Global___ScanConflict]:
+        """Newest first, at most 1,000."""
+
+    def __init__(
+        self,
+        *,
+        conflicts: _abc.Iterable[Global___ScanConflict] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["conflicts", b"conflicts"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListScanConflictsResponse: _TypeAlias = ListScanConflictsResponse  # noqa: Y015

@@ -51,6 +51,26 @@ class GateServiceStub:
                 request_serializer=apextick_dot_gates_dot_v1_dot_gate__service__pb2.ScanTicketRequest.SerializeToString,
                 response_deserializer=apextick_dot_gates_dot_v1_dot_gate__service__pb2.ScanTicketResponse.FromString,
                 _registered_method=True)
+        self.ListTicketKeys = channel.unary_unary(
+                '/apextick.gates.v1.GateService/ListTicketKeys',
+                request_serializer=apextick_dot_gates_dot_v1_dot_gate__service__pb2.ListTicketKeysRequest.SerializeToString,
+                response_deserializer=apextick_dot_gates_dot_v1_dot_gate__service__pb2.ListTicketKeysResponse.FromString,
+                _registered_method=True)
+        self.GetOfflineBundle = channel.unary_unary(
+                '/apextick.gates.v1.GateService/GetOfflineBundle',
+                request_serializer=apextick_dot_gates_dot_v1_dot_gate__service__pb2.GetOfflineBundleRequest.SerializeToString,
+                response_deserializer=apextick_dot_gates_dot_v1_dot_gate__service__pb2.GetOfflineBundleResponse.FromString,
+                _registered_method=True)
+        self.UploadOfflineScans = channel.unary_unary(
+                '/apextick.gates.v1.GateService/UploadOfflineScans',
+                request_serializer=apextick_dot_gates_dot_v1_dot_gate__service__pb2.UploadOfflineScansRequest.SerializeToString,
+                response_deserializer=apextick_dot_gates_dot_v1_dot_gate__service__pb2.UploadOfflineScansResponse.FromString,
+                _registered_method=True)
+        self.ListScanConflicts = channel.unary_unary(
+                '/apextick.gates.v1.GateService/ListScanConflicts',
+                request_serializer=apextick_dot_gates_dot_v1_dot_gate__service__pb2.ListScanConflictsRequest.SerializeToString,
+                response_deserializer=apextick_dot_gates_dot_v1_dot_gate__service__pb2.ListScanConflictsResponse.FromString,
+                _registered_method=True)
 
 
 class GateServiceServicer:
@@ -83,6 +103,38 @@ class GateServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListTicketKeys(self, request, context):
+        """The ticket-signing public keys, each with its key id: a code names the key that signed it, and a
+        rotation keeps the retired keys here so tickets already issued keep verifying.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetOfflineBundle(self, request, context):
+        """Everything a station needs to verify the event's tickets without a network: the key set, every
+        ticket id with its seat, the void list, and a version that grows with every change.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UploadOfflineScans(self, request, context):
+        """The scans a station made offline, uploaded when it is back. Each is decided as an online scan at
+        its own scan time; a ticket the device admitted that another gate had already admitted is recorded
+        as a conflict for the organizer. Safe to retry: each scan's nonce makes it once.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListScanConflicts(self, request, context):
+        """The event's scan conflicts (one ticket admitted at two offline gates), newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GateServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -100,6 +152,26 @@ def add_GateServiceServicer_to_server(servicer, server):
                     servicer.ScanTicket,
                     request_deserializer=apextick_dot_gates_dot_v1_dot_gate__service__pb2.ScanTicketRequest.FromString,
                     response_serializer=apextick_dot_gates_dot_v1_dot_gate__service__pb2.ScanTicketResponse.SerializeToString,
+            ),
+            'ListTicketKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTicketKeys,
+                    request_deserializer=apextick_dot_gates_dot_v1_dot_gate__service__pb2.ListTicketKeysRequest.FromString,
+                    response_serializer=apextick_dot_gates_dot_v1_dot_gate__service__pb2.ListTicketKeysResponse.SerializeToString,
+            ),
+            'GetOfflineBundle': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetOfflineBundle,
+                    request_deserializer=apextick_dot_gates_dot_v1_dot_gate__service__pb2.GetOfflineBundleRequest.FromString,
+                    response_serializer=apextick_dot_gates_dot_v1_dot_gate__service__pb2.GetOfflineBundleResponse.SerializeToString,
+            ),
+            'UploadOfflineScans': grpc.unary_unary_rpc_method_handler(
+                    servicer.UploadOfflineScans,
+                    request_deserializer=apextick_dot_gates_dot_v1_dot_gate__service__pb2.UploadOfflineScansRequest.FromString,
+                    response_serializer=apextick_dot_gates_dot_v1_dot_gate__service__pb2.UploadOfflineScansResponse.SerializeToString,
+            ),
+            'ListScanConflicts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListScanConflicts,
+                    request_deserializer=apextick_dot_gates_dot_v1_dot_gate__service__pb2.ListScanConflictsRequest.FromString,
+                    response_serializer=apextick_dot_gates_dot_v1_dot_gate__service__pb2.ListScanConflictsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -185,6 +257,114 @@ class GateService:
             '/apextick.gates.v1.GateService/ScanTicket',
             apextick_dot_gates_dot_v1_dot_gate__service__pb2.ScanTicketRequest.SerializeToString,
             apextick_dot_gates_dot_v1_dot_gate__service__pb2.ScanTicketResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTicketKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/apextick.gates.v1.GateService/ListTicketKeys',
+            apextick_dot_gates_dot_v1_dot_gate__service__pb2.ListTicketKeysRequest.SerializeToString,
+            apextick_dot_gates_dot_v1_dot_gate__service__pb2.ListTicketKeysResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetOfflineBundle(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/apextick.gates.v1.GateService/GetOfflineBundle',
+            apextick_dot_gates_dot_v1_dot_gate__service__pb2.GetOfflineBundleRequest.SerializeToString,
+            apextick_dot_gates_dot_v1_dot_gate__service__pb2.GetOfflineBundleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UploadOfflineScans(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/apextick.gates.v1.GateService/UploadOfflineScans',
+            apextick_dot_gates_dot_v1_dot_gate__service__pb2.UploadOfflineScansRequest.SerializeToString,
+            apextick_dot_gates_dot_v1_dot_gate__service__pb2.UploadOfflineScansResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListScanConflicts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/apextick.gates.v1.GateService/ListScanConflicts',
+            apextick_dot_gates_dot_v1_dot_gate__service__pb2.ListScanConflictsRequest.SerializeToString,
+            apextick_dot_gates_dot_v1_dot_gate__service__pb2.ListScanConflictsResponse.FromString,
             options,
             channel_credentials,
             insecure,

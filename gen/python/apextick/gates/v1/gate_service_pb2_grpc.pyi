@@ -47,6 +47,21 @@ class GateServiceStub:
     that is not a ticket code at all, or names a key nobody published, is INVALID_ARGUMENT and writes
     nothing. A retry with the same scan_nonce returns the first answer, never DUPLICATE.
     """
+    ListTicketKeys: _grpc.UnaryUnaryMultiCallable[_gate_service_pb2.ListTicketKeysRequest, _gate_service_pb2.ListTicketKeysResponse]
+    """The ticket-signing public keys, each with its key id: a code names the key that signed it, and a
+    rotation keeps the retired keys here so tickets already issued keep verifying.
+    """
+    GetOfflineBundle: _grpc.UnaryUnaryMultiCallable[_gate_service_pb2.GetOfflineBundleRequest, _gate_service_pb2.GetOfflineBundleResponse]
+    """Everything a station needs to verify the event's tickets without a network: the key set, every
+    ticket id with its seat, the void list, and a version that grows with every change.
+    """
+    UploadOfflineScans: _grpc.UnaryUnaryMultiCallable[_gate_service_pb2.UploadOfflineScansRequest, _gate_service_pb2.UploadOfflineScansResponse]
+    """The scans a station made offline, uploaded when it is back. Each is decided as an online scan at
+    its own scan time; a ticket the device admitted that another gate had already admitted is recorded
+    as a conflict for the organizer. Safe to retry: each scan's nonce makes it once.
+    """
+    ListScanConflicts: _grpc.UnaryUnaryMultiCallable[_gate_service_pb2.ListScanConflictsRequest, _gate_service_pb2.ListScanConflictsResponse]
+    """The event's scan conflicts (one ticket admitted at two offline gates), newest first."""
 
 @_typing.type_check_only
 class GateServiceAsyncStub(GateServiceStub):
@@ -67,6 +82,21 @@ class GateServiceAsyncStub(GateServiceStub):
     that is not a ticket code at all, or names a key nobody published, is INVALID_ARGUMENT and writes
     nothing. A retry with the same scan_nonce returns the first answer, never DUPLICATE.
     """
+    ListTicketKeys: _aio.UnaryUnaryMultiCallable[_gate_service_pb2.ListTicketKeysRequest, _gate_service_pb2.ListTicketKeysResponse]  # type: ignore[assignment]
+    """The ticket-signing public keys, each with its key id: a code names the key that signed it, and a
+    rotation keeps the retired keys here so tickets already issued keep verifying.
+    """
+    GetOfflineBundle: _aio.UnaryUnaryMultiCallable[_gate_service_pb2.GetOfflineBundleRequest, _gate_service_pb2.GetOfflineBundleResponse]  # type: ignore[assignment]
+    """Everything a station needs to verify the event's tickets without a network: the key set, every
+    ticket id with its seat, the void list, and a version that grows with every change.
+    """
+    UploadOfflineScans: _aio.UnaryUnaryMultiCallable[_gate_service_pb2.UploadOfflineScansRequest, _gate_service_pb2.UploadOfflineScansResponse]  # type: ignore[assignment]
+    """The scans a station made offline, uploaded when it is back. Each is decided as an online scan at
+    its own scan time; a ticket the device admitted that another gate had already admitted is recorded
+    as a conflict for the organizer. Safe to retry: each scan's nonce makes it once.
+    """
+    ListScanConflicts: _aio.UnaryUnaryMultiCallable[_gate_service_pb2.ListScanConflictsRequest, _gate_service_pb2.ListScanConflictsResponse]  # type: ignore[assignment]
+    """The event's scan conflicts (one ticket admitted at two offline gates), newest first."""
 
 class GateServiceServicer(metaclass=_abc_1.ABCMeta):
     """Gates: the scanning points of an event, and admission, where the first scan of a ticket wins across
@@ -102,5 +132,44 @@ class GateServiceServicer(metaclass=_abc_1.ABCMeta):
         that is not a ticket code at all, or names a key nobody published, is INVALID_ARGUMENT and writes
         nothing. A retry with the same scan_nonce returns the first answer, never DUPLICATE.
         """
+
+    @_abc_1.abstractmethod
+    def ListTicketKeys(
+        self,
+        request: _gate_service_pb2.ListTicketKeysRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gate_service_pb2.ListTicketKeysResponse, _abc.Awaitable[_gate_service_pb2.ListTicketKeysResponse]]:
+        """The ticket-signing public keys, each with its key id: a code names the key that signed it, and a
+        rotation keeps the retired keys here so tickets already issued keep verifying.
+        """
+
+    @_abc_1.abstractmethod
+    def GetOfflineBundle(
+        self,
+        request: _gate_service_pb2.GetOfflineBundleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gate_service_pb2.GetOfflineBundleResponse, _abc.Awaitable[_gate_service_pb2.GetOfflineBundleResponse]]:
+        """Everything a station needs to verify the event's tickets without a network: the key set, every
+        ticket id with its seat, the void list, and a version that grows with every change.
+        """
+
+    @_abc_1.abstractmethod
+    def UploadOfflineScans(
+        self,
+        request: _gate_service_pb2.UploadOfflineScansRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gate_service_pb2.UploadOfflineScansResponse, _abc.Awaitable[_gate_service_pb2.UploadOfflineScansResponse]]:
+        """The scans a station made offline, uploaded when it is back. Each is decided as an online scan at
+        its own scan time; a ticket the device admitted that another gate had already admitted is recorded
+        as a conflict for the organizer. Safe to retry: each scan's nonce makes it once.
+        """
+
+    @_abc_1.abstractmethod
+    def ListScanConflicts(
+        self,
+        request: _gate_service_pb2.ListScanConflictsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gate_service_pb2.ListScanConflictsResponse, _abc.Awaitable[_gate_service_pb2.ListScanConflictsResponse]]:
+        """The event's scan conflicts (one ticket admitted at two offline gates), newest first."""
 
 def add_GateServiceServicer_to_server(servicer: GateServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
