@@ -1,4 +1,6 @@
-"""Signed ticket codes: `AT1.<payload>.<signature>`, Ed25519 over the serialized TicketCodeClaims.
+"""Signed ticket codes. New tickets get the compact `AT2.` form (compact_codes.py: binary ids in Base45,
+small enough for a version 7 QR code); codes issued before it, `AT1.<payload>.<signature>` (Ed25519 over
+the serialized TicketCodeClaims), keep verifying.
 
 A gate holding the public key verifies a code offline. The signature proves a ticket genuine, never
 unused: admission still needs the first-scan-wins update in PostgreSQL."""
@@ -10,6 +12,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from uuid import UUID
 
 from apextick.tickets.v1 import ticket_pb2
 from cryptography.exceptions import InvalidSignature
@@ -17,6 +20,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from google.protobuf.message import DecodeError
 from google.protobuf.timestamp_pb2 import Timestamp
+
+from booking.adapters import compact_codes
 
 PREFIX = "AT1"
 
@@ -74,7 +79,7 @@ class TicketClaims:
     ticket_id: str
     event_id: str
     seat_id: str
-    issued_at: datetime
+    issued_at: datetime | None  # carried by AT1 codes only: nothing at the gate needs it
     key_id: str
 
 
@@ -87,7 +92,13 @@ class TicketSigner:
     def public_key(self) -> Ed25519PublicKey:
         return self._key.public_key()
 
-    def sign(self, ticket_id: str, event_id: str, seat_id: str, issued_at: datetime) -> str:
+    def sign(self, ticket_id: str, event_id: str, seat_id: str, issued_at: datetime) -> str:  # noqa: ARG002
+        """A compact AT2 code (issued_at is part of the ticket row, not of the code)."""
+        unsigned = compact_codes.body(self.key_id, UUID(ticket_id), UUID(event_id), seat_id)
+        return compact_codes.encode(unsigned, self._key.sign(compact_codes.DOMAIN + unsigned))
+
+    def sign_v1(self, ticket_id: str, event_id: str, seat_id: str, issued_at: datetime) -> str:
+        """The first code format, as tickets issued before AT2 carry it (kept to prove they verify)."""
         stamp = Timestamp()
         stamp.FromDatetime(issued_at)
         claims = ticket_pb2.TicketCodeClaims(
@@ -101,8 +112,27 @@ class TicketSigner:
         return f"{PREFIX}.{_b64(payload)}.{_b64(self._key.sign(payload))}"
 
 
+def _verify_compact(code: str, public_keys: Mapping[str, Ed25519PublicKey]) -> TicketClaims:
+    try:
+        claims = compact_codes.decode(code)
+    except compact_codes.CompactCodeError as exc:
+        raise MalformedCodeError("malformed ticket code") from exc
+    named = [kid for kid in public_keys if kid.startswith(claims.key_prefix)]
+    if not named:
+        raise UnknownKeyError("ticket code signed by an unknown key")
+    for kid in named:  # one in practice; a prefix shared by two published keys costs one more check
+        try:
+            public_keys[kid].verify(claims.signature, claims.signed)
+        except InvalidSignature:
+            continue
+        return TicketClaims(str(claims.ticket_id), str(claims.event_id), claims.seat_id, None, kid)
+    raise BadSignatureError("ticket code signature does not verify")
+
+
 def verify(code: str, public_keys: Mapping[str, Ed25519PublicKey]) -> TicketClaims:
     """Check the signature with the key the code names; return what it says."""
+    if code.startswith(compact_codes.PREFIX):
+        return _verify_compact(code, public_keys)
     parts = code.split(".")
     if len(parts) != 3 or parts[0] != PREFIX:  # noqa: PLR2004 - prefix, payload, signature
         raise MalformedCodeError("not an ApexTick ticket code")

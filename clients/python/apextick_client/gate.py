@@ -1,12 +1,13 @@
 """Offline verification of a ticket code against an offline bundle (GateService.GetOfflineBundle, saved
-as JSON): what a gate with no network can decide. It reads the contract's code format, never the
-booking service's code: `AT1.<payload>.<signature>`, the payload a serialized TicketCodeClaims and the
-signature Ed25519 over it, both base64url without padding."""
+as JSON): what a gate with no network can decide. It reads the code formats the contract documents
+(ticket.proto, TicketCodeClaims), never the booking service's code: the compact `AT2.<base45>` of
+today's tickets and `AT1.<payload>.<signature>` of the first ones."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -18,6 +19,9 @@ from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 
 SIGNATURE_BYTES = 64
+BASE45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+AT2_DOMAIN = b"apextick-ticket-code-v2:"
+AT2_FIXED = 4 + 16 + 16 + 1  # key id prefix, ticket, event, seat length
 
 
 class Verdict(StrEnum):
@@ -51,7 +55,41 @@ def load_bundle(text: str) -> gsv.OfflineBundle:
     return json_format.Parse(text, gsv.OfflineBundle(), ignore_unknown_fields=True)
 
 
+def _b45decode(text: str) -> bytes | None:
+    if any(c not in BASE45 for c in text) or len(text) % 3 == 1:
+        return None
+    out = bytearray()
+    for i in range(0, len(text), 3):
+        chunk = text[i : i + 3]
+        n = sum(BASE45.index(c) * 45**k for k, c in enumerate(chunk))
+        if n >= 256 ** (len(chunk) - 1):
+            return None
+        out += n.to_bytes(len(chunk) - 1, "big")
+    return bytes(out)
+
+
+def _compact(code: str) -> tuple[ticket_pb2.TicketCodeClaims, bytes, bytes] | None:
+    """An AT2 code as the claims it carries (key_id holds the key id's 8-hex-digit prefix)."""
+    data = _b45decode(code.removeprefix("AT2."))
+    if data is None or len(data) < AT2_FIXED + SIGNATURE_BYTES:
+        return None
+    end = AT2_FIXED + data[AT2_FIXED - 1]
+    if len(data) != end + SIGNATURE_BYTES:
+        return None
+    try:
+        seat = data[AT2_FIXED:end].decode()
+    except UnicodeDecodeError:
+        return None
+    claims = ticket_pb2.TicketCodeClaims(
+        ticket=f"tickets/{uuid.UUID(bytes=data[4:20])}", event=f"events/{uuid.UUID(bytes=data[20:36])}",
+        seat_id=seat, key_id=data[:4].hex(),
+    )  # fmt: skip
+    return claims, AT2_DOMAIN + data[:end], data[end:]
+
+
 def _claims(code: str) -> tuple[ticket_pb2.TicketCodeClaims, bytes, bytes] | None:
+    if code.strip().startswith("AT2."):
+        return _compact(code.strip())
     parts = code.strip().split(".")
     if len(parts) != 3 or parts[0] != "AT1":  # noqa: PLR2004 - prefix, payload, signature
         return None
@@ -68,7 +106,7 @@ def _claims(code: str) -> tuple[ticket_pb2.TicketCodeClaims, bytes, bytes] | Non
 def _signature(claims: ticket_pb2.TicketCodeClaims, payload: bytes, signature: bytes,
                bundle: gsv.OfflineBundle) -> Verdict | None:  # fmt: skip
     """KEY_UNKNOWN or FORGED, or None for a genuine code."""
-    key = next((k for k in bundle.keys if k.key_id == claims.key_id), None)
+    key = next((k for k in bundle.keys if k.key_id.startswith(claims.key_id)), None)
     if key is None:
         return Verdict.KEY_UNKNOWN
     try:

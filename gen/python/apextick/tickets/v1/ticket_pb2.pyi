@@ -100,10 +100,14 @@ Global___Ticket: _TypeAlias = Ticket  # noqa: Y015
 
 @_typing.final
 class TicketCodeClaims(_message.Message):
-    """What a ticket code says. The code is `AT1.<payload>.<signature>`: the payload is this message
-    serialized and base64url-encoded without padding, and the signature is the Ed25519 signature of the
-    payload's bytes, base64url-encoded too. A gate verifies it offline with the public key named by
-    key_id; a valid signature proves the ticket genuine, not unused.
+    """What a ticket code says. Tickets carry the compact form `AT2.<base45>`: Base45 (RFC 9285, QR's
+    alphanumeric alphabet) of the bytes key id prefix (the first 4 bytes of key_id) | ticket id (16, the
+    UUID of `tickets/{ticket}`) | event id (16) | seat id length (1) | seat id (UTF-8) | Ed25519 signature
+    (64) over "apextick-ticket-code-v2:" and the bytes before the signature. The first tickets carry
+    `AT1.<payload>.<signature>`: the payload is this message serialized and base64url-encoded without
+    padding, the signature Ed25519 over the payload's bytes, base64url-encoded too; they keep verifying.
+    A gate verifies either offline with the published key (GateService.ListTicketKeys); a valid
+    signature proves the ticket genuine, not unused.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
