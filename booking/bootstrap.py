@@ -27,6 +27,7 @@ from booking.adapters.payments.factory import build_gateways
 from booking.adapters.pg_claims import PgSeatClaims
 from booking.adapters.pg_gates import PgGates
 from booking.adapters.pg_ledger import PgPaymentLedger
+from booking.adapters.pg_order_refunds import PgOrderRefunds
 from booking.adapters.pg_orders import PgOrders
 from booking.adapters.pg_refunds import PgRefunds
 from booking.adapters.pg_tickets import PgTickets
@@ -43,9 +44,10 @@ from booking.service_layer.hold_ports import SeatClaims, SeatSignals, SeatStatus
 from booking.service_layer.hold_use_cases import HoldUseCases
 from booking.service_layer.order_ports import OrderStore, TicketStore
 from booking.service_layer.order_use_cases import OrderUseCases
-from booking.service_layer.payment_ports import PaymentGateway, PaymentLedger, RefundStore
+from booking.service_layer.payment_ports import OrderRefunds, PaymentGateway, PaymentLedger, RefundStore
 from booking.service_layer.payment_use_cases import PaymentUseCases
 from booking.service_layer.ports import Clock, IdFactory, UnitOfWorkFactory
+from booking.service_layer.refund_use_cases import RefundUseCases
 from booking.service_layer.venue_use_cases import VenueUseCases
 from booking.settings import BookingSettings, OrderSettings
 
@@ -73,6 +75,7 @@ class Ports:
     verifier: TokenVerifier
     gates: GateStore
     codes: TicketCodeReader
+    order_refunds: OrderRefunds
 
 
 @dataclass
@@ -115,6 +118,7 @@ class Container:
     orders: OrderUseCases
     payments: PaymentUseCases
     gates: GateUseCases
+    refunds: RefundUseCases
     clock: Clock
 
     @property
@@ -223,6 +227,7 @@ def adapters(
         ),
         gates=PgGates(pool),
         codes=key_ring(signer, settings.orders),
+        order_refunds=PgOrderRefunds(pool, clock),
     )
     return ports, Infrastructure(engine, pool, redis, SeatChangeHub(redis, view), providers)
 
@@ -264,15 +269,18 @@ def build(
         default_return_url=settings.orders.return_url,
     )
     grace = timedelta(seconds=settings.orders.reconcile_grace_seconds)
+    payments = PaymentUseCases(ports.ledger, ports.refunds, ports.gateways, ports.signals, clock, grace)
+    refunds = RefundUseCases(ports.order_refunds, payments, ports.signals)
     return Container(
         settings=settings,
         ports=ports,
         infrastructure=infrastructure,
         venues=VenueUseCases(ports.unit_of_work, clock, new_id),
-        events=EventUseCases(ports.unit_of_work, clock, new_id, statuses=holds),
+        events=EventUseCases(ports.unit_of_work, clock, new_id, statuses=holds, refunds=refunds),
         holds=holds,
         orders=orders,
-        payments=PaymentUseCases(ports.ledger, ports.refunds, ports.gateways, ports.signals, clock, grace),
+        payments=payments,
         gates=GateUseCases(ports.gates, ports.codes, clock, new_id),
+        refunds=refunds,
         clock=clock,
     )

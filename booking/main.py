@@ -34,7 +34,9 @@ async def work(settings: BookingSettings) -> None:
         asyncio.create_task(expiry_listener(container.redis, container.holds)),
         asyncio.create_task(expiry_sweeper(container.holds, settings.sweep_interval_seconds)),
         asyncio.create_task(
-            payment_reconciler(container.payments, settings.orders.reconcile_interval_seconds)
+            payment_reconciler(
+                container.payments, container.refunds, settings.orders.reconcile_interval_seconds
+            )
         ),
     ]
     stop = asyncio.Event()

@@ -56,6 +56,8 @@ STATUS_BY_CODE: dict[ErrorCode, grpc.StatusCode] = {
     ErrorCode.SCAN_NONCE_REUSED: grpc.StatusCode.FAILED_PRECONDITION,
     ErrorCode.TICKET_CODE_MALFORMED: grpc.StatusCode.INVALID_ARGUMENT,
     ErrorCode.TICKET_CODE_KEY_UNKNOWN: grpc.StatusCode.INVALID_ARGUMENT,
+    ErrorCode.ORDER_NOT_PAID: grpc.StatusCode.FAILED_PRECONDITION,
+    ErrorCode.ORDER_ALREADY_REFUNDED: grpc.StatusCode.FAILED_PRECONDITION,
     ErrorCode.ROUTE_NOT_FOUND: grpc.StatusCode.NOT_FOUND,
     ErrorCode.REQUEST_TOO_LARGE: grpc.StatusCode.INVALID_ARGUMENT,
     ErrorCode.HEADERS_TOO_LARGE: grpc.StatusCode.INVALID_ARGUMENT,

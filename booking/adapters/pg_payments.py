@@ -34,7 +34,7 @@ from booking.domain.order import (
 from booking.domain.payment import NoticeKind, PaymentNotice
 from booking.service_layer.hold_ports import SeatChangeNote
 from booking.service_layer.order_ports import TicketCodes
-from booking.service_layer.payment_ports import NoticeOutcome, NoticeResult, RefundDue
+from booking.service_layer.payment_ports import REFUND_LEASE, NoticeOutcome, NoticeResult, RefundDue
 from booking.service_layer.seat_signals import freed
 
 ACTOR = "payments"
@@ -85,9 +85,11 @@ UPDATE payment SET payment_ref = CASE WHEN %(ref)s <> '' THEN %(ref)s ELSE payme
 WHERE order_id = %(order)s
 """
 
+# Made leased: the maker calls the provider right after commit (see REFUND_LEASE).
 INSERT_REFUND = """
-INSERT INTO refund (order_id, provider, payment_ref, amount_minor, currency_code, reason, status)
-VALUES (%s, %s, %s, %s, %s, %s, 'PENDING') ON CONFLICT (order_id) DO NOTHING RETURNING order_id
+INSERT INTO refund (order_id, provider, payment_ref, amount_minor, currency_code, reason, status,
+                    leased_until)
+VALUES (%s, %s, %s, %s, %s, %s, 'PENDING', %s) ON CONFLICT (order_id) DO NOTHING RETURNING order_id
 """
 
 
@@ -259,6 +261,7 @@ class _Step:
                     terms.amount_minor,
                     order.currency_code,
                     reason.value,
+                    self.now + REFUND_LEASE,
                 ),
             )
         ).fetchone()

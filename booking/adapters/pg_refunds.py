@@ -11,12 +11,19 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from booking.domain.payment import Provider
-from booking.service_layer.payment_ports import RefundDue
+from booking.service_layer.payment_ports import REFUND_LEASE, RefundDue
 from booking.service_layer.ports import Clock
 
+# Due: pending and not leased (or the lease lapsed). Taking them leases them, and SKIP LOCKED lets two
+# reconcilers share the work without sending one refund twice.
 REFUNDS_DUE = """
-SELECT order_id, provider, payment_ref, amount_minor, currency_code FROM refund
-WHERE status = 'PENDING' ORDER BY updated_at LIMIT %(limit)s
+UPDATE refund SET leased_until = %(until)s
+WHERE order_id IN (
+    SELECT order_id FROM refund
+    WHERE status = 'PENDING' AND (leased_until IS NULL OR leased_until < %(now)s)
+    ORDER BY updated_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED
+)
+RETURNING order_id, provider, payment_ref, amount_minor, currency_code
 """
 
 
@@ -27,7 +34,9 @@ class PgRefunds:
 
     async def refunds_due(self, limit: int) -> Sequence[RefundDue]:
         async with self._pool.connection() as conn:
-            rows = await (await conn.execute(REFUNDS_DUE, {"limit": limit})).fetchall()
+            now = self._clock()
+            params = {"limit": limit, "now": now, "until": now + REFUND_LEASE}
+            rows = await (await conn.execute(REFUNDS_DUE, params)).fetchall()
         return [RefundDue(row[0], Provider(row[1]), row[2], row[3], row[4]) for row in rows]
 
     async def finish_refund(
@@ -43,7 +52,7 @@ class PgRefunds:
     async def retry_refund_later(self, order_id: UUID, error: str) -> None:
         async with self._pool.connection() as conn:
             await conn.execute(
-                "UPDATE refund SET attempts = attempts + 1, last_error = %s, updated_at = %s "
-                "WHERE order_id = %s AND status = 'PENDING'",
+                "UPDATE refund SET attempts = attempts + 1, last_error = %s, updated_at = %s, "
+                "leased_until = NULL WHERE order_id = %s AND status = 'PENDING'",
                 (error[:500], self._clock(), order_id),
             )

@@ -27,6 +27,9 @@ class RefundReason(StrEnum):
     LATE_PAYMENT = "LATE_PAYMENT"
     PROVIDER_REFUND = "PROVIDER_REFUND"
     EVENT_CANCELLED = "EVENT_CANCELLED"
+    CUSTOMER_REQUEST = "CUSTOMER_REQUEST"
+    ORGANIZER_REFUND = "ORGANIZER_REFUND"
+    ADMIN_REFUND = "ADMIN_REFUND"
 
 
 @dataclass(frozen=True)
@@ -218,3 +221,31 @@ def check_payable(hold: Hold, seats_still_held: int, now: datetime) -> None:
     if hold.status is not HoldStatus.ACTIVE or hold.expires_at <= now or seats_still_held != len(hold.seats):
         state = "expired" if hold.status is HoldStatus.ACTIVE else hold.status.value.lower()
         raise DomainError(ErrorCode.HOLD_NOT_ACTIVE, f"the hold is {state}", metadata={"state": state})
+
+
+@dataclass(frozen=True)
+class RefundAsked:
+    """Who asked for a refund, and with which request (a retry repeats both)."""
+
+    actor: str
+    request_id: str
+
+
+def refund_decision(order: Order, asked: RefundAsked, previous: RefundAsked | None) -> bool:
+    """True: refund the paid order now. False: this very request refunded it before, answer as then.
+    Anything else is refused: an order never paid, or one another request already refunded."""
+    if order.state is OrderState.REFUNDED and previous == asked:
+        return False
+    if order.state is OrderState.REFUNDED:
+        raise DomainError(
+            ErrorCode.ORDER_ALREADY_REFUNDED,
+            "this order was refunded before",
+            metadata={"order": f"orders/{order.id}"},
+        )
+    if order.state is not OrderState.PAID:
+        raise DomainError(
+            ErrorCode.ORDER_NOT_PAID,
+            "only a paid order can be refunded",
+            metadata={"order": f"orders/{order.id}"},
+        )
+    return True

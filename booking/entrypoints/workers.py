@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 from booking.adapters.redis_seats import expired_holds
 from booking.service_layer.hold_use_cases import HoldUseCases
 from booking.service_layer.payment_use_cases import PaymentUseCases, ReconcileReport
+from booking.service_layer.refund_use_cases import RefundUseCases
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +46,13 @@ async def expiry_sweeper(holds: HoldUseCases, interval: float) -> None:
         await asyncio.sleep(interval)
 
 
-async def payment_reconciler(payments: PaymentUseCases, interval: float) -> None:
-    """Asks providers about pending orders past their window, closes sessions of ended orders and
-    retries refunds: a lost webhook never leaves a paid order unconfirmed (invariant I4)."""
+async def payment_reconciler(payments: PaymentUseCases, refunds: RefundUseCases, interval: float) -> None:
+    """Asks providers about pending orders past their window, closes sessions of ended orders, retries
+    refunds and finishes cancellations' refunds: a lost webhook never leaves a paid order unconfirmed
+    (invariant I4), and a cancelled event keeps no paid order."""
     while True:
         try:
+            await refunds.reconcile()
             report = await payments.reconcile()
             if report != ReconcileReport():
                 log.info("reconciled payments", extra=asdict(report))

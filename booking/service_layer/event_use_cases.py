@@ -40,6 +40,10 @@ class EventSeats(Protocol):
     async def end_event_holds(self, event_id: UUID) -> int: ...
 
 
+class CancellationRefunds(Protocol):
+    async def refund_cancelled_event(self, event_id: UUID) -> int: ...
+
+
 @dataclass(frozen=True)
 class PublishedLayout:
     """What never changes once an event is published: its seat map, tiers and tier per seat."""
@@ -88,11 +92,13 @@ class EventUseCases:
         clock: Clock,
         new_id: IdFactory,
         statuses: EventSeats | None = None,
+        refunds: CancellationRefunds | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._new_id = new_id
         self._statuses = statuses
+        self._refunds = refunds
         self._layouts: OrderedDict[UUID, PublishedLayout] = OrderedDict()
 
     async def create_event(
@@ -227,6 +233,10 @@ class EventUseCases:
             # closed (within the sale-terms cache's two seconds); a hold made in that window can no
             # longer be checked out or paid for (refunded if it is), and lapses with its TTL.
             await self._statuses.end_event_holds(event_id)
+        if self._refunds is not None:
+            # Every paid order, each refunded once (a retried or concurrent cancel replays; the worker's
+            # reconciler finishes a cancellation cut short here).
+            await self._refunds.refund_cancelled_event(event_id)
         return event
 
     async def list_events(self, principal: Principal | None, query: EventQuery, token: str) -> Page[Event]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
 
-from booking.domain.order import Order
+from booking.domain.order import Order, RefundAsked, RefundReason
 from booking.domain.payment import PaymentNotice, PaymentSession, Provider, RemotePayment, SessionRequest
 from booking.service_layer.hold_ports import SeatChangeNote
 
@@ -81,6 +81,36 @@ class PaymentLedger(Protocol):
 
     async def open_sessions_of_ended_orders(self, limit: int) -> Sequence[Order]: ...
     async def mark_session_closed(self, order_id: UUID) -> None: ...
+
+
+# The maker of a refund holds it this long while it calls the provider; the reconciler takes refunds whose
+# lease lapsed (a crash mid-call) or was given back (a failed call), so no two callers send one refund
+# at once.
+REFUND_LEASE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class RefundRequest:
+    order_id: UUID
+    reason: RefundReason
+    asked: RefundAsked
+    audit_action: str = ""  # set for people's money actions: recorded once in the audit log
+
+
+@dataclass(frozen=True)
+class RefundOutcome:
+    order: Order
+    due: RefundDue | None  # the refund to send now; None for a replay
+    seat_changes: tuple[SeatChangeNote, ...] = ()
+
+
+class OrderRefunds(Protocol):
+    """Refunds we decide on (a cancelled event, an organizer, an admin, a customer within the policy),
+    each one transaction: tickets void, seats freed, the order REFUNDED, one refund row, OrderRefunded."""
+
+    async def refund(self, request: RefundRequest) -> RefundOutcome: ...
+    async def paid_orders(self, event_id: UUID, limit: int) -> Sequence[UUID]: ...
+    async def cancelled_events_with_paid_orders(self, limit: int) -> Sequence[UUID]: ...
 
 
 class RefundStore(Protocol):

@@ -72,10 +72,10 @@ class PaymentUseCases:
         result = await self._ledger.apply(notice)
         await send_after_commit(self._signals, result.seat_changes)
         if result.refund is not None:
-            await self._refund(result.refund)
+            await self.send_refund(result.refund)
         return result
 
-    async def _refund(self, due: RefundDue) -> bool:
+    async def send_refund(self, due: RefundDue) -> bool:
         """At most one refund per order: the store recorded it once; the provider's idempotency key is
         the order id, so retrying a refund whose answer was lost refunds nothing twice."""
         try:
@@ -100,7 +100,7 @@ class PaymentUseCases:
         for order in await self._ledger.open_sessions_of_ended_orders(batch):
             closed += await close_session(self._ledger, self._gateways, order)
         for due in await self._refunds.refunds_due(batch):
-            if await self._refund(due):
+            if await self.send_refund(due):
                 made += 1
             else:
                 failed += 1

@@ -58,6 +58,16 @@ def tickets_mail(order: OrderTickets, *, resend: bool = False) -> MailContent:
     return MailContent(subject, plain, html)
 
 
+# Why, in the buyer's words; reasons this service does not know yet get no sentence rather than a code.
+REASON_TEXT = {
+    "EVENT_CANCELLED": "The event was cancelled by its organizer.",
+    "LATE_PAYMENT": "Your payment arrived after the seats were released.",
+    "CUSTOMER_REQUEST": "You asked for this refund.",
+    "ORGANIZER_REFUND": "The organizer refunded your order.",
+    "ADMIN_REFUND": "ApexTick support refunded your order.",
+}
+
+
 def refund_mail(notice: RefundNotice, voided: Sequence[TicketLine]) -> MailContent:
     """`voided` are the tickets we issued for the order and know the seats of (none if the order was
     refunded before it was ever ticketed)."""
@@ -67,8 +77,8 @@ def refund_mail(notice: RefundNotice, voided: Sequence[TicketLine]) -> MailConte
     intro = f"Hello {notice.buyer.display_name or notice.buyer.email},"
     summary = (
         f"we refunded {format_money(notice.amount_minor, notice.currency_code)} for order "
-        f"{notice.reference or notice.order_id} ({title})."
-    )
+        f"{notice.reference or notice.order_id} ({title}). {REASON_TEXT.get(notice.reason, '')}"
+    ).strip()
     void_text = (
         "The tickets below are VOID: they will not be admitted at the gate."
         if notice.voided_ticket_ids

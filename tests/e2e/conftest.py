@@ -37,6 +37,7 @@ from tests.e2e.payment_support import (
     TICKET_SECRET,
     running_stripe_mock,
 )
+from tests.e2e.stripe_proxy import StripeProxy
 
 if TYPE_CHECKING:  # the async stub classes exist only in the .pyi stubs
     Catalog = catalog_grpc.CatalogServiceAsyncStub
@@ -105,8 +106,17 @@ def payment_settings(stripe_mock_url: str, onepay_url: str) -> PaymentSettings:
 
 
 @pytest.fixture(scope="session")
+async def stripe_proxy(stripe_mock_url: str) -> AsyncIterator[StripeProxy]:
+    """Every Stripe call of the booking server passes here on its way to stripe-mock, and is recorded."""
+    proxy = StripeProxy(stripe_mock_url.rstrip("/"))
+    async with TestServer(proxy.app(), host="127.0.0.1") as server:
+        proxy.url = str(server.make_url("")).rstrip("/")
+        yield proxy
+
+
+@pytest.fixture(scope="session")
 async def booking_server(
-    database_url: str, redis_url: str, identity: Identity, stripe_mock_url: str, onepay_sandbox_url: str
+    database_url: str, redis_url: str, identity: Identity, stripe_proxy: StripeProxy, onepay_sandbox_url: str
 ) -> AsyncIterator[BookingServer[Container]]:
     settings = BookingSettings(
         database_url=sqlalchemy_url(database_url),
@@ -120,7 +130,7 @@ async def booking_server(
         # No grace: the reconciliation tests move deadlines into the past and reconcile at once.
         orders=OrderSettings(ticket_signing_secret=TICKET_SECRET, reconcile_grace_seconds=0),
     )
-    gateways = build_gateways(payment_settings(stripe_mock_url, onepay_sandbox_url))
+    gateways = build_gateways(payment_settings(stripe_proxy.url, onepay_sandbox_url))
     server = BookingServer(bootstrap.build(settings, gateways=gateways), "127.0.0.1:0")
     await server.start()
     yield server

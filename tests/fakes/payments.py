@@ -36,7 +36,7 @@ from booking.domain.payment import NoticeKind, PaymentNotice
 from booking.domain.ticket import Ticket, TicketStatus
 from booking.service_layer.hold_ports import SeatChangeNote
 from booking.service_layer.order_ports import TicketCodes
-from booking.service_layer.payment_ports import NoticeOutcome, NoticeResult, RefundDue
+from booking.service_layer.payment_ports import REFUND_LEASE, NoticeOutcome, NoticeResult, RefundDue
 from booking.service_layer.ports import Clock
 from booking.service_layer.seat_signals import freed
 from tests.fakes.holds import end_hold
@@ -165,7 +165,7 @@ class _Step:
         if order.id in self.t.refunds:
             return None, changes
         due = RefundDue(order.id, order.provider, terms.payment_ref, terms.amount_minor, order.currency_code)
-        self.t.refunds[order.id] = RefundRow(due, updated_at=self.now)
+        self.t.refunds[order.id] = RefundRow(due, updated_at=self.now, leased_until=self.now + REFUND_LEASE)
         return due, changes
 
     def _book(self) -> Changes:
@@ -254,8 +254,15 @@ class FakeRefunds:
         self._clock = clock
 
     async def refunds_due(self, limit: int) -> Sequence[RefundDue]:
-        pending = [r for r in self._db.tables.refunds.values() if r.status == "PENDING"]
-        return [r.due for r in sorted(pending, key=lambda r: r.updated_at or self._clock())[:limit]]
+        now = self._clock()
+        pending = [
+            r for r in self._db.tables.refunds.values()
+            if r.status == "PENDING" and (r.leased_until is None or r.leased_until < now)
+        ]  # fmt: skip
+        taken = sorted(pending, key=lambda r: r.updated_at or now)[:limit]
+        for row in taken:
+            row.leased_until = now + REFUND_LEASE
+        return [r.due for r in taken]
 
     async def finish_refund(
         self, order_id: UUID, provider_refund_id: str, *, manual: bool, error: str
@@ -270,3 +277,4 @@ class FakeRefunds:
         row = self._db.tables.refunds.get(order_id)
         if row is not None and row.status == "PENDING":
             row.attempts, row.last_error, row.updated_at = row.attempts + 1, error[:500], self._clock()
+            row.leased_until = None

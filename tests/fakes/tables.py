@@ -35,6 +35,9 @@ class RefundRow:
     attempts: int = 0
     last_error: str = ""
     updated_at: datetime | None = None
+    leased_until: datetime | None = None
+    requested_by: str = ""
+    request_id: str = ""
 
 
 @dataclass

@@ -23,6 +23,7 @@ from booking.domain.payment import (
 from tests.fakes.catalog import FakeUnitOfWork
 from tests.fakes.gates import FakeGates, PlainCodeReader
 from tests.fakes.holds import FakeSeatCache, FakeSeatClaims, RecordingSignals
+from tests.fakes.order_refunds import FakeOrderRefunds
 from tests.fakes.orders import FakeOrders, FakeTickets
 from tests.fakes.payments import FakeLedger, FakeRefunds
 from tests.fakes.tables import Database
@@ -133,5 +134,6 @@ def fake_world(clock: Clock | None = None, *, fast_reject: bool = True) -> FakeW
         verifier=unreachable_verifier(),
         gates=FakeGates(database),
         codes=PlainCodeReader(),
+        order_refunds=FakeOrderRefunds(database, clock),
     )
     return FakeWorld(database, clock, signals, cache, taken, gateway, ports)

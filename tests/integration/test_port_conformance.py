@@ -21,7 +21,7 @@ from booking.domain.ticket import TicketStatus
 from booking.domain.venue import Venue
 from booking.service_layer.hold_ports import SeatChangeNote
 from booking.service_layer.order_ports import CheckoutDraft
-from booking.service_layer.payment_ports import NoticeOutcome
+from booking.service_layer.payment_ports import REFUND_LEASE, NoticeOutcome
 from booking.service_layer.ports import EventQuery, IdempotencyKey, Replay
 from tests.integration.port_twins import Twin, memory_twin, postgres_twin
 from tests.use_case_support import customer, draft_event, key, organizer, published_event, seat
@@ -292,9 +292,13 @@ async def test_a_late_payment_is_refunded_once_and_followed_to_the_end(twin: Twi
     assert first.refund is not None
     assert first.refund.amount_minor == order.total_minor
     assert second.refund is None  # one refund per order, ever
+    # The payment that made the refund holds its lease while it calls the provider: not due to others.
+    assert order.id not in {d.order_id for d in await refunds.refunds_due(10_000)}
+    await refunds.retry_refund_later(order.id, "provider down")  # the call failed: the lease is given back
     due = [d for d in await refunds.refunds_due(10_000) if d.order_id == order.id]
     assert due == [first.refund]
-    await refunds.retry_refund_later(order.id, "provider down")
+    assert order.id not in {d.order_id for d in await refunds.refunds_due(10_000)}  # leased by that round
+    twin.clock.advance(REFUND_LEASE + timedelta(seconds=1))  # the round crashed mid-call
     assert order.id in {d.order_id for d in await refunds.refunds_due(10_000)}
     await refunds.finish_refund(order.id, "re_1", manual=False, error="")
     assert order.id not in {d.order_id for d in await refunds.refunds_due(10_000)}

@@ -122,6 +122,10 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """Not an ApexTick ticket code: unknown format, bad encoding, or cut short."""
     ERROR_REASON_TICKET_CODE_KEY_UNKNOWN: _ErrorReason.ValueType  # 49
     """A ticket code naming a signing key that ApexTick never published."""
+    ERROR_REASON_ORDER_NOT_PAID: _ErrorReason.ValueType  # 50
+    """A refund of an order that was never paid (pending, cancelled or expired)."""
+    ERROR_REASON_ORDER_ALREADY_REFUNDED: _ErrorReason.ValueType  # 51
+    """A refund of an order already refunded by another request."""
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """The stable, machine-readable reasons carried in `google.rpc.ErrorInfo.reason` (domain `apextick.dev`)
@@ -230,4 +234,8 @@ ERROR_REASON_TICKET_CODE_MALFORMED: ErrorReason.ValueType  # 48
 """Not an ApexTick ticket code: unknown format, bad encoding, or cut short."""
 ERROR_REASON_TICKET_CODE_KEY_UNKNOWN: ErrorReason.ValueType  # 49
 """A ticket code naming a signing key that ApexTick never published."""
+ERROR_REASON_ORDER_NOT_PAID: ErrorReason.ValueType  # 50
+"""A refund of an order that was never paid (pending, cancelled or expired)."""
+ERROR_REASON_ORDER_ALREADY_REFUNDED: ErrorReason.ValueType  # 51
+"""A refund of an order already refunded by another request."""
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015

@@ -73,6 +73,12 @@ class _RefundReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RefundRe
     """The refund was made at the payment provider (by an admin or the customer's bank)."""
     REFUND_REASON_EVENT_CANCELLED: _RefundReason.ValueType  # 3
     """The event was cancelled."""
+    REFUND_REASON_CUSTOMER_REQUEST: _RefundReason.ValueType  # 4
+    """The customer asked for it within the event's refund policy."""
+    REFUND_REASON_ORGANIZER_REFUND: _RefundReason.ValueType  # 5
+    """The event's organizer refunded the order."""
+    REFUND_REASON_ADMIN_REFUND: _RefundReason.ValueType  # 6
+    """An admin refunded the order."""
 
 class RefundReason(_RefundReason, metaclass=_RefundReasonEnumTypeWrapper):
     """Why an order was refunded."""
@@ -85,6 +91,12 @@ REFUND_REASON_PROVIDER_REFUND: RefundReason.ValueType  # 2
 """The refund was made at the payment provider (by an admin or the customer's bank)."""
 REFUND_REASON_EVENT_CANCELLED: RefundReason.ValueType  # 3
 """The event was cancelled."""
+REFUND_REASON_CUSTOMER_REQUEST: RefundReason.ValueType  # 4
+"""The customer asked for it within the event's refund policy."""
+REFUND_REASON_ORGANIZER_REFUND: RefundReason.ValueType  # 5
+"""The event's organizer refunded the order."""
+REFUND_REASON_ADMIN_REFUND: RefundReason.ValueType  # 6
+"""An admin refunded the order."""
 Global___RefundReason: _TypeAlias = RefundReason  # noqa: Y015
 
 class _PaymentProvider:

@@ -1,0 +1,64 @@
+"""Refunds we decide on: a cancelled event's paid orders, and (issue 12) organizers', admins' and
+customers' refunds. Each order is refunded in one transaction by the store, then sent to its provider
+once by whoever made the refund (the refund's lease keeps the reconciler away meanwhile)."""
+
+from __future__ import annotations
+
+import logging
+from uuid import UUID
+
+from apextick_platform.errors import DomainError, ErrorCode
+from booking.domain.order import Order, RefundAsked, RefundReason
+from booking.service_layer.hold_ports import SeatSignals
+from booking.service_layer.payment_ports import OrderRefunds, RefundRequest
+from booking.service_layer.payment_use_cases import PaymentUseCases
+from booking.service_layer.seat_signals import send_after_commit
+
+log = logging.getLogger(__name__)
+
+CANCELLATION = "system:event-cancellation"
+BATCH = 200
+
+
+def cancellation_request(event_id: UUID) -> str:
+    """Every cancellation of one event asks with the same request id, so cancels sent three times or
+    the reconciler resuming one replay each order's refund instead of making another."""
+    return f"cancel:{event_id}"
+
+
+class RefundUseCases:
+    def __init__(self, orders: OrderRefunds, payments: PaymentUseCases, signals: SeatSignals) -> None:
+        self._orders = orders
+        self._payments = payments
+        self._signals = signals
+
+    async def refund(self, request: RefundRequest) -> Order:
+        outcome = await self._orders.refund(request)
+        await send_after_commit(self._signals, outcome.seat_changes)
+        if outcome.due is not None:
+            await self._payments.send_refund(outcome.due)
+        return outcome.order
+
+    async def refund_cancelled_event(self, event_id: UUID) -> int:
+        """Refund every paid order of a cancelled event, each exactly once; returns how many this call
+        refunded (a concurrent cancel or the reconciler may have taken the others)."""
+        asked, made = RefundAsked(CANCELLATION, cancellation_request(event_id)), 0
+        while paid := await self._orders.paid_orders(event_id, BATCH):
+            for order_id in paid:
+                try:
+                    await self.refund(RefundRequest(order_id, RefundReason.EVENT_CANCELLED, asked))
+                    made += 1
+                except DomainError as error:  # refunded meanwhile by a customer, organizer or admin
+                    if error.code not in (ErrorCode.ORDER_ALREADY_REFUNDED, ErrorCode.ORDER_NOT_PAID):
+                        raise
+        return made
+
+    async def reconcile(self, batch: int = 10) -> int:
+        """A cancellation whose refunds were cut short (the process died after the cancel committed)
+        is finished here."""
+        made = 0
+        for event_id in await self._orders.cancelled_events_with_paid_orders(batch):
+            made += await self.refund_cancelled_event(event_id)
+        if made:
+            log.info("refunded paid orders of cancelled events", extra={"count": made})
+        return made

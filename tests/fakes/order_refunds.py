@@ -1,0 +1,92 @@
+"""Refunds we decide on, in memory: the rules of PgOrderRefunds over the fakes' shared tables."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from uuid import UUID
+
+from booking.domain.event import EventStatus
+from booking.domain.events import Buyer, EventSummary, OrderRefunded
+from booking.domain.hold import SeatStatus
+from booking.domain.order import Order, OrderState, RefundAsked, refund_decision
+from booking.domain.ticket import TicketStatus
+from booking.service_layer.hold_ports import SeatChangeNote
+from booking.service_layer.order_use_cases import order_not_found
+from booking.service_layer.payment_ports import REFUND_LEASE, RefundDue, RefundOutcome, RefundRequest
+from booking.service_layer.ports import Clock
+from tests.fakes.tables import Database, OutboxEntry, RefundRow, Tables
+
+
+def summary(tables: Tables, order: Order) -> EventSummary:
+    event = tables.events[order.event_id]
+    venue = tables.venues[event.venue_id]
+    return EventSummary(event.id, event.details.display_name, venue.display_name, venue.city,
+                        event.details.schedule.start, venue.time_zone)  # fmt: skip
+
+
+class FakeOrderRefunds:
+    def __init__(self, database: Database, clock: Clock) -> None:
+        self._db = database
+        self._clock = clock
+        self.audit: list[tuple[str, str, str, str]] = []  # actor, action, target, request id
+
+    async def refund(self, request: RefundRequest) -> RefundOutcome:
+        tables = self._db.tables
+        order = tables.orders.get(request.order_id)
+        if order is None:
+            raise order_not_found(request.order_id)
+        row = tables.refunds.get(order.id)
+        previous = RefundAsked(row.requested_by, row.request_id) if row else None
+        if not refund_decision(order, request.asked, previous):
+            return RefundOutcome(order, None)
+        now, voided = self._clock(), []
+        for ticket in list(tables.tickets.values()):
+            if ticket.order_id == order.id and ticket.status is TicketStatus.VALID:
+                tables.tickets[ticket.id] = replace(ticket, status=TicketStatus.VOID)
+                voided.append(ticket.id)
+        freed = self._free(tables, order)
+        tables.orders[order.id] = replace(order, state=OrderState.REFUNDED, refund_reason=request.reason)
+        due = RefundDue(order.id, order.provider, order.payment_ref, order.total_minor, order.currency_code)
+        asked = request.asked
+        row = RefundRow(due, updated_at=now, leased_until=now + REFUND_LEASE)
+        row.requested_by, row.request_id = asked.actor, asked.request_id
+        tables.refunds[order.id] = row
+        buyer = Buyer(order.customer, order.customer_name, order.customer_email)
+        refunded = OrderRefunded(order.id, order.reference, buyer, summary(tables, order), tuple(voided),
+                                 due.amount_minor, order.currency_code, request.reason.value)  # fmt: skip
+        tables.outbox.append(OutboxEntry(refunded, request.asked.actor, request.asked.request_id))
+        if request.audit_action:
+            self.audit.append(
+                (request.asked.actor, request.audit_action, f"orders/{order.id}", request.asked.request_id)
+            )
+        changes = (
+            (SeatChangeNote(order.event_id, order.hold_id, freed, SeatStatus.AVAILABLE),) if freed else ()
+        )
+        return RefundOutcome(tables.orders[order.id], due, changes)
+
+    @staticmethod
+    def _free(tables: Tables, order: Order) -> tuple[str, ...]:
+        seats, freed = tables.event_seats[order.event_id], []
+        for seat in order.seat_ids:
+            row = seats[seat]
+            if row.hold_id == order.hold_id and row.status == "BOOKED":
+                row.status, row.hold_id, row.holder, row.hold_expires_at = "AVAILABLE", None, None, None
+                freed.append(seat)
+        return tuple(freed)
+
+    async def paid_orders(self, event_id: UUID, limit: int) -> Sequence[UUID]:
+        paid = [
+            o.id
+            for o in self._db.tables.orders.values()
+            if o.event_id == event_id and o.state is OrderState.PAID
+        ]
+        return sorted(paid)[:limit]
+
+    async def cancelled_events_with_paid_orders(self, limit: int) -> Sequence[UUID]:
+        tables = self._db.tables
+        events = {
+            o.event_id for o in tables.orders.values()
+            if o.state is OrderState.PAID and tables.events[o.event_id].status is EventStatus.CANCELLED
+        }  # fmt: skip
+        return sorted(events)[:limit]

@@ -1,0 +1,72 @@
+"""Refunds we decide on, on fakes through the real composition root: a cancelled event refunds each
+paid order once however often it is cancelled, a retried request replays, and a refund of an unpaid or
+already refunded order is refused without a write."""
+
+from __future__ import annotations
+
+import pytest
+
+from apextick_platform.errors import DomainError, ErrorCode
+from booking.bootstrap import Container
+from booking.domain.events import OrderRefunded
+from booking.domain.order import Order, OrderState, RefundAsked, RefundReason
+from booking.domain.payment import Provider
+from booking.domain.ticket import TicketStatus
+from booking.service_layer.payment_ports import RefundRequest
+from tests.fakes.world import FakeWorld
+from tests.unit.fake_container import assemble
+from tests.unit.test_order_use_cases import checkout, paid
+from tests.use_case_support import ORGANIZER, customer, key, published_event, seat
+
+
+async def paid_orders(count: int) -> tuple[Container, FakeWorld, list[Order]]:
+    container, world = assemble()
+    sale = await published_event(container, rows=2, per_row=count)
+    made = []
+    for n in range(count):
+        buyer = customer()
+        hold = await container.holds.hold_seats(buyer, sale.event_id, [seat("A", n + 1)], f"h-{n}")
+        order = await container.orders.checkout(buyer, checkout(hold, f"co-{n}"))
+        await container.payments.receive(Provider.STRIPE, paid(order, f"evt-{n}"), {})
+        made.append(world.database.tables.orders[order.id])
+    return container, world, made
+
+
+async def test_cancelling_refunds_each_paid_order_once_however_often_it_is_cancelled() -> None:
+    container, world, orders = await paid_orders(3)
+    event_id = orders[0].event_id
+    request = key()
+    for _ in range(3):  # the organizer's retries
+        await container.events.cancel_event(ORGANIZER, event_id, "storm", request)
+    assert sorted(world.gateway.refund_calls) == sorted(o.id for o in orders)
+    tables = world.database.tables
+    assert {(tables.orders[o.id].state, tables.orders[o.id].refund_reason) for o in orders} == {
+        (OrderState.REFUNDED, RefundReason.EVENT_CANCELLED)
+    }
+    assert {t.status for t in tables.tickets.values()} == {TicketStatus.VOID}
+    refunded = [e.event for e in tables.outbox if isinstance(e.event, OrderRefunded)]
+    assert sorted(r.order_id for r in refunded) == sorted(o.id for o in orders)
+    assert await container.refunds.reconcile() == 0  # nothing left
+
+
+async def test_a_refund_is_made_once_per_request_and_refused_when_not_due() -> None:
+    container, world, (order, other) = await paid_orders(2)
+    asked = RefundAsked("admin-1", "r-1")
+    request = RefundRequest(order.id, RefundReason.ADMIN_REFUND, asked, "RefundOrder")
+    first = await container.refunds.refund(request)
+    again = await container.refunds.refund(request)
+    assert (first.state, again.state) == (OrderState.REFUNDED, OrderState.REFUNDED)
+    assert world.gateway.refund_calls == [order.id]
+    other_request = RefundAsked("admin-1", "r-2")
+    with pytest.raises(DomainError) as twice:
+        await container.refunds.refund(RefundRequest(order.id, RefundReason.ADMIN_REFUND, other_request))
+    assert twice.value.code is ErrorCode.ORDER_ALREADY_REFUNDED
+    buyer = customer()
+    sale = await published_event(container)
+    hold = await container.holds.hold_seats(buyer, sale.event_id, [seat("A", 1)], "h-x")
+    unpaid = await container.orders.checkout(buyer, checkout(hold, "co-x"))
+    with pytest.raises(DomainError) as not_paid:
+        await container.refunds.refund(RefundRequest(unpaid.id, RefundReason.ADMIN_REFUND, asked))
+    assert not_paid.value.code is ErrorCode.ORDER_NOT_PAID
+    assert world.database.tables.orders[other.id].state is OrderState.PAID
+    assert world.gateway.refund_calls == [order.id]
