@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from apextick_platform.jwks_verifier import JwksTokenVerifier, TokenPolicy
 from apextick_platform.tokens import TokenVerifier
 from booking.adapters.payments.factory import build_gateways
+from booking.adapters.pg_audit import PgAuditTrail
 from booking.adapters.pg_claims import PgSeatClaims
 from booking.adapters.pg_gates import PgGates
 from booking.adapters.pg_ledger import PgPaymentLedger
@@ -44,7 +45,13 @@ from booking.service_layer.hold_ports import SeatClaims, SeatSignals, SeatStatus
 from booking.service_layer.hold_use_cases import HoldUseCases
 from booking.service_layer.order_ports import OrderStore, TicketStore
 from booking.service_layer.order_use_cases import OrderUseCases
-from booking.service_layer.payment_ports import OrderRefunds, PaymentGateway, PaymentLedger, RefundStore
+from booking.service_layer.payment_ports import (
+    AuditTrail,
+    OrderRefunds,
+    PaymentGateway,
+    PaymentLedger,
+    RefundStore,
+)
 from booking.service_layer.payment_use_cases import PaymentUseCases
 from booking.service_layer.ports import Clock, IdFactory, UnitOfWorkFactory
 from booking.service_layer.refund_use_cases import RefundUseCases
@@ -76,6 +83,7 @@ class Ports:
     gates: GateStore
     codes: TicketCodeReader
     order_refunds: OrderRefunds
+    audit: AuditTrail
 
 
 @dataclass
@@ -228,6 +236,7 @@ def adapters(
         gates=PgGates(pool),
         codes=key_ring(signer, settings.orders),
         order_refunds=PgOrderRefunds(pool, clock),
+        audit=PgAuditTrail(pool),
     )
     return ports, Infrastructure(engine, pool, redis, SeatChangeHub(redis, view), providers)
 
@@ -270,7 +279,7 @@ def build(
     )
     grace = timedelta(seconds=settings.orders.reconcile_grace_seconds)
     payments = PaymentUseCases(ports.ledger, ports.refunds, ports.gateways, ports.signals, clock, grace)
-    refunds = RefundUseCases(ports.order_refunds, payments, ports.signals)
+    refunds = RefundUseCases(ports.order_refunds, ports.audit, payments, ports.signals)
     return Container(
         settings=settings,
         ports=ports,

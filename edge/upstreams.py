@@ -6,6 +6,7 @@ services the booking server registers."""
 
 from __future__ import annotations
 
+from apextick.admin.v1 import admin_service_pb2
 from apextick.catalog.v1 import catalog_service_pb2
 from apextick.gates.v1 import gate_service_pb2
 from apextick.inventory.v1 import inventory_service_pb2
@@ -25,6 +26,7 @@ UPSTREAMS: dict[str, tuple[ServiceDescriptor, ...]] = {
         ticket_service_pb2.DESCRIPTOR.services_by_name["TicketService"],
         webhook_service_pb2.DESCRIPTOR.services_by_name["PaymentWebhookService"],
         gate_service_pb2.DESCRIPTOR.services_by_name["GateService"],
+        admin_service_pb2.DESCRIPTOR.services_by_name["AdminService"],
     ),
     "notification": (notification_service_pb2.DESCRIPTOR.services_by_name["NotificationService"],),
 }

@@ -123,6 +123,9 @@ class RefundRow(Base):
     last_error: Mapped[str] = mapped_column(Text, server_default="")
     created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = _now()
+    requested_by: Mapped[str] = mapped_column(String(255), server_default="")
+    request_id: Mapped[str] = mapped_column(String(64), server_default="")
+    leased_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         CheckConstraint("status IN ('PENDING', 'SUCCEEDED', 'MANUAL')", name="status"),

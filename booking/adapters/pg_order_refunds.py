@@ -43,6 +43,7 @@ AUDIT = """
 INSERT INTO audit_log (actor, action, target, request_id, detail, at) VALUES (%s, %s, %s, %s, %s, %s)
 ON CONFLICT ON CONSTRAINT uq_audit_log_request DO NOTHING
 """
+OWNER = "SELECT e.organizer FROM purchase_order o JOIN event e ON e.id = o.event_id WHERE o.id = %s"
 PAID_ORDERS = "SELECT id FROM purchase_order WHERE event_id = %s AND state = 'PAID' ORDER BY id LIMIT %s"
 CANCELLED_WITH_PAID = """
 SELECT DISTINCT o.event_id FROM purchase_order o JOIN event e ON e.id = o.event_id
@@ -106,6 +107,11 @@ class PgOrderRefunds:
                now + REFUND_LEASE, asked.actor, asked.request_id)  # fmt: skip
         await conn.execute(INSERT_REFUND, row)
         return RefundDue(order.id, order.provider, payment_ref, amount, order.currency_code)
+
+    async def owner_of(self, order_id: UUID) -> str | None:
+        async with self._pool.connection() as conn:
+            row = await (await conn.execute(OWNER, (order_id,))).fetchone()
+        return str(row[0]) if row else None
 
     async def paid_orders(self, event_id: UUID, limit: int) -> Sequence[UUID]:
         async with self._pool.connection() as conn:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, text
 
-from booking.adapters import orm_orders  # noqa: F401 - registers the order tables on Base.metadata
+from booking.adapters import orm_gates, orm_orders  # noqa: F401 - registers their tables on Base.metadata
 from booking.adapters.orm import Base
 
 config = context.config

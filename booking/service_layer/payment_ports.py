@@ -109,8 +109,29 @@ class OrderRefunds(Protocol):
     each one transaction: tickets void, seats freed, the order REFUNDED, one refund row, OrderRefunded."""
 
     async def refund(self, request: RefundRequest) -> RefundOutcome: ...
+    async def owner_of(self, order_id: UUID) -> str | None:
+        """The organizer of the order's event, or None when there is no such order."""
+        ...
+
     async def paid_orders(self, event_id: UUID, limit: int) -> Sequence[UUID]: ...
     async def cancelled_events_with_paid_orders(self, limit: int) -> Sequence[UUID]: ...
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int  # the log's own order: entries made in the same microsecond stay apart
+    actor: str
+    action: str
+    target: str
+    request_id: str
+    detail: str  # JSON
+    at: datetime
+
+
+class AuditTrail(Protocol):
+    """The audit log, newest first (it is written with the actions themselves, in their transaction)."""
+
+    async def entries(self, after: tuple[datetime, int] | None, limit: int) -> Sequence[AuditEntry]: ...
 
 
 class RefundStore(Protocol):

@@ -8,10 +8,15 @@ import logging
 from uuid import UUID
 
 from apextick_platform.errors import DomainError, ErrorCode
+from apextick_platform.identity import Principal
 from booking.domain.order import Order, RefundAsked, RefundReason
+from booking.service_layer import paging
 from booking.service_layer.hold_ports import SeatSignals
-from booking.service_layer.payment_ports import OrderRefunds, RefundRequest
+from booking.service_layer.order_use_cases import order_not_found
+from booking.service_layer.paging import Page
+from booking.service_layer.payment_ports import AuditEntry, AuditTrail, OrderRefunds, RefundRequest
 from booking.service_layer.payment_use_cases import PaymentUseCases
+from booking.service_layer.ports import Cursor
 from booking.service_layer.seat_signals import send_after_commit
 
 log = logging.getLogger(__name__)
@@ -26,11 +31,40 @@ def cancellation_request(event_id: UUID) -> str:
     return f"cancel:{event_id}"
 
 
+AUDIT_QUERY = "audit"
+
+
 class RefundUseCases:
-    def __init__(self, orders: OrderRefunds, payments: PaymentUseCases, signals: SeatSignals) -> None:
+    def __init__(
+        self, orders: OrderRefunds, audit: AuditTrail, payments: PaymentUseCases, signals: SeatSignals
+    ) -> None:
         self._orders = orders
+        self._audit = audit
         self._payments = payments
         self._signals = signals
+
+    async def admin_refund(self, principal: Principal, order_id: UUID, request_id: str) -> Order:
+        asked = RefundAsked(principal.subject, request_id)
+        return await self.refund(
+            RefundRequest(order_id, RefundReason.ADMIN_REFUND, asked, "AdminRefundOrder")
+        )
+
+    async def organizer_refund(self, principal: Principal, order_id: UUID, request_id: str) -> Order:
+        """An organizer refunds orders of their own events only; to them, other orders do not exist."""
+        owner = await self._orders.owner_of(order_id)
+        if owner is None or not principal.can_manage(owner):
+            raise order_not_found(order_id)
+        asked = RefundAsked(principal.subject, request_id)
+        return await self.refund(
+            RefundRequest(order_id, RefundReason.ORGANIZER_REFUND, asked, "OrganizerRefundOrder")
+        )
+
+    async def audit_entries(self, requested_size: int, token: str) -> Page[AuditEntry]:
+        limit = paging.page_size(requested_size, default=50, maximum=200)
+        cursor = paging.decode(token, AUDIT_QUERY)
+        after = (cursor.sort_value, cursor.id.int) if cursor else None
+        rows = await self._audit.entries(after, limit + 1)
+        return paging.cut(rows, limit, lambda e: Cursor(e.at, UUID(int=e.id)), AUDIT_QUERY)
 
     async def refund(self, request: RefundRequest) -> Order:
         outcome = await self._orders.refund(request)

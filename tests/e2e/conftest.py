@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import grpc
 import pytest
 from aiohttp.test_utils import TestServer
+from apextick.admin.v1 import admin_service_pb2_grpc as admin_grpc
 from apextick.catalog.v1 import catalog_service_pb2_grpc as catalog_grpc
 from apextick.gates.v1 import gate_service_pb2_grpc as gate_grpc
 from apextick.inventory.v1 import inventory_service_pb2_grpc as inventory_grpc
@@ -200,3 +201,8 @@ def webhooks(channel: grpc.aio.Channel) -> webhook_grpc.PaymentWebhookServiceAsy
 @pytest.fixture
 def gates(channel: grpc.aio.Channel) -> gate_grpc.GateServiceAsyncStub:
     return gate_grpc.GateServiceStub(channel)
+
+
+@pytest.fixture
+def admin(channel: grpc.aio.Channel) -> admin_grpc.AdminServiceAsyncStub:
+    return admin_grpc.AdminServiceStub(channel)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 from uuid import UUID
 
 from booking.domain.event import EventStatus
@@ -13,7 +15,13 @@ from booking.domain.order import Order, OrderState, RefundAsked, refund_decision
 from booking.domain.ticket import TicketStatus
 from booking.service_layer.hold_ports import SeatChangeNote
 from booking.service_layer.order_use_cases import order_not_found
-from booking.service_layer.payment_ports import REFUND_LEASE, RefundDue, RefundOutcome, RefundRequest
+from booking.service_layer.payment_ports import (
+    REFUND_LEASE,
+    AuditEntry,
+    RefundDue,
+    RefundOutcome,
+    RefundRequest,
+)
 from booking.service_layer.ports import Clock
 from tests.fakes.tables import Database, OutboxEntry, RefundRow, Tables
 
@@ -29,7 +37,7 @@ class FakeOrderRefunds:
     def __init__(self, database: Database, clock: Clock) -> None:
         self._db = database
         self._clock = clock
-        self.audit: list[tuple[str, str, str, str]] = []  # actor, action, target, request id
+        self.audit: list[AuditEntry] = []
 
     async def refund(self, request: RefundRequest) -> RefundOutcome:
         tables = self._db.tables
@@ -56,14 +64,21 @@ class FakeOrderRefunds:
         refunded = OrderRefunded(order.id, order.reference, buyer, summary(tables, order), tuple(voided),
                                  due.amount_minor, order.currency_code, request.reason.value)  # fmt: skip
         tables.outbox.append(OutboxEntry(refunded, request.asked.actor, request.asked.request_id))
-        if request.audit_action:
-            self.audit.append(
-                (request.asked.actor, request.audit_action, f"orders/{order.id}", request.asked.request_id)
-            )
+        self._write_audit(request, due, now)
         changes = (
             (SeatChangeNote(order.event_id, order.hold_id, freed, SeatStatus.AVAILABLE),) if freed else ()
         )
         return RefundOutcome(tables.orders[order.id], due, changes)
+
+    def _write_audit(self, request: RefundRequest, due: RefundDue, now: datetime) -> None:
+        asked, action = request.asked, request.audit_action
+        if not action or any((e.actor, e.action, e.request_id) == (asked.actor, action, asked.request_id)
+                             for e in self.audit):  # fmt: skip
+            return
+        detail = json.dumps({"amount_minor": due.amount_minor, "currency_code": due.currency_code})
+        target = f"orders/{due.order_id}"
+        entry = AuditEntry(len(self.audit) + 1, asked.actor, action, target, asked.request_id, detail, now)
+        self.audit.append(entry)
 
     @staticmethod
     def _free(tables: Tables, order: Order) -> tuple[str, ...]:
@@ -74,6 +89,15 @@ class FakeOrderRefunds:
                 row.status, row.hold_id, row.holder, row.hold_expires_at = "AVAILABLE", None, None, None
                 freed.append(seat)
         return tuple(freed)
+
+    async def owner_of(self, order_id: UUID) -> str | None:
+        order = self._db.tables.orders.get(order_id)
+        return self._db.tables.events[order.event_id].organizer if order else None
+
+    async def entries(self, after: tuple[datetime, int] | None, limit: int) -> Sequence[AuditEntry]:
+        """The fake is the audit trail too (it writes the entries)."""
+        newest = sorted(self.audit, key=lambda e: (e.at, e.id), reverse=True)
+        return [e for e in newest if after is None or (e.at, e.id) < after][:limit]
 
     async def paid_orders(self, event_id: UUID, limit: int) -> Sequence[UUID]:
         paid = [

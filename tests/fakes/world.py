@@ -120,6 +120,7 @@ def fake_world(clock: Clock | None = None, *, fast_reject: bool = True) -> FakeW
     database, clock = Database(), clock or Clock()
     cache, taken, gateway = FakeSeatCache(), TakenSeatsView(), FakeGateway()
     signals = RecordingSignals(cache)
+    order_refunds = FakeOrderRefunds(database, clock)
     ports = Ports(
         unit_of_work=lambda: FakeUnitOfWork(database),
         claims=FakeSeatClaims(database, clock),
@@ -134,6 +135,7 @@ def fake_world(clock: Clock | None = None, *, fast_reject: bool = True) -> FakeW
         verifier=unreachable_verifier(),
         gates=FakeGates(database),
         codes=PlainCodeReader(),
-        order_refunds=FakeOrderRefunds(database, clock),
+        order_refunds=order_refunds,
+        audit=order_refunds,
     )
     return FakeWorld(database, clock, signals, cache, taken, gateway, ports)

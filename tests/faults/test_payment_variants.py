@@ -20,7 +20,7 @@ from booking.bootstrap import Container, ticket_signer
 from booking.domain.order import Order, OrderState
 from booking.domain.payment import NoticeKind, PaymentNotice, Provider
 from booking.service_layer.order_use_cases import CheckoutCommand
-from booking.service_layer.payment_ports import NoticeOutcome, NoticeResult
+from booking.service_layer.payment_ports import REFUND_LEASE, NoticeOutcome, NoticeResult
 from booking.settings import OrderSettings
 from tests.fakes.world import Clock
 from tests.faults import checkers
@@ -108,7 +108,8 @@ async def test_refunds_above_one_catches_a_refund_that_is_made_again(
     overrides: dict[str, Any] = {"refunds": ForgetfulRefunds} if broken else {}
     async with stack(database_url, redis_url, **overrides) as container:
         _, order = await late_payment(container)
-        for _ in range(3):  # the reconciler's rounds
+        for _ in range(3):  # the reconciler's rounds, each after the previous call's lease lapsed
+            container.clock.advance(REFUND_LEASE + timedelta(seconds=1))  # type: ignore[attr-defined]
             await container.payments.reconcile()
         calls = [call for call in GATEWAYS[id(container)].refund_calls if call == order.id]
     above = checkers.refunds_above_one(calls)

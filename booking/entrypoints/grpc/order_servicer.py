@@ -13,13 +13,23 @@ from apextick_platform import call_context
 from booking.entrypoints.grpc import names
 from booking.entrypoints.grpc.order_mapping import order_message, provider_from_message, ticket_message
 from booking.service_layer.order_use_cases import CheckoutCommand, OrderUseCases
+from booking.service_layer.refund_use_cases import RefundUseCases
 
 Context = Any
 
 
 class OrderServicer(svc_grpc.OrderServiceServicer):
-    def __init__(self, orders: OrderUseCases) -> None:
+    def __init__(self, orders: OrderUseCases, refunds: RefundUseCases) -> None:
         self._orders = orders
+        self._refunds = refunds
+
+    async def OrganizerRefundOrder(
+        self, request: svc.OrganizerRefundOrderRequest, context: Context
+    ) -> svc.OrganizerRefundOrderResponse:
+        order = await self._refunds.organizer_refund(
+            call_context.signed_in(), names.order_id(request.name), request.request_id
+        )
+        return svc.OrganizerRefundOrderResponse(order=order_message(order))
 
     async def Checkout(self, request: svc.CheckoutRequest, context: Context) -> svc.CheckoutResponse:
         command = CheckoutCommand(

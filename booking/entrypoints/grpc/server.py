@@ -9,6 +9,7 @@ from typing import Generic, Protocol, TypeVar
 
 import psycopg
 import redis.exceptions
+from apextick.admin.v1 import admin_service_pb2, admin_service_pb2_grpc
 from apextick.catalog.v1 import catalog_service_pb2, catalog_service_pb2_grpc
 from apextick.gates.v1 import gate_service_pb2, gate_service_pb2_grpc
 from apextick.inventory.v1 import inventory_service_pb2, inventory_service_pb2_grpc
@@ -19,6 +20,7 @@ from apextick.tickets.v1 import ticket_service_pb2, ticket_service_pb2_grpc
 from apextick_platform.grpc.hosting import HostedServer
 from apextick_platform.tokens import TokenVerifier
 from booking.adapters.redis_seats import SeatChangeHub
+from booking.entrypoints.grpc.admin_servicer import AdminServicer
 from booking.entrypoints.grpc.catalog_servicer import CatalogServicer
 from booking.entrypoints.grpc.gate_servicer import GateServicer
 from booking.entrypoints.grpc.inventory_servicer import InventoryServicer, WatchLimits
@@ -29,6 +31,7 @@ from booking.service_layer.gate_use_cases import GateUseCases
 from booking.service_layer.hold_use_cases import HoldUseCases
 from booking.service_layer.order_use_cases import OrderUseCases
 from booking.service_layer.payment_use_cases import PaymentUseCases
+from booking.service_layer.refund_use_cases import RefundUseCases
 from booking.service_layer.venue_use_cases import VenueUseCases
 from booking.settings import BookingSettings
 
@@ -41,6 +44,7 @@ SERVICES = (
     ticket_service_pb2.DESCRIPTOR.services_by_name["TicketService"],
     webhook_service_pb2.DESCRIPTOR.services_by_name["PaymentWebhookService"],
     gate_service_pb2.DESCRIPTOR.services_by_name["GateService"],
+    admin_service_pb2.DESCRIPTOR.services_by_name["AdminService"],
 )
 
 
@@ -62,6 +66,8 @@ class Backend(Protocol):
     def payments(self) -> PaymentUseCases: ...
     @property
     def gates(self) -> GateUseCases: ...
+    @property
+    def refunds(self) -> RefundUseCases: ...
     @property
     def hub(self) -> SeatChangeHub: ...
     @property
@@ -111,12 +117,15 @@ class BookingServer(Generic[B]):
             ),
             server,
         )
-        order_service_pb2_grpc.add_OrderServiceServicer_to_server(OrderServicer(container.orders), server)
+        order_service_pb2_grpc.add_OrderServiceServicer_to_server(
+            OrderServicer(container.orders, container.refunds), server
+        )
         ticket_service_pb2_grpc.add_TicketServiceServicer_to_server(TicketServicer(container.orders), server)
         webhook_service_pb2_grpc.add_PaymentWebhookServiceServicer_to_server(
             WebhookServicer(container.payments), server
         )
         gate_service_pb2_grpc.add_GateServiceServicer_to_server(GateServicer(container.gates), server)
+        admin_service_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(container.refunds), server)
         self.port = self.hosted.listen(address)
 
     async def start(self) -> None:

@@ -56,6 +56,11 @@ class OrderServiceStub:
                 request_serializer=apextick_dot_orders_dot_v1_dot_order__service__pb2.CancelOrderRequest.SerializeToString,
                 response_deserializer=apextick_dot_orders_dot_v1_dot_order__service__pb2.CancelOrderResponse.FromString,
                 _registered_method=True)
+        self.OrganizerRefundOrder = channel.unary_unary(
+                '/apextick.orders.v1.OrderService/OrganizerRefundOrder',
+                request_serializer=apextick_dot_orders_dot_v1_dot_order__service__pb2.OrganizerRefundOrderRequest.SerializeToString,
+                response_deserializer=apextick_dot_orders_dot_v1_dot_order__service__pb2.OrganizerRefundOrderResponse.FromString,
+                _registered_method=True)
 
 
 class OrderServiceServicer:
@@ -94,6 +99,15 @@ class OrderServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def OrganizerRefundOrder(self, request, context):
+        """Refunds a paid order of one of the organizer's events through its provider (tickets void, seats
+        back on sale, the buyer emailed). Safe to retry with the same request_id; recorded in the audit
+        log. Another organizer's order is ORDER_NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrderServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -116,6 +130,11 @@ def add_OrderServiceServicer_to_server(servicer, server):
                     servicer.CancelOrder,
                     request_deserializer=apextick_dot_orders_dot_v1_dot_order__service__pb2.CancelOrderRequest.FromString,
                     response_serializer=apextick_dot_orders_dot_v1_dot_order__service__pb2.CancelOrderResponse.SerializeToString,
+            ),
+            'OrganizerRefundOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.OrganizerRefundOrder,
+                    request_deserializer=apextick_dot_orders_dot_v1_dot_order__service__pb2.OrganizerRefundOrderRequest.FromString,
+                    response_serializer=apextick_dot_orders_dot_v1_dot_order__service__pb2.OrganizerRefundOrderResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -228,6 +247,33 @@ class OrderService:
             '/apextick.orders.v1.OrderService/CancelOrder',
             apextick_dot_orders_dot_v1_dot_order__service__pb2.CancelOrderRequest.SerializeToString,
             apextick_dot_orders_dot_v1_dot_order__service__pb2.CancelOrderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OrganizerRefundOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/apextick.orders.v1.OrderService/OrganizerRefundOrder',
+            apextick_dot_orders_dot_v1_dot_order__service__pb2.OrganizerRefundOrderRequest.SerializeToString,
+            apextick_dot_orders_dot_v1_dot_order__service__pb2.OrganizerRefundOrderResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -48,6 +48,11 @@ class OrderServiceStub:
     """Cancels one of the caller's orders before it is paid: the seats are released and the payment
     session is closed at the provider.
     """
+    OrganizerRefundOrder: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.OrganizerRefundOrderRequest, _order_service_pb2.OrganizerRefundOrderResponse]
+    """Refunds a paid order of one of the organizer's events through its provider (tickets void, seats
+    back on sale, the buyer emailed). Safe to retry with the same request_id; recorded in the audit
+    log. Another organizer's order is ORDER_NOT_FOUND.
+    """
 
 @_typing.type_check_only
 class OrderServiceAsyncStub(OrderServiceStub):
@@ -68,6 +73,11 @@ class OrderServiceAsyncStub(OrderServiceStub):
     CancelOrder: _aio.UnaryUnaryMultiCallable[_order_service_pb2.CancelOrderRequest, _order_service_pb2.CancelOrderResponse]  # type: ignore[assignment]
     """Cancels one of the caller's orders before it is paid: the seats are released and the payment
     session is closed at the provider.
+    """
+    OrganizerRefundOrder: _aio.UnaryUnaryMultiCallable[_order_service_pb2.OrganizerRefundOrderRequest, _order_service_pb2.OrganizerRefundOrderResponse]  # type: ignore[assignment]
+    """Refunds a paid order of one of the organizer's events through its provider (tickets void, seats
+    back on sale, the buyer emailed). Safe to retry with the same request_id; recorded in the audit
+    log. Another organizer's order is ORDER_NOT_FOUND.
     """
 
 class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -110,6 +120,17 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_order_service_pb2.CancelOrderResponse, _abc.Awaitable[_order_service_pb2.CancelOrderResponse]]:
         """Cancels one of the caller's orders before it is paid: the seats are released and the payment
         session is closed at the provider.
+        """
+
+    @_abc_1.abstractmethod
+    def OrganizerRefundOrder(
+        self,
+        request: _order_service_pb2.OrganizerRefundOrderRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_order_service_pb2.OrganizerRefundOrderResponse, _abc.Awaitable[_order_service_pb2.OrganizerRefundOrderResponse]]:
+        """Refunds a paid order of one of the organizer's events through its provider (tickets void, seats
+        back on sale, the buyer emailed). Safe to retry with the same request_id; recorded in the audit
+        log. Another organizer's order is ORDER_NOT_FOUND.
         """
 
 def add_OrderServiceServicer_to_server(servicer: OrderServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
