@@ -31,6 +31,7 @@ from booking.adapters.pg_ledger import PgPaymentLedger
 from booking.adapters.pg_order_refunds import PgOrderRefunds
 from booking.adapters.pg_orders import PgOrders
 from booking.adapters.pg_refunds import PgRefunds
+from booking.adapters.pg_sales import PgSales
 from booking.adapters.pg_tickets import PgTickets
 from booking.adapters.redis_seats import RedisSeatCache, RedisSeatSignals, SeatChangeHub, TakenSeatsView
 from booking.adapters.ticket_codes import TicketSigner, load_private_key, load_public_key
@@ -55,6 +56,8 @@ from booking.service_layer.payment_ports import (
 from booking.service_layer.payment_use_cases import PaymentUseCases
 from booking.service_layer.ports import Clock, IdFactory, UnitOfWorkFactory
 from booking.service_layer.refund_use_cases import RefundUseCases
+from booking.service_layer.sales_ports import SalesReport
+from booking.service_layer.sales_use_cases import SalesUseCases
 from booking.service_layer.venue_use_cases import VenueUseCases
 from booking.settings import BookingSettings, OrderSettings
 
@@ -84,6 +87,7 @@ class Ports:
     codes: TicketCodeReader
     order_refunds: OrderRefunds
     audit: AuditTrail
+    sales: SalesReport
 
 
 @dataclass
@@ -127,6 +131,7 @@ class Container:
     payments: PaymentUseCases
     gates: GateUseCases
     refunds: RefundUseCases
+    sales: SalesUseCases
     clock: Clock
 
     @property
@@ -237,6 +242,7 @@ def adapters(
         codes=key_ring(signer, settings.orders),
         order_refunds=PgOrderRefunds(pool, clock),
         audit=PgAuditTrail(pool),
+        sales=PgSales(pool),
     )
     return ports, Infrastructure(engine, pool, redis, SeatChangeHub(redis, view), providers)
 
@@ -291,5 +297,6 @@ def build(
         payments=payments,
         gates=GateUseCases(ports.gates, ports.codes, clock, new_id),
         refunds=refunds,
+        sales=SalesUseCases(ports.sales, clock),
         clock=clock,
     )

@@ -13,6 +13,7 @@ from apextick.inventory.v1 import inventory_service_pb2
 from apextick.notification.v1 import notification_service_pb2
 from apextick.orders.v1 import order_service_pb2
 from apextick.payments.v1 import webhook_service_pb2
+from apextick.sales.v1 import sales_service_pb2
 from apextick.tickets.v1 import ticket_service_pb2
 from google.protobuf.descriptor import ServiceDescriptor
 
@@ -27,6 +28,7 @@ UPSTREAMS: dict[str, tuple[ServiceDescriptor, ...]] = {
         webhook_service_pb2.DESCRIPTOR.services_by_name["PaymentWebhookService"],
         gate_service_pb2.DESCRIPTOR.services_by_name["GateService"],
         admin_service_pb2.DESCRIPTOR.services_by_name["AdminService"],
+        sales_service_pb2.DESCRIPTOR.services_by_name["SalesService"],
     ),
     "notification": (notification_service_pb2.DESCRIPTOR.services_by_name["NotificationService"],),
 }

@@ -1,6 +1,6 @@
-"""Refunds we decide on: a cancelled event's paid orders, and (issue 12) organizers', admins' and
-customers' refunds. Each order is refunded in one transaction by the store, then sent to its provider
-once by whoever made the refund (the refund's lease keeps the reconciler away meanwhile)."""
+"""Refunds we decide on: a cancelled event's paid orders, an organizer's refund of an order of their
+event, an admin's of any order. Each order is refunded in one transaction by the store, then sent to
+its provider once by whoever made the refund (the refund's lease keeps the reconciler away meanwhile)."""
 
 from __future__ import annotations
 

@@ -26,6 +26,7 @@ from tests.fakes.holds import FakeSeatCache, FakeSeatClaims, RecordingSignals
 from tests.fakes.order_refunds import FakeOrderRefunds
 from tests.fakes.orders import FakeOrders, FakeTickets
 from tests.fakes.payments import FakeLedger, FakeRefunds
+from tests.fakes.sales import FakeSales
 from tests.fakes.tables import Database
 
 
@@ -137,5 +138,6 @@ def fake_world(clock: Clock | None = None, *, fast_reject: bool = True) -> FakeW
         codes=PlainCodeReader(),
         order_refunds=order_refunds,
         audit=order_refunds,
+        sales=FakeSales(database),
     )
     return FakeWorld(database, clock, signals, cache, taken, gateway, ports)

@@ -71,3 +71,35 @@ def test_a_gate_scans_through_the_edge_and_with_grpcurl(realm: Realm, stack: tup
     assert refused.json()["details"][0]["reason"] == "ACCESS_DENIED"  # Envoy's RBAC, before any service
     assert grpcurl_scan(target, gate, name, second)["outcome"] == "SCAN_OUTCOME_ADMITTED"
     assert grpcurl_scan(target, gate, name, second)["outcome"] == "SCAN_OUTCOME_DUPLICATE"
+
+
+def test_dashboards_and_admin_refunds_through_the_edge(realm: Realm, stack: tuple[str, Edge]) -> None:
+    target, edge = stack
+    organizer, customer, admin = (
+        realm.token(user)["access_token"] for user in ("organizer", "customer", "admin")
+    )
+
+    async def create() -> str:
+        async with grpc.aio.insecure_channel(target) as channel:
+            event, _ = await bench.create_event(channel, organizer, 4)
+        return event
+
+    event = asyncio.run(create())
+    bought = buy(edge.rest, customer, os.environ["APEXTICK_STRIPE_WEBHOOK_SECRET"], 2, event=event)
+    board = kc.http(f"{edge.rest}/v1/{event}/dashboard", bearer=organizer)
+    assert board.status == 200, board.body
+    assert board.json()["funnel"]["paid"] == 1
+    [revenue] = board.json()["revenue"]
+    assert int(revenue["netMinor"]) == int(bought["order"]["totalMinor"])
+    export = kc.http(f"{edge.rest}/v1/{event}/attendees:export", bearer=organizer)
+    assert export.status == 200
+    assert export.headers["content-type"].startswith("text/csv")
+    assert len(export.body.decode().strip().splitlines()) == 1 + 2  # the header and two tickets
+    assert kc.http(f"{edge.rest}/v1/{event}/dashboard", bearer=customer).status == 403
+    order = bought["order"]["name"]
+    body = {"requestId": str(uuid.uuid4())}
+    refunded = kc.http(f"{edge.rest}/v1/{order}:adminRefund", method="POST", json_body=body, bearer=admin)
+    assert refunded.status == 200, refunded.body
+    assert refunded.json()["order"]["state"] == "ORDER_STATE_REFUNDED"
+    entries = kc.http(f"{edge.rest}/v1/auditEntries?pageSize=200", bearer=admin).json()["entries"]
+    assert [e["action"] for e in entries if e["target"] == order] == ["AdminRefundOrder"]

@@ -15,6 +15,7 @@ from apextick.gates.v1 import gate_service_pb2, gate_service_pb2_grpc
 from apextick.inventory.v1 import inventory_service_pb2, inventory_service_pb2_grpc
 from apextick.orders.v1 import order_service_pb2, order_service_pb2_grpc
 from apextick.payments.v1 import webhook_service_pb2, webhook_service_pb2_grpc
+from apextick.sales.v1 import sales_service_pb2, sales_service_pb2_grpc
 from apextick.tickets.v1 import ticket_service_pb2, ticket_service_pb2_grpc
 
 from apextick_platform.grpc.hosting import HostedServer
@@ -25,6 +26,7 @@ from booking.entrypoints.grpc.catalog_servicer import CatalogServicer
 from booking.entrypoints.grpc.gate_servicer import GateServicer
 from booking.entrypoints.grpc.inventory_servicer import InventoryServicer, WatchLimits
 from booking.entrypoints.grpc.order_servicer import OrderServicer, TicketServicer
+from booking.entrypoints.grpc.sales_servicer import SalesServicer
 from booking.entrypoints.grpc.webhook_servicer import WebhookServicer
 from booking.service_layer.event_use_cases import EventUseCases
 from booking.service_layer.gate_use_cases import GateUseCases
@@ -32,6 +34,7 @@ from booking.service_layer.hold_use_cases import HoldUseCases
 from booking.service_layer.order_use_cases import OrderUseCases
 from booking.service_layer.payment_use_cases import PaymentUseCases
 from booking.service_layer.refund_use_cases import RefundUseCases
+from booking.service_layer.sales_use_cases import SalesUseCases
 from booking.service_layer.venue_use_cases import VenueUseCases
 from booking.settings import BookingSettings
 
@@ -45,6 +48,7 @@ SERVICES = (
     webhook_service_pb2.DESCRIPTOR.services_by_name["PaymentWebhookService"],
     gate_service_pb2.DESCRIPTOR.services_by_name["GateService"],
     admin_service_pb2.DESCRIPTOR.services_by_name["AdminService"],
+    sales_service_pb2.DESCRIPTOR.services_by_name["SalesService"],
 )
 
 
@@ -68,6 +72,8 @@ class Backend(Protocol):
     def gates(self) -> GateUseCases: ...
     @property
     def refunds(self) -> RefundUseCases: ...
+    @property
+    def sales(self) -> SalesUseCases: ...
     @property
     def hub(self) -> SeatChangeHub: ...
     @property
@@ -126,6 +132,7 @@ class BookingServer(Generic[B]):
         )
         gate_service_pb2_grpc.add_GateServiceServicer_to_server(GateServicer(container.gates), server)
         admin_service_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(container.refunds), server)
+        sales_service_pb2_grpc.add_SalesServiceServicer_to_server(SalesServicer(container.sales), server)
         self.port = self.hosted.listen(address)
 
     async def start(self) -> None:
