@@ -337,7 +337,7 @@ class ListAttendeesResponse(_message.Message):
     """Token for the next page; empty on the last page."""
     @_builtins.property
     def attendees(self) -> _containers.RepeatedCompositeFieldContainer[Global___Attendee]:
-        """By seat id."""
+        """Newest tickets first."""
 
     def __init__(
         self,

@@ -66,7 +66,8 @@ class SalesServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListAttendees(self, request, context):
-        """The event's tickets with their buyers, by seat, searchable by name, email, order reference or seat.
+        """The event's tickets with their buyers, newest first, searchable by name, email, order reference or
+        seat.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

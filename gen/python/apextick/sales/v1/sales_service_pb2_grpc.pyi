@@ -39,7 +39,9 @@ class SalesServiceStub:
     the funnel from holds to admissions, sales per minute, and scan conflicts.
     """
     ListAttendees: _grpc.UnaryUnaryMultiCallable[_sales_service_pb2.ListAttendeesRequest, _sales_service_pb2.ListAttendeesResponse]
-    """The event's tickets with their buyers, by seat, searchable by name, email, order reference or seat."""
+    """The event's tickets with their buyers, newest first, searchable by name, email, order reference or
+    seat.
+    """
     ExportAttendees: _grpc.UnaryUnaryMultiCallable[_sales_service_pb2.ExportAttendeesRequest, _httpbody_pb2.HttpBody]
     """Every attendee of the event as CSV (text/csv), one row per ticket, with the same columns."""
 
@@ -53,7 +55,9 @@ class SalesServiceAsyncStub(SalesServiceStub):
     the funnel from holds to admissions, sales per minute, and scan conflicts.
     """
     ListAttendees: _aio.UnaryUnaryMultiCallable[_sales_service_pb2.ListAttendeesRequest, _sales_service_pb2.ListAttendeesResponse]  # type: ignore[assignment]
-    """The event's tickets with their buyers, by seat, searchable by name, email, order reference or seat."""
+    """The event's tickets with their buyers, newest first, searchable by name, email, order reference or
+    seat.
+    """
     ExportAttendees: _aio.UnaryUnaryMultiCallable[_sales_service_pb2.ExportAttendeesRequest, _httpbody_pb2.HttpBody]  # type: ignore[assignment]
     """Every attendee of the event as CSV (text/csv), one row per ticket, with the same columns."""
 
@@ -76,7 +80,9 @@ class SalesServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _sales_service_pb2.ListAttendeesRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_sales_service_pb2.ListAttendeesResponse, _abc.Awaitable[_sales_service_pb2.ListAttendeesResponse]]:
-        """The event's tickets with their buyers, by seat, searchable by name, email, order reference or seat."""
+        """The event's tickets with their buyers, newest first, searchable by name, email, order reference or
+        seat.
+        """
 
     @_abc_1.abstractmethod
     def ExportAttendees(
