@@ -285,7 +285,7 @@ def build(
     )
     grace = timedelta(seconds=settings.orders.reconcile_grace_seconds)
     payments = PaymentUseCases(ports.ledger, ports.refunds, ports.gateways, ports.signals, clock, grace)
-    refunds = RefundUseCases(ports.order_refunds, ports.audit, payments, ports.signals)
+    refunds = RefundUseCases(ports.order_refunds, ports.audit, payments, ports.signals, clock)
     return Container(
         settings=settings,
         ports=ports,

@@ -13,10 +13,12 @@ from psycopg_pool import ConnectionPool
 
 from apextick_platform.jwks_verifier import JwksTokenVerifier, TokenPolicy
 from apextick_platform.tokens import TokenVerifier
+from notification.adapters.dead_letters import RabbitDeadLetters
 from notification.adapters.file_storage import FilePdfStorage
 from notification.adapters.pdf_renderer import ReportlabTicketRenderer
 from notification.adapters.pg_store import PgUnitOfWork, open_pool
 from notification.adapters.smtp_mailer import SmtpMailer
+from notification.service_layer.dead_letter_admin import DeadLetterAdmin
 from notification.service_layer.ports import Mailer
 from notification.service_layer.ticket_access import TicketAccess
 from notification.service_layer.ticket_delivery import TicketDelivery
@@ -33,6 +35,7 @@ class Container:
     pool: ConnectionPool[psycopg.Connection[dict[str, Any]]]
     delivery: TicketDelivery
     access: TicketAccess
+    dead_letters: DeadLetterAdmin
     verifier: TokenVerifier
     clock: Callable[[], datetime]
 
@@ -64,6 +67,7 @@ def build(
         pool=pool,
         delivery=delivery,
         access=TicketAccess(unit_of_work, storage, clock, settings.resend),
+        dead_letters=DeadLetterAdmin(RabbitDeadLetters(settings.amqp_url, settings.queue)),
         verifier=token_verifier,
         clock=clock,
     )

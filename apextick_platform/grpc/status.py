@@ -58,6 +58,8 @@ STATUS_BY_CODE: dict[ErrorCode, grpc.StatusCode] = {
     ErrorCode.TICKET_CODE_KEY_UNKNOWN: grpc.StatusCode.INVALID_ARGUMENT,
     ErrorCode.ORDER_NOT_PAID: grpc.StatusCode.FAILED_PRECONDITION,
     ErrorCode.ORDER_ALREADY_REFUNDED: grpc.StatusCode.FAILED_PRECONDITION,
+    ErrorCode.REFUND_NOT_ALLOWED: grpc.StatusCode.FAILED_PRECONDITION,
+    ErrorCode.REFUND_WINDOW_CLOSED: grpc.StatusCode.FAILED_PRECONDITION,
     ErrorCode.ROUTE_NOT_FOUND: grpc.StatusCode.NOT_FOUND,
     ErrorCode.REQUEST_TOO_LARGE: grpc.StatusCode.INVALID_ARGUMENT,
     ErrorCode.HEADERS_TOO_LARGE: grpc.StatusCode.INVALID_ARGUMENT,

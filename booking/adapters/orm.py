@@ -119,6 +119,7 @@ class EventRow(Base):
     sale_ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     status: Mapped[str] = mapped_column(String(16))
     max_seats_per_customer: Mapped[int] = mapped_column(Integer)
+    refund_until_hours: Mapped[int | None] = mapped_column(Integer)
     currency_code: Mapped[str] = mapped_column(String(3))
     seat_count: Mapped[int] = mapped_column(Integer)
     cancel_reason: Mapped[str] = mapped_column(Text, default="")

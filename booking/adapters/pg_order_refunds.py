@@ -23,7 +23,13 @@ from booking.domain.hold import SeatStatus
 from booking.domain.order import Order, RefundAsked, refund_decision
 from booking.service_layer.hold_ports import SeatChangeNote
 from booking.service_layer.order_use_cases import order_not_found
-from booking.service_layer.payment_ports import REFUND_LEASE, RefundDue, RefundOutcome, RefundRequest
+from booking.service_layer.payment_ports import (
+    REFUND_LEASE,
+    CustomerRefundTerms,
+    RefundDue,
+    RefundOutcome,
+    RefundRequest,
+)
 from booking.service_layer.ports import Clock
 
 PREVIOUS = "SELECT requested_by, request_id FROM refund WHERE order_id = %s"
@@ -42,6 +48,10 @@ VALUES (%s, %s, %s, %s, %s, %s, 'PENDING', %s, %s, %s)
 AUDIT = """
 INSERT INTO audit_log (actor, action, target, request_id, detail, at) VALUES (%s, %s, %s, %s, %s, %s)
 ON CONFLICT ON CONSTRAINT uq_audit_log_request DO NOTHING
+"""
+TERMS = """
+SELECT o.customer, e.refund_until_hours, e.starts_at FROM purchase_order o JOIN event e ON e.id = o.event_id
+WHERE o.id = %s
 """
 OWNER = "SELECT e.organizer FROM purchase_order o JOIN event e ON e.id = o.event_id WHERE o.id = %s"
 PAID_ORDERS = "SELECT id FROM purchase_order WHERE event_id = %s AND state = 'PAID' ORDER BY id LIMIT %s"
@@ -65,6 +75,8 @@ class PgOrderRefunds:
             previous = RefundAsked(row[0], row[1]) if row else None
             if not refund_decision(order, request.asked, previous):
                 return RefundOutcome(order, None)
+            if request.refused is not None:  # a policy said no: only this request's own replay answers
+                raise request.refused
             due, changes = await self._refund_in(conn, order, request)
             updated = await fetch_order(conn, order.id)
         assert updated is not None  # noqa: S101 - locked above
@@ -107,6 +119,11 @@ class PgOrderRefunds:
                now + REFUND_LEASE, asked.actor, asked.request_id)  # fmt: skip
         await conn.execute(INSERT_REFUND, row)
         return RefundDue(order.id, order.provider, payment_ref, amount, order.currency_code)
+
+    async def customer_terms(self, order_id: UUID) -> CustomerRefundTerms | None:
+        async with self._pool.connection() as conn:
+            row = await (await conn.execute(TERMS, (order_id,))).fetchone()
+        return CustomerRefundTerms(row[0], row[1], row[2]) if row else None
 
     async def owner_of(self, order_id: UUID) -> str | None:
         async with self._pool.connection() as conn:

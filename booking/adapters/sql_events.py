@@ -25,6 +25,7 @@ def _event(row: EventRow) -> Event:
         schedule=Schedule(row.starts_at, row.ends_at, row.sale_starts_at, row.sale_ends_at),
         max_seats_per_customer=row.max_seats_per_customer,
         currency_code=row.currency_code,
+        refund_until_hours=row.refund_until_hours,
     )
     return Event(
         id=row.id,
@@ -60,6 +61,7 @@ def _event_values(event: Event) -> dict[str, Any]:
         "status": event.status.value,
         "max_seats_per_customer": details.max_seats_per_customer,
         "currency_code": details.currency_code,
+        "refund_until_hours": details.refund_until_hours,
         "seat_count": event.seat_count,
         "cancel_reason": event.cancel_reason,
         "created_at": event.created_at,

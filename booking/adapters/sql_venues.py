@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, exists, insert, select, tuple_, update
+from sqlalchemy import delete, exists, insert, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.adapters.bulk_rows import copy_rows, fetch_rows
 from booking.adapters.orm import EventRow, SeatMapRow, SeatMapSectionRow, SeatRow, VenueRow
 from booking.domain.event import EventStatus
-from booking.domain.venue import Seat, SeatMap, Section, Venue
+from booking.domain.venue import Seat, SeatMap, SeatMapSummary, Section, Venue
 from booking.service_layer.ports import Cursor
 
 VENUE_COLUMNS = ("display_name", "address", "city", "country_code", "time_zone", "updated_at")
@@ -83,6 +83,13 @@ def _layout(sections: Sequence[tuple[str, str]], rows: Sequence[tuple[Any, ...]]
     )
 
 
+SEAT_MAPS_OF_VENUE = """
+SELECT m.id, m.venue_id, m.display_name, (SELECT count(*) FROM seat s WHERE s.seat_map_id = m.id),
+       m.created_at, m.updated_at
+FROM seat_map m WHERE m.venue_id = :venue ORDER BY m.created_at, m.id LIMIT :limit
+"""
+
+
 class SqlSeatMapStore:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -142,6 +149,10 @@ class SqlSeatMapStore:
             delete(SeatMapSectionRow).where(SeatMapSectionRow.seat_map_id == seat_map.id)
         )
         await self._insert_layout(seat_map)
+
+    async def of_venue(self, venue_id: UUID, limit: int) -> Sequence[SeatMapSummary]:
+        rows = await self._session.execute(text(SEAT_MAPS_OF_VENUE), {"venue": venue_id, "limit": limit})
+        return [SeatMapSummary(*row) for row in rows]
 
     async def used_by_published_event(self, seat_map_id: UUID) -> bool:
         query = select(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
@@ -57,6 +57,7 @@ MUTABLE_FIELDS: dict[str, bool] = {
     "sale_start_time": True,
     "sale_end_time": True,
     "max_seats_per_customer": True,
+    "refund_policy": True,
     "seat_map": False,
     "currency_code": False,
 }
@@ -72,6 +73,8 @@ class EventDetails:
     schedule: Schedule
     max_seats_per_customer: int
     currency_code: str
+    # Customers may ask for a refund of a paid order until this many hours before the start; None: never.
+    refund_until_hours: int | None = None
 
     def check(self) -> None:
         require(
@@ -169,8 +172,22 @@ def merge_details(current: EventDetails, proposed: EventDetails, fields: set[str
         },
     )
     plain = {"display_name", "description", "category", "max_seats_per_customer", "currency_code"}
+    chosen = {"refund_until_hours" if f == "refund_policy" else f for f in fields}  # the contract's name
     return replace(
         current,
         schedule=schedule,
-        **{name: getattr(proposed, name) for name in plain & fields},
+        **{name: getattr(proposed, name) for name in (plain | {"refund_until_hours"}) & chosen},
     )
+
+
+def check_customer_refund(refund_until_hours: int | None, starts_at: datetime, now: datetime) -> None:
+    """A customer's own refund request is granted only by the event's policy, and only in its window."""
+    if refund_until_hours is None:
+        raise DomainError(ErrorCode.REFUND_NOT_ALLOWED, "this event's tickets are not refundable")
+    deadline = starts_at - timedelta(hours=refund_until_hours)
+    if now >= deadline:
+        raise DomainError(
+            ErrorCode.REFUND_WINDOW_CLOSED,
+            "the refund window of this event has closed",
+            metadata={"deadline": deadline.isoformat()},
+        )

@@ -83,6 +83,18 @@ class SeatMap:
 
 
 @dataclass(frozen=True)
+class SeatMapSummary:
+    """A seat map without its seats: what a venue's list of seat maps shows."""
+
+    id: UUID
+    venue_id: UUID
+    display_name: str
+    seat_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
 class GridLayout:
     row_count: int
     seats_per_row: int

@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
 
+from apextick_platform.errors import DomainError
 from booking.domain.order import Order, RefundAsked, RefundReason
 from booking.domain.payment import PaymentNotice, PaymentSession, Provider, RemotePayment, SessionRequest
 from booking.service_layer.hold_ports import SeatChangeNote
@@ -95,6 +96,9 @@ class RefundRequest:
     reason: RefundReason
     asked: RefundAsked
     audit_action: str = ""  # set for people's money actions: recorded once in the audit log
+    # A policy's refusal, raised unless this very request refunded the order before (so a retry after a
+    # window closed still gets its first answer).
+    refused: DomainError | None = None
 
 
 @dataclass(frozen=True)
@@ -104,11 +108,21 @@ class RefundOutcome:
     seat_changes: tuple[SeatChangeNote, ...] = ()
 
 
+@dataclass(frozen=True)
+class CustomerRefundTerms:
+    """What a customer's own refund request is judged by: whose order, and the event's policy."""
+
+    customer: str
+    refund_until_hours: int | None
+    starts_at: datetime
+
+
 class OrderRefunds(Protocol):
     """Refunds we decide on (a cancelled event, an organizer, an admin, a customer within the policy),
     each one transaction: tickets void, seats freed, the order REFUNDED, one refund row, OrderRefunded."""
 
     async def refund(self, request: RefundRequest) -> RefundOutcome: ...
+    async def customer_terms(self, order_id: UUID) -> CustomerRefundTerms | None: ...
     async def owner_of(self, order_id: UUID) -> str | None:
         """The organizer of the order's event, or None when there is no such order."""
         ...

@@ -12,7 +12,7 @@ from uuid import UUID
 from booking.domain.event import Event
 from booking.domain.events import DomainEvent
 from booking.domain.pricing import PriceTier
-from booking.domain.venue import SeatMap, Venue
+from booking.domain.venue import SeatMap, SeatMapSummary, Venue
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,9 @@ class SeatMapStore(Protocol):
     async def get(self, seat_map_id: UUID) -> SeatMap | None: ...
     async def replace(self, seat_map: SeatMap) -> None: ...
     async def used_by_published_event(self, seat_map_id: UUID) -> bool: ...
+    async def of_venue(self, venue_id: UUID, limit: int) -> Sequence[SeatMapSummary]:
+        """Oldest first."""
+        ...
 
 
 class EventStore(Protocol):

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from apextick_platform.errors import DomainError, ErrorCode
 from apextick_platform.identity import Principal
+from booking.domain.event import check_customer_refund
 from booking.domain.order import Order, RefundAsked, RefundReason
 from booking.service_layer import paging
 from booking.service_layer.hold_ports import SeatSignals
@@ -16,7 +17,7 @@ from booking.service_layer.order_use_cases import order_not_found
 from booking.service_layer.paging import Page
 from booking.service_layer.payment_ports import AuditEntry, AuditTrail, OrderRefunds, RefundRequest
 from booking.service_layer.payment_use_cases import PaymentUseCases
-from booking.service_layer.ports import Cursor
+from booking.service_layer.ports import Clock, Cursor
 from booking.service_layer.seat_signals import send_after_commit
 
 log = logging.getLogger(__name__)
@@ -36,12 +37,33 @@ AUDIT_QUERY = "audit"
 
 class RefundUseCases:
     def __init__(
-        self, orders: OrderRefunds, audit: AuditTrail, payments: PaymentUseCases, signals: SeatSignals
+        self,
+        orders: OrderRefunds,
+        audit: AuditTrail,
+        payments: PaymentUseCases,
+        signals: SeatSignals,
+        clock: Clock,
     ) -> None:
+        self._clock = clock
         self._orders = orders
         self._audit = audit
         self._payments = payments
         self._signals = signals
+
+    async def customer_refund(self, principal: Principal, order_id: UUID, request_id: str) -> Order:
+        """A customer's own paid order, within the event's refund policy."""
+        terms = await self._orders.customer_terms(order_id)
+        if terms is None or not principal.can_manage(terms.customer):
+            raise order_not_found(order_id)
+        refused = None
+        try:
+            check_customer_refund(terms.refund_until_hours, terms.starts_at, self._clock())
+        except DomainError as error:
+            refused = error
+        asked = RefundAsked(principal.subject, request_id)
+        return await self.refund(
+            RefundRequest(order_id, RefundReason.CUSTOMER_REQUEST, asked, refused=refused)
+        )
 
     async def admin_refund(self, principal: Principal, order_id: UUID, request_id: str) -> Order:
         asked = RefundAsked(principal.subject, request_id)

@@ -9,7 +9,14 @@ from uuid import UUID
 
 from apextick_platform.errors import DomainError, ErrorCode
 from apextick_platform.identity import Principal
-from booking.domain.venue import SeatMap, SectionLayout, Venue, build_sections, check_layout_size
+from booking.domain.venue import (
+    SeatMap,
+    SeatMapSummary,
+    SectionLayout,
+    Venue,
+    build_sections,
+    check_layout_size,
+)
 from booking.service_layer import paging
 from booking.service_layer.idempotency import RequestKey, run_once
 from booking.service_layer.paging import Page
@@ -25,6 +32,9 @@ class VenueFields:
     city: str
     country_code: str
     time_zone: str
+
+
+MAX_SEAT_MAPS = 100  # per venue in one answer: layouts are few per venue
 
 
 def venue_not_found(venue_id: UUID | str) -> DomainError:
@@ -169,6 +179,13 @@ class VenueUseCases:
             seat_map = await seat_map_of(uow, venue_id, seat_map_id)
             await uow.commit()
         return seat_map
+
+    async def list_seat_maps(self, venue_id: UUID) -> Sequence[SeatMapSummary]:
+        """A venue's seat maps, oldest first, without their seats (GetSeatMap has those)."""
+        async with self._uow() as uow:
+            if await uow.venues.get(venue_id) is None:
+                raise venue_not_found(venue_id)
+            return await uow.seat_maps.of_venue(venue_id, MAX_SEAT_MAPS)
 
     async def get_seat_map(self, venue_id: UUID, seat_map_id: UUID) -> SeatMap:
         async with self._uow() as uow:

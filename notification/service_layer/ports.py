@@ -148,3 +148,22 @@ class PdfStorage(Protocol):
 class Mailer(Protocol):
     def send(self, mail: OutgoingMail) -> None:
         """Hand the message to the mail server. Raises MailRejectedError or TransientError."""
+
+
+@dataclass(frozen=True)
+class DeadLetterInfo:
+    """A parked message, as an admin inspects it."""
+
+    message_id: str
+    type: str
+    routing_key: str
+    reason: str
+    death_count: int
+    size_bytes: int
+
+
+class DeadLetters(Protocol):
+    """The consumer's dead-letter queue."""
+
+    def peek(self, limit: int) -> Sequence[DeadLetterInfo]: ...
+    def replay(self, only: frozenset[str] | None) -> int: ...

@@ -35,6 +35,7 @@ class SoldOut:
     built: Built
     organizer: Metadata
     tickets: tuple[ticket_pb2.Ticket, ...]
+    buyers: tuple[Metadata, ...]  # one per order, in the tickets' order
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,9 @@ def seat_ids(rows: int, per_row: int) -> list[str]:
     return [f"main-{string.ascii_uppercase[r]}-{n}" for r in range(rows) for n in range(1, per_row + 1)]
 
 
-async def _buy(stack: Stack, identity: Identity, event: str, seats: Sequence[str]) -> list[ticket_pb2.Ticket]:
+async def _buy(
+    stack: Stack, identity: Identity, event: str, seats: Sequence[str]
+) -> tuple[Metadata, list[ticket_pb2.Ticket]]:
     customer = identity.auth("customer")
     bought = await checkout(stack.inventory, stack.orders, customer, event, tuple(seats))
     body = stripe_event(
@@ -59,7 +62,7 @@ async def _buy(stack: Stack, identity: Identity, event: str, seats: Sequence[str
     )
     assert await send_stripe(stack.webhooks, body, stripe_signature(body)) == "APPLIED"
     request = tsv.ListMyTicketsRequest(order=bought.order.name, page_size=PER_CUSTOMER)
-    return list((await stack.tickets.ListMyTickets(request, metadata=customer)).tickets)
+    return customer, list((await stack.tickets.ListMyTickets(request, metadata=customer)).tickets)
 
 
 async def sell_out(stack: Stack, identity: Identity, title: str, rows: int, per_row: int) -> SoldOut:
@@ -70,9 +73,9 @@ async def sell_out(stack: Stack, identity: Identity, title: str, rows: int, per_
     seats = seat_ids(rows, per_row)
     batches = [seats[i : i + PER_CUSTOMER] for i in range(0, len(seats), PER_CUSTOMER)]
     bought = await asyncio.gather(*(_buy(stack, identity, built.event.name, batch) for batch in batches))
-    tickets = tuple(t for batch in bought for t in batch)
+    tickets = tuple(t for _, batch in bought for t in batch)
     assert len(tickets) == len(seats)
-    return SoldOut(built, organizer, tickets)
+    return SoldOut(built, organizer, tickets, tuple(buyer for buyer, _ in bought))
 
 
 async def open_stations(

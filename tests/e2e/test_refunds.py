@@ -9,8 +9,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 from apextick.admin.v1 import admin_service_pb2 as asv
+from apextick.catalog.v1 import catalog_service_pb2 as csv
+from apextick.catalog.v1 import event_pb2
 from apextick.orders.v1 import order_pb2
 from apextick.orders.v1 import order_service_pb2 as osv
+from google.protobuf.field_mask_pb2 import FieldMask
 
 from tests.e2e.checkout_support import checkout
 from tests.e2e.conftest import Identity
@@ -90,3 +93,30 @@ async def test_organizers_refund_their_own_orders_only_and_never_an_unpaid_one(
     assert (
         await rich_error(stack.orders.OrganizerRefundOrder(late, metadata=sold.organizer))
     ).reason == "ORDER_NOT_PAID"
+
+
+async def test_customers_refund_their_own_orders_when_the_event_allows(
+    stack: Stack, identity: Identity, stripe_proxy: StripeProxy
+) -> None:
+    sold = await sell_out(stack, identity, "Refundable night", rows=1, per_row=2)
+    [buyer] = sold.buyers
+    order = sold.tickets[0].order
+    request = osv.RequestRefundRequest(name=order, request_id=rid())
+    refused = await rich_error(stack.orders.RequestRefund(request, metadata=buyer))
+    assert refused.reason == "REFUND_NOT_ALLOWED"
+    policy = event_pb2.Event(name=sold.built.event.name, refund_policy=event_pb2.RefundPolicy(refundable=True,
+                             until_hours_before_start=48))  # fmt: skip
+    update = csv.UpdateEventRequest(
+        event=policy, update_mask=FieldMask(paths=["refund_policy"]), request_id=rid()
+    )
+    updated = (await stack.catalog.UpdateEvent(update, metadata=sold.organizer)).event
+    assert updated.refund_policy.until_hours_before_start == 48
+    stranger = identity.auth("customer")
+    assert (
+        await rich_error(stack.orders.RequestRefund(request, metadata=stranger))
+    ).reason == "ORDER_NOT_FOUND"
+    answers = await asyncio.gather(*(stack.orders.RequestRefund(request, metadata=buyer) for _ in range(3)))
+    assert {(a.order.state, a.order.refund_reason) for a in answers} == {
+        (order_pb2.ORDER_STATE_REFUNDED, order_pb2.REFUND_REASON_CUSTOMER_REQUEST)
+    }
+    assert provider_refunds(stripe_proxy, order) == 1

@@ -12,7 +12,7 @@ from uuid import UUID
 from booking.domain.event import Event, EventStatus
 from booking.domain.events import DomainEvent
 from booking.domain.pricing import PriceTier
-from booking.domain.venue import SeatMap, Venue
+from booking.domain.venue import SeatMap, SeatMapSummary, Venue
 from booking.service_layer.ports import Cursor, EventQuery, IdempotencyKey, Replay, SeatState
 from tests.fakes.tables import Database, OutboxEntry, SeatRow, Tables
 
@@ -52,6 +52,14 @@ class FakeSeatMaps:
 
     async def replace(self, seat_map: SeatMap) -> None:
         self._t.seat_maps[seat_map.id] = seat_map
+
+    async def of_venue(self, venue_id: UUID, limit: int) -> Sequence[SeatMapSummary]:
+        maps = sorted(
+            (m for m in self._t.seat_maps.values() if m.venue_id == venue_id),
+            key=lambda m: (m.created_at, m.id),
+        )
+        return [SeatMapSummary(m.id, m.venue_id, m.display_name, m.seat_count, m.created_at, m.updated_at)
+                for m in maps[:limit]]  # fmt: skip
 
     async def used_by_published_event(self, seat_map_id: UUID) -> bool:
         return any(

@@ -18,6 +18,7 @@ from booking.service_layer.order_use_cases import order_not_found
 from booking.service_layer.payment_ports import (
     REFUND_LEASE,
     AuditEntry,
+    CustomerRefundTerms,
     RefundDue,
     RefundOutcome,
     RefundRequest,
@@ -48,6 +49,8 @@ class FakeOrderRefunds:
         previous = RefundAsked(row.requested_by, row.request_id) if row else None
         if not refund_decision(order, request.asked, previous):
             return RefundOutcome(order, None)
+        if request.refused is not None:
+            raise request.refused
         now, voided = self._clock(), []
         for ticket in list(tables.tickets.values()):
             if ticket.order_id == order.id and ticket.status is TicketStatus.VALID:
@@ -89,6 +92,13 @@ class FakeOrderRefunds:
                 row.status, row.hold_id, row.holder, row.hold_expires_at = "AVAILABLE", None, None, None
                 freed.append(seat)
         return tuple(freed)
+
+    async def customer_terms(self, order_id: UUID) -> CustomerRefundTerms | None:
+        order = self._db.tables.orders.get(order_id)
+        if order is None:
+            return None
+        details = self._db.tables.events[order.event_id].details
+        return CustomerRefundTerms(order.customer, details.refund_until_hours, details.schedule.start)
 
     async def owner_of(self, order_id: UUID) -> str | None:
         order = self._db.tables.orders.get(order_id)

@@ -4,6 +4,10 @@ already refunded order is refused without a write."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
+from uuid import UUID
+
 import pytest
 
 from apextick_platform.errors import DomainError, ErrorCode
@@ -70,3 +74,31 @@ async def test_a_refund_is_made_once_per_request_and_refused_when_not_due() -> N
     assert not_paid.value.code is ErrorCode.ORDER_NOT_PAID
     assert world.database.tables.orders[other.id].state is OrderState.PAID
     assert world.gateway.refund_calls == [order.id]
+
+
+async def with_policy(container: Container, event_id: UUID, hours: int | None) -> None:
+    event = await container.events.get_event(ORGANIZER, event_id)
+    proposed = replace(event.details, refund_until_hours=hours)
+    await container.events.update_event(ORGANIZER, event_id, proposed, None, {"refund_policy"}, key())
+
+
+async def test_customers_refund_their_own_orders_within_the_event_s_policy() -> None:
+    container, world, (mine, theirs) = await paid_orders(2)
+    buyer = customer(mine.customer)
+    with pytest.raises(DomainError) as never:
+        await container.refunds.customer_refund(buyer, mine.id, "r-1")
+    assert never.value.code is ErrorCode.REFUND_NOT_ALLOWED
+    await with_policy(container, mine.event_id, 48)  # the event starts in 30 days: the window is open
+    with pytest.raises(DomainError) as not_mine:
+        await container.refunds.customer_refund(buyer, theirs.id, "r-2")
+    assert not_mine.value.code is ErrorCode.ORDER_NOT_FOUND
+    refunded = await container.refunds.customer_refund(buyer, mine.id, "r-3")
+    assert (refunded.state, refunded.refund_reason) == (OrderState.REFUNDED, RefundReason.CUSTOMER_REQUEST)
+    world.clock.advance(timedelta(days=29, hours=1))  # past 48 hours before the start
+    assert (
+        await container.refunds.customer_refund(buyer, mine.id, "r-3")
+    ).state is OrderState.REFUNDED  # replay
+    with pytest.raises(DomainError) as closed:
+        await container.refunds.customer_refund(customer(theirs.customer), theirs.id, "r-4")
+    assert closed.value.code is ErrorCode.REFUND_WINDOW_CLOSED
+    assert world.gateway.refund_calls == [mine.id]

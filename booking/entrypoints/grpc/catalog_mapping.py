@@ -17,7 +17,7 @@ from apextick_platform.proto_time import stamp
 from apextick_platform.text import one_line, paragraph
 from booking.domain.event import Event, EventDetails, Schedule
 from booking.domain.pricing import PriceTier
-from booking.domain.venue import GridLayout, RowLayout, SeatMap, SectionLayout, Venue
+from booking.domain.venue import GridLayout, RowLayout, SeatMap, SeatMapSummary, SectionLayout, Venue
 from booking.entrypoints.grpc import names
 from booking.service_layer.event_use_cases import EventSeatMap
 from booking.service_layer.idempotency import RequestKey
@@ -123,6 +123,16 @@ def seat_map_message(seat_map: SeatMap) -> venue_pb2.SeatMap:
     )
 
 
+def seat_map_summary_message(summary: SeatMapSummary) -> venue_pb2.SeatMap:
+    return venue_pb2.SeatMap(
+        name=names.seat_map_name(summary.venue_id, summary.id),
+        display_name=summary.display_name,
+        seat_count=summary.seat_count,
+        create_time=stamp(summary.created_at),
+        update_time=stamp(summary.updated_at),
+    )
+
+
 # --- events -----------------------------------------------------------------------------------
 
 SCHEDULE_FIELDS = ("start_time", "end_time", "sale_start_time", "sale_end_time")
@@ -146,6 +156,9 @@ def event_details(event: event_pb2.Event, *, required: bool) -> EventDetails:
         schedule=Schedule(*times),
         max_seats_per_customer=event.max_seats_per_customer,
         currency_code=event.currency_code,
+        refund_until_hours=(
+            event.refund_policy.until_hours_before_start if event.refund_policy.refundable else None
+        ),
     )
 
 
@@ -172,7 +185,14 @@ def event_message(event: Event, now: datetime) -> event_pb2.Event:
         create_time=stamp(event.created_at),
         update_time=stamp(event.updated_at),
         publish_time=stamp(event.published_at),
+        refund_policy=refund_policy_message(details.refund_until_hours),
     )
+
+
+def refund_policy_message(hours: int | None) -> event_pb2.RefundPolicy | None:
+    if hours is None:
+        return None
+    return event_pb2.RefundPolicy(refundable=True, until_hours_before_start=hours)
 
 
 def search_terms(text: str) -> tuple[str, ...]:

@@ -79,6 +79,12 @@ class CatalogServicer(svc_grpc.CatalogServiceServicer):
         seat_map = await self._venues.get_seat_map(*names.seat_map_ids(request.name))
         return svc.GetSeatMapResponse(seat_map=await _seat_map_message(seat_map))
 
+    async def ListSeatMaps(
+        self, request: svc.ListSeatMapsRequest, context: Context
+    ) -> svc.ListSeatMapsResponse:
+        summaries = await self._venues.list_seat_maps(names.venue_id(request.parent, "parent"))
+        return svc.ListSeatMapsResponse(seat_maps=[m.seat_map_summary_message(s) for s in summaries])
+
     async def UpdateSeatMap(
         self, request: svc.UpdateSeatMapRequest, context: Context
     ) -> svc.UpdateSeatMapResponse:

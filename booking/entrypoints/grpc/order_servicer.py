@@ -31,6 +31,14 @@ class OrderServicer(svc_grpc.OrderServiceServicer):
         )
         return svc.OrganizerRefundOrderResponse(order=order_message(order))
 
+    async def RequestRefund(
+        self, request: svc.RequestRefundRequest, context: Context
+    ) -> svc.RequestRefundResponse:
+        order = await self._refunds.customer_refund(
+            call_context.signed_in(), names.order_id(request.name), request.request_id
+        )
+        return svc.RequestRefundResponse(order=order_message(order))
+
     async def Checkout(self, request: svc.CheckoutRequest, context: Context) -> svc.CheckoutResponse:
         command = CheckoutCommand(
             hold_id=names.hold_id(request.hold, "hold"),

@@ -16,7 +16,8 @@ from apextick_platform import call_context
 from apextick_platform.errors import DomainError, ErrorCode
 from apextick_platform.proto_time import stamp
 from notification.domain.delivery import Delivery, DeliveryKind, DeliveryState
-from notification.service_layer.ports import TransientError
+from notification.service_layer.dead_letter_admin import DeadLetterAdmin
+from notification.service_layer.ports import DeadLetterInfo, TransientError
 from notification.service_layer.ticket_access import TicketAccess
 
 T = TypeVar("T")
@@ -61,9 +62,29 @@ def _id(name: str) -> str:
     return name.split("/", 1)[1]
 
 
+def dead_letter_pb(info: DeadLetterInfo) -> pb.DeadLetter:
+    return pb.DeadLetter(
+        message_id=info.message_id, type=info.type, routing_key=info.routing_key, reason=info.reason,
+        death_count=info.death_count, size_bytes=info.size_bytes,
+    )  # fmt: skip
+
+
 class NotificationServicer(pb_grpc.NotificationServiceServicer):
-    def __init__(self, access: TicketAccess) -> None:
+    def __init__(self, access: TicketAccess, dead_letters: DeadLetterAdmin) -> None:
         self._access = access
+        self._dead_letters = dead_letters
+
+    async def ListDeadLetters(
+        self, request: pb.ListDeadLettersRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.ListDeadLettersResponse:
+        parked = await _run(self._dead_letters.list, request.page_size)
+        return pb.ListDeadLettersResponse(dead_letters=[dead_letter_pb(d) for d in parked])
+
+    async def ReplayDeadLetters(
+        self, request: pb.ReplayDeadLettersRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.ReplayDeadLettersResponse:
+        moved = await _run(self._dead_letters.replay, list(request.message_ids))
+        return pb.ReplayDeadLettersResponse(replayed=moved)
 
     async def GetTicketPdf(
         self, request: pb.GetTicketPdfRequest, context: grpc.aio.ServicerContext[Any, Any]

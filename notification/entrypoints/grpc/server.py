@@ -14,6 +14,7 @@ from apextick.notification.v1 import notification_service_pb2, notification_serv
 from apextick_platform.grpc.hosting import HostedServer
 from apextick_platform.tokens import TokenVerifier
 from notification.entrypoints.grpc.notification_servicer import NotificationServicer
+from notification.service_layer.dead_letter_admin import DeadLetterAdmin
 from notification.service_layer.ticket_access import TicketAccess
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,8 @@ class Backend(Protocol):
     def verifier(self) -> TokenVerifier: ...
     @property
     def access(self) -> TicketAccess: ...
+    @property
+    def dead_letters(self) -> DeadLetterAdmin: ...
 
     def close(self) -> None: ...
 
@@ -49,7 +52,7 @@ class NotificationServer(Generic[B]):
             "notification", SERVICES, container.verifier, options, transient=(psycopg.OperationalError,)
         )
         notification_service_pb2_grpc.add_NotificationServiceServicer_to_server(
-            NotificationServicer(container.access), self.hosted.server
+            NotificationServicer(container.access, container.dead_letters), self.hosted.server
         )
         self.port = self.hosted.listen(address)
 

@@ -175,6 +175,52 @@ class ListVenuesResponse(_message.Message):
 Global___ListVenuesResponse: _TypeAlias = ListVenuesResponse  # noqa: Y015
 
 @_typing.final
+class ListSeatMapsRequest(_message.Message):
+    """Request of ListSeatMaps."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PARENT_FIELD_NUMBER: _builtins.int
+    parent: _builtins.str
+    """The venue, `venues/{venue}`."""
+    def __init__(
+        self,
+        *,
+        parent: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["parent", b"parent"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSeatMapsRequest: _TypeAlias = ListSeatMapsRequest  # noqa: Y015
+
+@_typing.final
+class ListSeatMapsResponse(_message.Message):
+    """Response of ListSeatMaps."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SEAT_MAPS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def seat_maps(self) -> _containers.RepeatedCompositeFieldContainer[_venue_pb2.SeatMap]:
+        """The venue's seat maps (at most 100), without sections."""
+
+    def __init__(
+        self,
+        *,
+        seat_maps: _abc.Iterable[_venue_pb2.SeatMap] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["seat_maps", b"seat_maps"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSeatMapsResponse: _TypeAlias = ListSeatMapsResponse  # noqa: Y015
+
+@_typing.final
 class UpdateVenueRequest(_message.Message):
     """Request of UpdateVenue."""
 

@@ -67,6 +67,11 @@ class CatalogServiceStub:
                 request_serializer=apextick_dot_catalog_dot_v1_dot_catalog__service__pb2.GetSeatMapRequest.SerializeToString,
                 response_deserializer=apextick_dot_catalog_dot_v1_dot_catalog__service__pb2.GetSeatMapResponse.FromString,
                 _registered_method=True)
+        self.ListSeatMaps = channel.unary_unary(
+                '/apextick.catalog.v1.CatalogService/ListSeatMaps',
+                request_serializer=apextick_dot_catalog_dot_v1_dot_catalog__service__pb2.ListSeatMapsRequest.SerializeToString,
+                response_deserializer=apextick_dot_catalog_dot_v1_dot_catalog__service__pb2.ListSeatMapsResponse.FromString,
+                _registered_method=True)
         self.UpdateSeatMap = channel.unary_unary(
                 '/apextick.catalog.v1.CatalogService/UpdateSeatMap',
                 request_serializer=apextick_dot_catalog_dot_v1_dot_catalog__service__pb2.UpdateSeatMapRequest.SerializeToString,
@@ -177,6 +182,13 @@ class CatalogServiceServicer:
 
     def GetSeatMap(self, request, context):
         """Reads a seat map with all its seats.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSeatMaps(self, request, context):
+        """Lists a venue's seat maps, oldest first, with their seat counts but not their seats.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -308,6 +320,11 @@ def add_CatalogServiceServicer_to_server(servicer, server):
                     servicer.GetSeatMap,
                     request_deserializer=apextick_dot_catalog_dot_v1_dot_catalog__service__pb2.GetSeatMapRequest.FromString,
                     response_serializer=apextick_dot_catalog_dot_v1_dot_catalog__service__pb2.GetSeatMapResponse.SerializeToString,
+            ),
+            'ListSeatMaps': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSeatMaps,
+                    request_deserializer=apextick_dot_catalog_dot_v1_dot_catalog__service__pb2.ListSeatMapsRequest.FromString,
+                    response_serializer=apextick_dot_catalog_dot_v1_dot_catalog__service__pb2.ListSeatMapsResponse.SerializeToString,
             ),
             'UpdateSeatMap': grpc.unary_unary_rpc_method_handler(
                     servicer.UpdateSeatMap,
@@ -540,6 +557,33 @@ class CatalogService:
             '/apextick.catalog.v1.CatalogService/GetSeatMap',
             apextick_dot_catalog_dot_v1_dot_catalog__service__pb2.GetSeatMapRequest.SerializeToString,
             apextick_dot_catalog_dot_v1_dot_catalog__service__pb2.GetSeatMapResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSeatMaps(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/apextick.catalog.v1.CatalogService/ListSeatMaps',
+            apextick_dot_catalog_dot_v1_dot_catalog__service__pb2.ListSeatMapsRequest.SerializeToString,
+            apextick_dot_catalog_dot_v1_dot_catalog__service__pb2.ListSeatMapsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -48,6 +48,8 @@ class CatalogServiceStub:
     """Creates a seat map in a venue of the caller's."""
     GetSeatMap: _grpc.UnaryUnaryMultiCallable[_catalog_service_pb2.GetSeatMapRequest, _catalog_service_pb2.GetSeatMapResponse]
     """Reads a seat map with all its seats."""
+    ListSeatMaps: _grpc.UnaryUnaryMultiCallable[_catalog_service_pb2.ListSeatMapsRequest, _catalog_service_pb2.ListSeatMapsResponse]
+    """Lists a venue's seat maps, oldest first, with their seat counts but not their seats."""
     UpdateSeatMap: _grpc.UnaryUnaryMultiCallable[_catalog_service_pb2.UpdateSeatMapRequest, _catalog_service_pb2.UpdateSeatMapResponse]
     """Replaces a seat map's name and layout while no published event uses it."""
     CreateEvent: _grpc.UnaryUnaryMultiCallable[_catalog_service_pb2.CreateEventRequest, _catalog_service_pb2.CreateEventResponse]
@@ -101,6 +103,8 @@ class CatalogServiceAsyncStub(CatalogServiceStub):
     """Creates a seat map in a venue of the caller's."""
     GetSeatMap: _aio.UnaryUnaryMultiCallable[_catalog_service_pb2.GetSeatMapRequest, _catalog_service_pb2.GetSeatMapResponse]  # type: ignore[assignment]
     """Reads a seat map with all its seats."""
+    ListSeatMaps: _aio.UnaryUnaryMultiCallable[_catalog_service_pb2.ListSeatMapsRequest, _catalog_service_pb2.ListSeatMapsResponse]  # type: ignore[assignment]
+    """Lists a venue's seat maps, oldest first, with their seat counts but not their seats."""
     UpdateSeatMap: _aio.UnaryUnaryMultiCallable[_catalog_service_pb2.UpdateSeatMapRequest, _catalog_service_pb2.UpdateSeatMapResponse]  # type: ignore[assignment]
     """Replaces a seat map's name and layout while no published event uses it."""
     CreateEvent: _aio.UnaryUnaryMultiCallable[_catalog_service_pb2.CreateEventRequest, _catalog_service_pb2.CreateEventResponse]  # type: ignore[assignment]
@@ -187,6 +191,14 @@ class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_catalog_service_pb2.GetSeatMapResponse, _abc.Awaitable[_catalog_service_pb2.GetSeatMapResponse]]:
         """Reads a seat map with all its seats."""
+
+    @_abc_1.abstractmethod
+    def ListSeatMaps(
+        self,
+        request: _catalog_service_pb2.ListSeatMapsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_service_pb2.ListSeatMapsResponse, _abc.Awaitable[_catalog_service_pb2.ListSeatMapsResponse]]:
+        """Lists a venue's seat maps, oldest first, with their seat counts but not their seats."""
 
     @_abc_1.abstractmethod
     def UpdateSeatMap(

@@ -113,6 +113,7 @@ class Event(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
     PUBLISH_TIME_FIELD_NUMBER: _builtins.int
+    REFUND_POLICY_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Resource name `events/{event}`."""
     display_name: _builtins.str
@@ -165,6 +166,10 @@ class Event(_message.Message):
     def publish_time(self) -> _timestamp_pb2.Timestamp:
         """When the event was published; unset for drafts."""
 
+    @_builtins.property
+    def refund_policy(self) -> Global___RefundPolicy:
+        """Whether customers may ask for a refund of their paid orders, and until when. Unset: never."""
+
     def __init__(
         self,
         *,
@@ -187,14 +192,41 @@ class Event(_message.Message):
         create_time: _timestamp_pb2.Timestamp | None = ...,
         update_time: _timestamp_pb2.Timestamp | None = ...,
         publish_time: _timestamp_pb2.Timestamp | None = ...,
+        refund_policy: Global___RefundPolicy | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "end_time", b"end_time", "publish_time", b"publish_time", "sale_end_time", b"sale_end_time", "sale_start_time", b"sale_start_time", "start_time", b"start_time", "update_time", b"update_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "end_time", b"end_time", "publish_time", b"publish_time", "refund_policy", b"refund_policy", "sale_end_time", b"sale_end_time", "sale_start_time", b"sale_start_time", "start_time", b"start_time", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "city", b"city", "create_time", b"create_time", "currency_code", b"currency_code", "description", b"description", "display_name", b"display_name", "end_time", b"end_time", "max_seats_per_customer", b"max_seats_per_customer", "name", b"name", "organizer", b"organizer", "publish_time", b"publish_time", "sale_end_time", b"sale_end_time", "sale_start_time", b"sale_start_time", "seat_count", b"seat_count", "seat_map", b"seat_map", "start_time", b"start_time", "state", b"state", "update_time", b"update_time", "venue", b"venue"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "city", b"city", "create_time", b"create_time", "currency_code", b"currency_code", "description", b"description", "display_name", b"display_name", "end_time", b"end_time", "max_seats_per_customer", b"max_seats_per_customer", "name", b"name", "organizer", b"organizer", "publish_time", b"publish_time", "refund_policy", b"refund_policy", "sale_end_time", b"sale_end_time", "sale_start_time", b"sale_start_time", "seat_count", b"seat_count", "seat_map", b"seat_map", "start_time", b"start_time", "state", b"state", "update_time", b"update_time", "venue", b"venue"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Event: _TypeAlias = Event  # noqa: Y015
+
+@_typing.final
+class RefundPolicy(_message.Message):
+    """The customers' own refunds of an event (organizers and admins refund at any time)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFUNDABLE_FIELD_NUMBER: _builtins.int
+    UNTIL_HOURS_BEFORE_START_FIELD_NUMBER: _builtins.int
+    refundable: _builtins.bool
+    """Customers may request a refund of a paid order."""
+    until_hours_before_start: _builtins.int
+    """Until this many hours before the start (0: until the start)."""
+    def __init__(
+        self,
+        *,
+        refundable: _builtins.bool = ...,
+        until_hours_before_start: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["refundable", b"refundable", "until_hours_before_start", b"until_hours_before_start"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RefundPolicy: _TypeAlias = RefundPolicy  # noqa: Y015
 
 @_typing.final
 class PriceTier(_message.Message):

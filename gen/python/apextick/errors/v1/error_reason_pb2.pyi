@@ -126,6 +126,10 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """A refund of an order that was never paid (pending, cancelled or expired)."""
     ERROR_REASON_ORDER_ALREADY_REFUNDED: _ErrorReason.ValueType  # 51
     """A refund of an order already refunded by another request."""
+    ERROR_REASON_REFUND_NOT_ALLOWED: _ErrorReason.ValueType  # 52
+    """The event's refund policy allows no refunds requested by customers."""
+    ERROR_REASON_REFUND_WINDOW_CLOSED: _ErrorReason.ValueType  # 53
+    """The event's refund window has closed (its deadline is in the metadata)."""
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """The stable, machine-readable reasons carried in `google.rpc.ErrorInfo.reason` (domain `apextick.dev`)
@@ -238,4 +242,8 @@ ERROR_REASON_ORDER_NOT_PAID: ErrorReason.ValueType  # 50
 """A refund of an order that was never paid (pending, cancelled or expired)."""
 ERROR_REASON_ORDER_ALREADY_REFUNDED: ErrorReason.ValueType  # 51
 """A refund of an order already refunded by another request."""
+ERROR_REASON_REFUND_NOT_ALLOWED: ErrorReason.ValueType  # 52
+"""The event's refund policy allows no refunds requested by customers."""
+ERROR_REASON_REFUND_WINDOW_CLOSED: ErrorReason.ValueType  # 53
+"""The event's refund window has closed (its deadline is in the metadata)."""
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015

@@ -30,7 +30,7 @@ from google.api import httpbody_pb2 as google_dot_api_dot_httpbody__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n3apextick/notification/v1/notification_service.proto\x12\x18\x61pextick.notification.v1\x1a\x1d\x61pextick/auth/v1/policy.proto\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/httpbody.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbd\x02\n\x08\x44\x65livery\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12:\n\x04kind\x18\x02 \x01(\x0e\x32&.apextick.notification.v1.DeliveryKindB\x04\xe2\x41\x01\x03\x12<\n\x05state\x18\x03 \x01(\x0e\x32\'.apextick.notification.v1.DeliveryStateB\x04\xe2\x41\x01\x03\x12\x17\n\trecipient\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1e\n\x10\x61ttachment_count\x18\x05 \x01(\x05\x42\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x33\n\tsend_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"?\n\x13GetTicketPdfRequest\x12(\n\x04name\x18\x01 \x01(\tB\x1a\xe2\x41\x01\x02\xbaH\x13r\x11\x32\x0f^tickets/[^/]+$\"B\n\x15ListDeliveriesRequest\x12)\n\x06parent\x18\x01 \x01(\tB\x19\xe2\x41\x01\x02\xbaH\x12r\x10\x32\x0e^orders/[^/]+$\"P\n\x16ListDeliveriesResponse\x12\x36\n\ndeliveries\x18\x01 \x03(\x0b\x32\".apextick.notification.v1.Delivery\"b\n\x14ResendTicketsRequest\x12(\n\x05order\x18\x01 \x01(\tB\x19\xe2\x41\x01\x02\xbaH\x12r\x10\x32\x0e^orders/[^/]+$\x12 \n\nrequest_id\x18\x02 \x01(\tB\x0c\xe2\x41\x01\x02\xbaH\x05r\x03\xb0\x01\x01\"M\n\x15ResendTicketsResponse\x12\x34\n\x08\x64\x65livery\x18\x01 \x01(\x0b\x32\".apextick.notification.v1.Delivery*\x83\x01\n\x0c\x44\x65liveryKind\x12\x1d\n\x19\x44\x45LIVERY_KIND_UNSPECIFIED\x10\x00\x12\x19\n\x15\x44\x45LIVERY_KIND_TICKETS\x10\x01\x12\x18\n\x14\x44\x45LIVERY_KIND_RESEND\x10\x02\x12\x1f\n\x1b\x44\x45LIVERY_KIND_REFUND_NOTICE\x10\x03*\x7f\n\rDeliveryState\x12\x1e\n\x1a\x44\x45LIVERY_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x44\x45LIVERY_STATE_PENDING\x10\x01\x12\x17\n\x13\x44\x45LIVERY_STATE_SENT\x10\x02\x12\x19\n\x15\x44\x45LIVERY_STATE_FAILED\x10\x03\x32\xda\x03\n\x13NotificationService\x12y\n\x0cGetTicketPdf\x12-.apextick.notification.v1.GetTicketPdfRequest\x1a\x14.google.api.HttpBody\"$\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/{name=tickets/*}/pdf\x12\xa1\x01\n\x0eListDeliveries\x12/.apextick.notification.v1.ListDeliveriesRequest\x1a\x30.apextick.notification.v1.ListDeliveriesResponse\",\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x02\"\x12 /v1/{parent=orders/*}/deliveries\x12\xa3\x01\n\rResendTickets\x12..apextick.notification.v1.ResendTicketsRequest\x1a/.apextick.notification.v1.ResendTicketsResponse\"1\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x02\'\"\"/v1/{order=orders/*}:resendTickets:\x01*B:\n\x1c\x64\x65v.apextick.notification.v1B\x18NotificationServiceProtoP\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n3apextick/notification/v1/notification_service.proto\x12\x18\x61pextick.notification.v1\x1a\x1d\x61pextick/auth/v1/policy.proto\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/httpbody.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbd\x02\n\x08\x44\x65livery\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12:\n\x04kind\x18\x02 \x01(\x0e\x32&.apextick.notification.v1.DeliveryKindB\x04\xe2\x41\x01\x03\x12<\n\x05state\x18\x03 \x01(\x0e\x32\'.apextick.notification.v1.DeliveryStateB\x04\xe2\x41\x01\x03\x12\x17\n\trecipient\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1e\n\x10\x61ttachment_count\x18\x05 \x01(\x05\x42\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x33\n\tsend_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"?\n\x13GetTicketPdfRequest\x12(\n\x04name\x18\x01 \x01(\tB\x1a\xe2\x41\x01\x02\xbaH\x13r\x11\x32\x0f^tickets/[^/]+$\"B\n\x15ListDeliveriesRequest\x12)\n\x06parent\x18\x01 \x01(\tB\x19\xe2\x41\x01\x02\xbaH\x12r\x10\x32\x0e^orders/[^/]+$\"P\n\x16ListDeliveriesResponse\x12\x36\n\ndeliveries\x18\x01 \x03(\x0b\x32\".apextick.notification.v1.Delivery\"b\n\x14ResendTicketsRequest\x12(\n\x05order\x18\x01 \x01(\tB\x19\xe2\x41\x01\x02\xbaH\x12r\x10\x32\x0e^orders/[^/]+$\x12 \n\nrequest_id\x18\x02 \x01(\tB\x0c\xe2\x41\x01\x02\xbaH\x05r\x03\xb0\x01\x01\"M\n\x15ResendTicketsResponse\x12\x34\n\x08\x64\x65livery\x18\x01 \x01(\x0b\x32\".apextick.notification.v1.Delivery\"8\n\x16ListDeadLettersRequest\x12\x1e\n\tpage_size\x18\x01 \x01(\x05\x42\x0b\xe2\x41\x01\x01\xbaH\x04\x1a\x02(\x00\"|\n\nDeadLetter\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x13\n\x0brouting_key\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65\x61th_count\x18\x05 \x01(\x03\x12\x12\n\nsize_bytes\x18\x06 \x01(\x05\"U\n\x17ListDeadLettersResponse\x12:\n\x0c\x64\x65\x61\x64_letters\x18\x01 \x03(\x0b\x32$.apextick.notification.v1.DeadLetter\"e\n\x18ReplayDeadLettersRequest\x12\'\n\x0bmessage_ids\x18\x01 \x03(\tB\x12\xbaH\x0f\x92\x01\x0c\x10\xf4\x03\"\x07r\x05\x10\x01\x18\xc8\x01\x12 \n\nrequest_id\x18\x02 \x01(\tB\x0c\xe2\x41\x01\x02\xbaH\x05r\x03\xb0\x01\x01\"-\n\x19ReplayDeadLettersResponse\x12\x10\n\x08replayed\x18\x01 \x01(\x05*\x83\x01\n\x0c\x44\x65liveryKind\x12\x1d\n\x19\x44\x45LIVERY_KIND_UNSPECIFIED\x10\x00\x12\x19\n\x15\x44\x45LIVERY_KIND_TICKETS\x10\x01\x12\x18\n\x14\x44\x45LIVERY_KIND_RESEND\x10\x02\x12\x1f\n\x1b\x44\x45LIVERY_KIND_REFUND_NOTICE\x10\x03*\x7f\n\rDeliveryState\x12\x1e\n\x1a\x44\x45LIVERY_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x44\x45LIVERY_STATE_PENDING\x10\x01\x12\x17\n\x13\x44\x45LIVERY_STATE_SENT\x10\x02\x12\x19\n\x15\x44\x45LIVERY_STATE_FAILED\x10\x03\x32\x96\x06\n\x13NotificationService\x12y\n\x0cGetTicketPdf\x12-.apextick.notification.v1.GetTicketPdfRequest\x1a\x14.google.api.HttpBody\"$\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/{name=tickets/*}/pdf\x12\xa1\x01\n\x0eListDeliveries\x12/.apextick.notification.v1.ListDeliveriesRequest\x1a\x30.apextick.notification.v1.ListDeliveriesResponse\",\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x02\"\x12 /v1/{parent=orders/*}/deliveries\x12\xa3\x01\n\rResendTickets\x12..apextick.notification.v1.ResendTicketsRequest\x1a/.apextick.notification.v1.ResendTicketsResponse\"1\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x02\'\"\"/v1/{order=orders/*}:resendTickets:\x01*\x12\x93\x01\n\x0fListDeadLetters\x12\x30.apextick.notification.v1.ListDeadLettersRequest\x1a\x31.apextick.notification.v1.ListDeadLettersResponse\"\x1b\xc8\xf3\x18\x04\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/deadLetters\x12\xa3\x01\n\x11ReplayDeadLetters\x12\x32.apextick.notification.v1.ReplayDeadLettersRequest\x1a\x33.apextick.notification.v1.ReplayDeadLettersResponse\"%\xc8\xf3\x18\x04\x82\xd3\xe4\x93\x02\x1b\"\x16/v1/deadLetters:replay:\x01*B:\n\x1c\x64\x65v.apextick.notification.v1B\x18NotificationServiceProtoP\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -60,16 +60,26 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RESENDTICKETSREQUEST'].fields_by_name['order']._serialized_options = b'\342A\001\002\272H\022r\0202\016^orders/[^/]+$'
   _globals['_RESENDTICKETSREQUEST'].fields_by_name['request_id']._loaded_options = None
   _globals['_RESENDTICKETSREQUEST'].fields_by_name['request_id']._serialized_options = b'\342A\001\002\272H\005r\003\260\001\001'
+  _globals['_LISTDEADLETTERSREQUEST'].fields_by_name['page_size']._loaded_options = None
+  _globals['_LISTDEADLETTERSREQUEST'].fields_by_name['page_size']._serialized_options = b'\342A\001\001\272H\004\032\002(\000'
+  _globals['_REPLAYDEADLETTERSREQUEST'].fields_by_name['message_ids']._loaded_options = None
+  _globals['_REPLAYDEADLETTERSREQUEST'].fields_by_name['message_ids']._serialized_options = b'\272H\017\222\001\014\020\364\003\"\007r\005\020\001\030\310\001'
+  _globals['_REPLAYDEADLETTERSREQUEST'].fields_by_name['request_id']._loaded_options = None
+  _globals['_REPLAYDEADLETTERSREQUEST'].fields_by_name['request_id']._serialized_options = b'\342A\001\002\272H\005r\003\260\001\001'
   _globals['_NOTIFICATIONSERVICE'].methods_by_name['GetTicketPdf']._loaded_options = None
   _globals['_NOTIFICATIONSERVICE'].methods_by_name['GetTicketPdf']._serialized_options = b'\310\363\030\002\202\323\344\223\002\032\022\030/v1/{name=tickets/*}/pdf'
   _globals['_NOTIFICATIONSERVICE'].methods_by_name['ListDeliveries']._loaded_options = None
   _globals['_NOTIFICATIONSERVICE'].methods_by_name['ListDeliveries']._serialized_options = b'\310\363\030\002\202\323\344\223\002\"\022 /v1/{parent=orders/*}/deliveries'
   _globals['_NOTIFICATIONSERVICE'].methods_by_name['ResendTickets']._loaded_options = None
   _globals['_NOTIFICATIONSERVICE'].methods_by_name['ResendTickets']._serialized_options = b'\310\363\030\002\202\323\344\223\002\'\"\"/v1/{order=orders/*}:resendTickets:\001*'
-  _globals['_DELIVERYKIND']._serialized_start=979
-  _globals['_DELIVERYKIND']._serialized_end=1110
-  _globals['_DELIVERYSTATE']._serialized_start=1112
-  _globals['_DELIVERYSTATE']._serialized_end=1239
+  _globals['_NOTIFICATIONSERVICE'].methods_by_name['ListDeadLetters']._loaded_options = None
+  _globals['_NOTIFICATIONSERVICE'].methods_by_name['ListDeadLetters']._serialized_options = b'\310\363\030\004\202\323\344\223\002\021\022\017/v1/deadLetters'
+  _globals['_NOTIFICATIONSERVICE'].methods_by_name['ReplayDeadLetters']._loaded_options = None
+  _globals['_NOTIFICATIONSERVICE'].methods_by_name['ReplayDeadLetters']._serialized_options = b'\310\363\030\004\202\323\344\223\002\033\"\026/v1/deadLetters:replay:\001*'
+  _globals['_DELIVERYKIND']._serialized_start=1400
+  _globals['_DELIVERYKIND']._serialized_end=1531
+  _globals['_DELIVERYSTATE']._serialized_start=1533
+  _globals['_DELIVERYSTATE']._serialized_end=1660
   _globals['_DELIVERY']._serialized_start=265
   _globals['_DELIVERY']._serialized_end=582
   _globals['_GETTICKETPDFREQUEST']._serialized_start=584
@@ -82,6 +92,16 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RESENDTICKETSREQUEST']._serialized_end=897
   _globals['_RESENDTICKETSRESPONSE']._serialized_start=899
   _globals['_RESENDTICKETSRESPONSE']._serialized_end=976
-  _globals['_NOTIFICATIONSERVICE']._serialized_start=1242
-  _globals['_NOTIFICATIONSERVICE']._serialized_end=1716
+  _globals['_LISTDEADLETTERSREQUEST']._serialized_start=978
+  _globals['_LISTDEADLETTERSREQUEST']._serialized_end=1034
+  _globals['_DEADLETTER']._serialized_start=1036
+  _globals['_DEADLETTER']._serialized_end=1160
+  _globals['_LISTDEADLETTERSRESPONSE']._serialized_start=1162
+  _globals['_LISTDEADLETTERSRESPONSE']._serialized_end=1247
+  _globals['_REPLAYDEADLETTERSREQUEST']._serialized_start=1249
+  _globals['_REPLAYDEADLETTERSREQUEST']._serialized_end=1350
+  _globals['_REPLAYDEADLETTERSRESPONSE']._serialized_start=1352
+  _globals['_REPLAYDEADLETTERSRESPONSE']._serialized_end=1397
+  _globals['_NOTIFICATIONSERVICE']._serialized_start=1663
+  _globals['_NOTIFICATIONSERVICE']._serialized_end=2453
 # @@protoc_insertion_point(module_scope)

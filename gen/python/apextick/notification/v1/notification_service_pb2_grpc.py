@@ -52,6 +52,16 @@ class NotificationServiceStub:
                 request_serializer=apextick_dot_notification_dot_v1_dot_notification__service__pb2.ResendTicketsRequest.SerializeToString,
                 response_deserializer=apextick_dot_notification_dot_v1_dot_notification__service__pb2.ResendTicketsResponse.FromString,
                 _registered_method=True)
+        self.ListDeadLetters = channel.unary_unary(
+                '/apextick.notification.v1.NotificationService/ListDeadLetters',
+                request_serializer=apextick_dot_notification_dot_v1_dot_notification__service__pb2.ListDeadLettersRequest.SerializeToString,
+                response_deserializer=apextick_dot_notification_dot_v1_dot_notification__service__pb2.ListDeadLettersResponse.FromString,
+                _registered_method=True)
+        self.ReplayDeadLetters = channel.unary_unary(
+                '/apextick.notification.v1.NotificationService/ReplayDeadLetters',
+                request_serializer=apextick_dot_notification_dot_v1_dot_notification__service__pb2.ReplayDeadLettersRequest.SerializeToString,
+                response_deserializer=apextick_dot_notification_dot_v1_dot_notification__service__pb2.ReplayDeadLettersResponse.FromString,
+                _registered_method=True)
 
 
 class NotificationServiceServicer:
@@ -82,6 +92,23 @@ class NotificationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListDeadLetters(self, request, context):
+        """The messages parked in the consumer's dead-letter queue (at most page_size, oldest first), with why
+        each was parked; reading them leaves them parked.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReplayDeadLetters(self, request, context):
+        """Moves parked messages back into the consumer's queue once their cause is fixed (the named ones, or
+        all when none is named); the idempotent consumer handles them like new. A replayed message is no
+        longer parked, so a retry moves nothing twice.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NotificationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -99,6 +126,16 @@ def add_NotificationServiceServicer_to_server(servicer, server):
                     servicer.ResendTickets,
                     request_deserializer=apextick_dot_notification_dot_v1_dot_notification__service__pb2.ResendTicketsRequest.FromString,
                     response_serializer=apextick_dot_notification_dot_v1_dot_notification__service__pb2.ResendTicketsResponse.SerializeToString,
+            ),
+            'ListDeadLetters': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDeadLetters,
+                    request_deserializer=apextick_dot_notification_dot_v1_dot_notification__service__pb2.ListDeadLettersRequest.FromString,
+                    response_serializer=apextick_dot_notification_dot_v1_dot_notification__service__pb2.ListDeadLettersResponse.SerializeToString,
+            ),
+            'ReplayDeadLetters': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReplayDeadLetters,
+                    request_deserializer=apextick_dot_notification_dot_v1_dot_notification__service__pb2.ReplayDeadLettersRequest.FromString,
+                    response_serializer=apextick_dot_notification_dot_v1_dot_notification__service__pb2.ReplayDeadLettersResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -184,6 +221,60 @@ class NotificationService:
             '/apextick.notification.v1.NotificationService/ResendTickets',
             apextick_dot_notification_dot_v1_dot_notification__service__pb2.ResendTicketsRequest.SerializeToString,
             apextick_dot_notification_dot_v1_dot_notification__service__pb2.ResendTicketsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDeadLetters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/apextick.notification.v1.NotificationService/ListDeadLetters',
+            apextick_dot_notification_dot_v1_dot_notification__service__pb2.ListDeadLettersRequest.SerializeToString,
+            apextick_dot_notification_dot_v1_dot_notification__service__pb2.ListDeadLettersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReplayDeadLetters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/apextick.notification.v1.NotificationService/ReplayDeadLetters',
+            apextick_dot_notification_dot_v1_dot_notification__service__pb2.ReplayDeadLettersRequest.SerializeToString,
+            apextick_dot_notification_dot_v1_dot_notification__service__pb2.ReplayDeadLettersResponse.FromString,
             options,
             channel_credentials,
             insecure,

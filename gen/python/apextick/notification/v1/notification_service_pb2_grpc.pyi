@@ -46,6 +46,15 @@ class NotificationServiceStub:
     """Emails an order's tickets again to its owner. Rate limited per order: too many answer
     RESOURCE_EXHAUSTED with reason RESEND_LIMITED. Safe to retry with the same request_id.
     """
+    ListDeadLetters: _grpc.UnaryUnaryMultiCallable[_notification_service_pb2.ListDeadLettersRequest, _notification_service_pb2.ListDeadLettersResponse]
+    """The messages parked in the consumer's dead-letter queue (at most page_size, oldest first), with why
+    each was parked; reading them leaves them parked.
+    """
+    ReplayDeadLetters: _grpc.UnaryUnaryMultiCallable[_notification_service_pb2.ReplayDeadLettersRequest, _notification_service_pb2.ReplayDeadLettersResponse]
+    """Moves parked messages back into the consumer's queue once their cause is fixed (the named ones, or
+    all when none is named); the idempotent consumer handles them like new. A replayed message is no
+    longer parked, so a retry moves nothing twice.
+    """
 
 @_typing.type_check_only
 class NotificationServiceAsyncStub(NotificationServiceStub):
@@ -63,6 +72,15 @@ class NotificationServiceAsyncStub(NotificationServiceStub):
     ResendTickets: _aio.UnaryUnaryMultiCallable[_notification_service_pb2.ResendTicketsRequest, _notification_service_pb2.ResendTicketsResponse]  # type: ignore[assignment]
     """Emails an order's tickets again to its owner. Rate limited per order: too many answer
     RESOURCE_EXHAUSTED with reason RESEND_LIMITED. Safe to retry with the same request_id.
+    """
+    ListDeadLetters: _aio.UnaryUnaryMultiCallable[_notification_service_pb2.ListDeadLettersRequest, _notification_service_pb2.ListDeadLettersResponse]  # type: ignore[assignment]
+    """The messages parked in the consumer's dead-letter queue (at most page_size, oldest first), with why
+    each was parked; reading them leaves them parked.
+    """
+    ReplayDeadLetters: _aio.UnaryUnaryMultiCallable[_notification_service_pb2.ReplayDeadLettersRequest, _notification_service_pb2.ReplayDeadLettersResponse]  # type: ignore[assignment]
+    """Moves parked messages back into the consumer's queue once their cause is fixed (the named ones, or
+    all when none is named); the idempotent consumer handles them like new. A replayed message is no
+    longer parked, so a retry moves nothing twice.
     """
 
 class NotificationServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -96,6 +114,27 @@ class NotificationServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_notification_service_pb2.ResendTicketsResponse, _abc.Awaitable[_notification_service_pb2.ResendTicketsResponse]]:
         """Emails an order's tickets again to its owner. Rate limited per order: too many answer
         RESOURCE_EXHAUSTED with reason RESEND_LIMITED. Safe to retry with the same request_id.
+        """
+
+    @_abc_1.abstractmethod
+    def ListDeadLetters(
+        self,
+        request: _notification_service_pb2.ListDeadLettersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notification_service_pb2.ListDeadLettersResponse, _abc.Awaitable[_notification_service_pb2.ListDeadLettersResponse]]:
+        """The messages parked in the consumer's dead-letter queue (at most page_size, oldest first), with why
+        each was parked; reading them leaves them parked.
+        """
+
+    @_abc_1.abstractmethod
+    def ReplayDeadLetters(
+        self,
+        request: _notification_service_pb2.ReplayDeadLettersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notification_service_pb2.ReplayDeadLettersResponse, _abc.Awaitable[_notification_service_pb2.ReplayDeadLettersResponse]]:
+        """Moves parked messages back into the consumer's queue once their cause is fixed (the named ones, or
+        all when none is named); the idempotent consumer handles them like new. A replayed message is no
+        longer parked, so a retry moves nothing twice.
         """
 
 def add_NotificationServiceServicer_to_server(servicer: NotificationServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -61,6 +61,11 @@ class OrderServiceStub:
                 request_serializer=apextick_dot_orders_dot_v1_dot_order__service__pb2.OrganizerRefundOrderRequest.SerializeToString,
                 response_deserializer=apextick_dot_orders_dot_v1_dot_order__service__pb2.OrganizerRefundOrderResponse.FromString,
                 _registered_method=True)
+        self.RequestRefund = channel.unary_unary(
+                '/apextick.orders.v1.OrderService/RequestRefund',
+                request_serializer=apextick_dot_orders_dot_v1_dot_order__service__pb2.RequestRefundRequest.SerializeToString,
+                response_deserializer=apextick_dot_orders_dot_v1_dot_order__service__pb2.RequestRefundResponse.FromString,
+                _registered_method=True)
 
 
 class OrderServiceServicer:
@@ -108,6 +113,14 @@ class OrderServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RequestRefund(self, request, context):
+        """Refunds one of the caller's paid orders as the event's refund policy allows (REFUND_NOT_ALLOWED
+        when it allows none, REFUND_WINDOW_CLOSED past its deadline). Safe to retry with the same request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrderServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -135,6 +148,11 @@ def add_OrderServiceServicer_to_server(servicer, server):
                     servicer.OrganizerRefundOrder,
                     request_deserializer=apextick_dot_orders_dot_v1_dot_order__service__pb2.OrganizerRefundOrderRequest.FromString,
                     response_serializer=apextick_dot_orders_dot_v1_dot_order__service__pb2.OrganizerRefundOrderResponse.SerializeToString,
+            ),
+            'RequestRefund': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestRefund,
+                    request_deserializer=apextick_dot_orders_dot_v1_dot_order__service__pb2.RequestRefundRequest.FromString,
+                    response_serializer=apextick_dot_orders_dot_v1_dot_order__service__pb2.RequestRefundResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -274,6 +292,33 @@ class OrderService:
             '/apextick.orders.v1.OrderService/OrganizerRefundOrder',
             apextick_dot_orders_dot_v1_dot_order__service__pb2.OrganizerRefundOrderRequest.SerializeToString,
             apextick_dot_orders_dot_v1_dot_order__service__pb2.OrganizerRefundOrderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestRefund(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/apextick.orders.v1.OrderService/RequestRefund',
+            apextick_dot_orders_dot_v1_dot_order__service__pb2.RequestRefundRequest.SerializeToString,
+            apextick_dot_orders_dot_v1_dot_order__service__pb2.RequestRefundResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -53,6 +53,10 @@ class OrderServiceStub:
     back on sale, the buyer emailed). Safe to retry with the same request_id; recorded in the audit
     log. Another organizer's order is ORDER_NOT_FOUND.
     """
+    RequestRefund: _grpc.UnaryUnaryMultiCallable[_order_service_pb2.RequestRefundRequest, _order_service_pb2.RequestRefundResponse]
+    """Refunds one of the caller's paid orders as the event's refund policy allows (REFUND_NOT_ALLOWED
+    when it allows none, REFUND_WINDOW_CLOSED past its deadline). Safe to retry with the same request_id.
+    """
 
 @_typing.type_check_only
 class OrderServiceAsyncStub(OrderServiceStub):
@@ -78,6 +82,10 @@ class OrderServiceAsyncStub(OrderServiceStub):
     """Refunds a paid order of one of the organizer's events through its provider (tickets void, seats
     back on sale, the buyer emailed). Safe to retry with the same request_id; recorded in the audit
     log. Another organizer's order is ORDER_NOT_FOUND.
+    """
+    RequestRefund: _aio.UnaryUnaryMultiCallable[_order_service_pb2.RequestRefundRequest, _order_service_pb2.RequestRefundResponse]  # type: ignore[assignment]
+    """Refunds one of the caller's paid orders as the event's refund policy allows (REFUND_NOT_ALLOWED
+    when it allows none, REFUND_WINDOW_CLOSED past its deadline). Safe to retry with the same request_id.
     """
 
 class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -131,6 +139,16 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         """Refunds a paid order of one of the organizer's events through its provider (tickets void, seats
         back on sale, the buyer emailed). Safe to retry with the same request_id; recorded in the audit
         log. Another organizer's order is ORDER_NOT_FOUND.
+        """
+
+    @_abc_1.abstractmethod
+    def RequestRefund(
+        self,
+        request: _order_service_pb2.RequestRefundRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_order_service_pb2.RequestRefundResponse, _abc.Awaitable[_order_service_pb2.RequestRefundResponse]]:
+        """Refunds one of the caller's paid orders as the event's refund policy allows (REFUND_NOT_ALLOWED
+        when it allows none, REFUND_WINDOW_CLOSED past its deadline). Safe to retry with the same request_id.
         """
 
 def add_OrderServiceServicer_to_server(servicer: OrderServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
