@@ -15,6 +15,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from apextick_platform.errors import DomainError, ErrorCode
+from booking.adapters.pg_order_rows import event_organizer
 from booking.domain.gate import (
     GateStation,
     ScanOutcome,
@@ -115,11 +116,7 @@ class PgGates:
         self._pool = pool
 
     async def event_owner(self, event_id: UUID) -> str | None:
-        async with self._pool.connection() as conn:
-            row = await (
-                await conn.execute("SELECT organizer FROM event WHERE id = %s", (event_id,))
-            ).fetchone()
-        return str(row[0]) if row else None
+        return await event_organizer(self._pool, event_id)
 
     async def create_station(self, draft: StationDraft) -> GateStation:
         params = {

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
 
 from booking.domain.order import Order, OrderItem, OrderState, RefundReason
 from booking.domain.payment import PaymentSession, Provider
@@ -89,3 +90,11 @@ def newest_first(query: str, key: str, after: Cursor | None, limit: int, params:
         params.update(after_at=after.sort_value, after_id=after.id)
     descending = ", ".join(f"{column.strip()} DESC" for column in key.split(","))
     return f"{query} ORDER BY {descending} LIMIT %(limit)s"
+
+
+async def event_organizer(pool: AsyncConnectionPool[AsyncConnection[Any]], event_id: UUID) -> str | None:
+    """The organizer of an event, or None when there is none: the ownership check of the gate and sales
+    views."""
+    async with pool.connection() as conn:
+        row = await (await conn.execute("SELECT organizer FROM event WHERE id = %s", (event_id,))).fetchone()
+    return str(row[0]) if row else None

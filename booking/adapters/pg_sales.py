@@ -13,7 +13,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from booking.adapters.pg_order_rows import newest_first
+from booking.adapters.pg_order_rows import event_organizer, newest_first
 from booking.service_layer.ports import Cursor
 from booking.service_layer.sales_ports import Attendee, Dashboard, Minute, Revenue, SellThrough
 
@@ -79,11 +79,7 @@ class PgSales:
         self._pool = pool
 
     async def event_owner(self, event_id: UUID) -> str | None:
-        async with self._pool.connection() as conn:
-            row = await (
-                await conn.execute("SELECT organizer FROM event WHERE id = %s", (event_id,))
-            ).fetchone()
-        return str(row[0]) if row else None
+        return await event_organizer(self._pool, event_id)
 
     async def dashboard(self, event_id: UUID, now: datetime) -> Dashboard:
         params = {"event": event_id, "now": now, "since": now - WINDOW}
