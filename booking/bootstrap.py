@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 
 from apextick_platform.jwks_verifier import JwksTokenVerifier, TokenPolicy
 from apextick_platform.tokens import TokenVerifier
+from booking.adapters.keycloak_users import KeycloakUsers
 from booking.adapters.payments.factory import build_gateways
 from booking.adapters.pg_audit import PgAuditTrail
 from booking.adapters.pg_claims import PgSeatClaims
@@ -58,6 +59,8 @@ from booking.service_layer.ports import Clock, IdFactory, UnitOfWorkFactory
 from booking.service_layer.refund_use_cases import RefundUseCases
 from booking.service_layer.sales_ports import SalesReport
 from booking.service_layer.sales_use_cases import SalesUseCases
+from booking.service_layer.user_admin_use_cases import UserAdminUseCases
+from booking.service_layer.user_ports import UserDirectory
 from booking.service_layer.venue_use_cases import VenueUseCases
 from booking.settings import BookingSettings, OrderSettings
 
@@ -88,6 +91,7 @@ class Ports:
     order_refunds: OrderRefunds
     audit: AuditTrail
     sales: SalesReport
+    users: UserDirectory
 
 
 @dataclass
@@ -99,6 +103,7 @@ class Infrastructure:
     redis: Redis
     hub: SeatChangeHub
     gateways: Mapping[Provider, PaymentGateway]
+    users: KeycloakUsers
 
     async def open(self) -> None:
         await self.pool.open(wait=True)
@@ -114,6 +119,7 @@ class Infrastructure:
             close = getattr(gateway, "close", None)
             if close is not None:
                 await close()
+        await self.users.close()
         await self.pool.close()
         await self.redis.aclose()
         await self.engine.dispose()
@@ -132,6 +138,7 @@ class Container:
     gates: GateUseCases
     refunds: RefundUseCases
     sales: SalesUseCases
+    users: UserAdminUseCases
     clock: Clock
 
     @property
@@ -221,6 +228,7 @@ def adapters(
     view = TakenSeatsView() if settings.fast_reject else None
     providers = dict(gateways) if gateways is not None else dict(build_gateways(settings.payments))
     signer = ticket_signer(settings.orders)
+    directory = KeycloakUsers(settings.directory)
     ports = Ports(
         unit_of_work=unit_of_work,
         claims=PgSeatClaims(pool, clock),
@@ -243,8 +251,9 @@ def adapters(
         order_refunds=PgOrderRefunds(pool, clock),
         audit=PgAuditTrail(pool),
         sales=PgSales(pool),
+        users=directory,
     )
-    return ports, Infrastructure(engine, pool, redis, SeatChangeHub(redis, view), providers)
+    return ports, Infrastructure(engine, pool, redis, SeatChangeHub(redis, view), providers, directory)
 
 
 def build(
@@ -297,6 +306,7 @@ def build(
         payments=payments,
         gates=GateUseCases(ports.gates, ports.codes, clock, new_id),
         refunds=refunds,
-        sales=SalesUseCases(ports.sales, clock),
+        sales=SalesUseCases(ports.sales, ports.orders, clock),
+        users=UserAdminUseCases(ports.users, ports.audit, clock),
         clock=clock,
     )

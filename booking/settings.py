@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from apextick_platform.settings import Env, RedactedRepr, libpq_url, secret_field, sqlalchemy_url
+from booking.adapters.keycloak_users import DirectorySettings
 from booking.adapters.payments.factory import PaymentSettings
 
 
@@ -96,6 +97,7 @@ class BookingSettings(RedactedRepr):
     relay: RelaySettings = field(default_factory=RelaySettings)
     orders: OrderSettings = field(default_factory=OrderSettings)
     payments: PaymentSettings = field(default_factory=PaymentSettings)  # no provider unless configured
+    directory: DirectorySettings = field(default_factory=DirectorySettings)  # no secret: no user admin
 
     @property
     def libpq_url(self) -> str:
@@ -109,6 +111,7 @@ class BookingSettings(RedactedRepr):
     @classmethod
     def from_env(cls, source: Env | Mapping[str, str] | None = None) -> BookingSettings:
         env = Env.of(source)
+        issuer = env.text("APEXTICK_OIDC_ISSUER", cls.oidc_issuer)
         return cls(
             database_url=sqlalchemy_url(env.required("APEXTICK_DATABASE_URL")),
             redis_url=env.text("APEXTICK_REDIS_URL", cls.redis_url),
@@ -119,7 +122,7 @@ class BookingSettings(RedactedRepr):
             ),
             host=env.text("APEXTICK_BOOKING_HOST", cls.host),
             port=env.integer("APEXTICK_BOOKING_PORT", cls.port, minimum=0),
-            oidc_issuer=env.text("APEXTICK_OIDC_ISSUER", cls.oidc_issuer),
+            oidc_issuer=issuer,
             oidc_audience=env.text("APEXTICK_OIDC_AUDIENCE", cls.oidc_audience),
             oidc_jwks_url=env.text("APEXTICK_OIDC_JWKS_URL"),
             db_pool_size=env.integer("APEXTICK_DB_POOL_SIZE", cls.db_pool_size, minimum=1),
@@ -138,4 +141,5 @@ class BookingSettings(RedactedRepr):
             relay=RelaySettings.from_env(env),
             orders=OrderSettings.from_env(env),
             payments=PaymentSettings.from_env(env),
+            directory=DirectorySettings.from_env(env, issuer),
         )

@@ -57,7 +57,7 @@ export GOOGLE_CLIENT_SECRET="${GOOGLE_CLIENT_SECRET:-google-client-secret-not-co
 
 # Our secrets join lib.sh's list, and its ensure_secrets appends whichever secrets.env lacks
 # (mode 600, never overwriting) and exports them all: one mechanism, one file.
-APEXTICK_SECRET_KEYS+=(APEXTICK_DEMO_PASSWORD APEXTICK_KEYCLOAK_ADMIN_PASSWORD APEXTICK_SERVICE_CLIENT_SECRET)
+APEXTICK_SECRET_KEYS+=(APEXTICK_DEMO_PASSWORD APEXTICK_KEYCLOAK_ADMIN_PASSWORD)
 ensure_secrets
 
 # ---------------------------------------------------------------- helpers

@@ -12,6 +12,7 @@
 #   APEXTICK_*_PORT          ports, defaults below; a value in the env wins
 #   APEXTICK_{PG,REDIS,RABBITMQ}_PASSWORD, the ticket signing secret and the
 #   payment secrets (Stripe webhook, PayHere merchant, Onepay salt and token)
+#   and the confidential service client's secret (Keycloak reads it from here)
 #                            from var/secrets.env, generated on first use
 #                            (the file wins over the env, see ensure_secrets)
 #   APEXTICK_DATABASE_URL    postgresql://apextick:PW@127.0.0.1:PORT/apextick
@@ -60,7 +61,8 @@ export APEXTICK_MAIL_HTTP_PORT="${APEXTICK_MAIL_HTTP_PORT:-8025}"
 # The secrets are the only things the URLs need that are not in the repo.
 # The payment ones sign webhooks and provider requests between our code and the local stand-ins.
 APEXTICK_SECRET_KEYS=(APEXTICK_PG_PASSWORD APEXTICK_REDIS_PASSWORD APEXTICK_RABBITMQ_PASSWORD APEXTICK_TICKET_SIGNING_SECRET
-  APEXTICK_STRIPE_WEBHOOK_SECRET APEXTICK_PAYHERE_MERCHANT_SECRET APEXTICK_ONEPAY_HASH_SALT APEXTICK_ONEPAY_APP_TOKEN)
+  APEXTICK_STRIPE_WEBHOOK_SECRET APEXTICK_PAYHERE_MERCHANT_SECRET APEXTICK_ONEPAY_HASH_SALT APEXTICK_ONEPAY_APP_TOKEN
+  APEXTICK_SERVICE_CLIENT_SECRET)
 
 # ---------------------------------------------------------------- helpers
 

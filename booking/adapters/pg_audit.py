@@ -1,5 +1,6 @@
-"""The audit log, read newest first in raw psycopg 3 (PgOrderRefunds writes it inside each action's
-own transaction, so an action and its entry commit together or not at all)."""
+"""The audit log in raw psycopg 3, read newest first. PgOrderRefunds writes money actions inside their
+own transaction, so an action and its entry commit together or not at all; `record` writes the entry of
+an action taken elsewhere (the identity provider's), once per actor, action and request id."""
 
 from __future__ import annotations
 
@@ -19,6 +20,15 @@ WHERE %(after_at)s::timestamptz IS NULL OR (at, id) < (%(after_at)s, %(after_id)
 ORDER BY at DESC, id DESC LIMIT %(limit)s
 """
 
+FIND = """
+SELECT id, actor, action, target, request_id, detail::text AS detail, at FROM audit_log
+WHERE actor = %s AND action = %s AND request_id = %s
+"""
+RECORD = """
+INSERT INTO audit_log (actor, action, target, request_id, detail, at) VALUES (%s, %s, %s, %s, %s, %s)
+ON CONFLICT ON CONSTRAINT uq_audit_log_request DO NOTHING
+"""
+
 
 class PgAuditTrail:
     def __init__(self, pool: AsyncConnectionPool[AsyncConnection[Any]]) -> None:
@@ -30,3 +40,16 @@ class PgAuditTrail:
             cur = conn.cursor(row_factory=dict_row)
             await cur.execute(ENTRIES, {"after_at": at, "after_id": entry_id, "limit": limit})
             return [AuditEntry(**row) for row in await cur.fetchall()]
+
+    async def find(self, actor: str, action: str, request_id: str) -> AuditEntry | None:
+        async with self._pool.connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(FIND, (actor, action, request_id))
+            row = await cur.fetchone()
+            return AuditEntry(**row) if row else None
+
+    async def record(self, entry: AuditEntry) -> None:
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                RECORD, (entry.actor, entry.action, entry.target, entry.request_id, entry.detail, entry.at)
+            )

@@ -82,6 +82,15 @@ def ticket_from_row(row: dict[str, Any]) -> Ticket:
     )
 
 
+def contains_pattern(text: str) -> str:
+    """An ILIKE pattern matching `text` anywhere, its own % and _ taken literally."""
+    return "%" + escape_like(text) + "%"
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def newest_first(query: str, key: str, after: Cursor | None, limit: int, params: dict[str, Any]) -> str:
     """Keyset paging, newest first: `key` is "<time column>, <id column>" (constants only)."""
     params["limit"] = limit

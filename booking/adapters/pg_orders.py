@@ -19,6 +19,8 @@ from booking.adapters.outbox import write_outbox
 from booking.adapters.pg_claims import end_hold, hold_from_row
 from booking.adapters.pg_order_rows import (
     ORDER_SELECT,
+    contains_pattern,
+    escape_like,
     fetch_order,
     newest_first,
     order_from_row,
@@ -40,10 +42,18 @@ from booking.domain.payment import PaymentSession
 from booking.service_layer.order_ports import (
     CancelResult,
     CheckoutDraft,
+    OrderQuery,
 )
 from booking.service_layer.ports import Clock, Cursor
 from booking.service_layer.seat_signals import freed
 
+# The admin's and the organizer's order search (OrderQuery's rules); WHERE so newest_first can add AND.
+SEARCH = """
+WHERE (%(state)s::text IS NULL OR o.state = %(state)s)
+  AND (%(event)s::uuid IS NULL OR o.event_id = %(event)s)
+  AND (%(text)s = '' OR o.reference ILIKE %(prefix)s OR o.customer_name ILIKE %(like)s
+       OR o.customer_email ILIKE %(like)s OR o.id::text = lower(%(text)s) OR o.customer = %(text)s)
+"""
 LOCK_HOLD = """
 SELECT id, event_id, customer, seat_ids, tier_ids, prices_minor, currency_code, status, expires_at,
        created_at, (SELECT id FROM purchase_order WHERE hold_id = hold.id) AS order_id,
@@ -181,6 +191,18 @@ class PgOrders:
         async with self._pool.connection() as conn:
             cur = conn.cursor(row_factory=dict_row)
             await cur.execute(query, params)
+            return [order_from_row(row) for row in await cur.fetchall()]
+
+    async def search(self, query: OrderQuery, after: Cursor | None, limit: int) -> Sequence[Order]:
+        text = query.text.strip()
+        params: dict[str, Any] = {
+            "text": text, "prefix": escape_like(text) + "%", "like": contains_pattern(text),
+            "state": query.state.value if query.state else None, "event": query.event_id,
+        }  # fmt: skip
+        sql = newest_first(ORDER_SELECT + SEARCH, "o.created_at, o.id", after, limit, params)
+        async with self._pool.connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(sql, params)
             return [order_from_row(row) for row in await cur.fetchall()]
 
     async def cancel(self, order_id: UUID, actor: str, request_id: str) -> CancelResult:

@@ -13,7 +13,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from booking.adapters.pg_order_rows import event_organizer, newest_first
+from booking.adapters.pg_order_rows import contains_pattern, event_organizer, newest_first
 from booking.service_layer.ports import Cursor
 from booking.service_layer.sales_ports import Attendee, Dashboard, Minute, Revenue, SellThrough
 
@@ -70,10 +70,6 @@ WHERE t.event_id = %(event)s
 WINDOW = timedelta(days=1)
 
 
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 class PgSales:
     def __init__(self, pool: AsyncConnectionPool[AsyncConnection[Any]]) -> None:
         self._pool = pool
@@ -110,7 +106,7 @@ class PgSales:
     async def attendees(
         self, event_id: UUID, query: str, after: Cursor | None, limit: int
     ) -> Sequence[Attendee]:
-        params: dict[str, Any] = {"event": event_id, "query": query, "like": _like(query)}
+        params: dict[str, Any] = {"event": event_id, "query": query, "like": contains_pattern(query)}
         sql = newest_first(ATTENDEES, "t.issued_at, t.id", after, limit, params)
         async with self._pool.connection() as conn:
             cur = conn.cursor(row_factory=dict_row)

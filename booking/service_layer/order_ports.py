@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from booking.domain.order import Order, PaymentWindow
+from booking.domain.order import Order, OrderState, PaymentWindow
 from booking.domain.payment import PaymentSession, Provider
 from booking.domain.ticket import Ticket
 from booking.service_layer.hold_ports import SeatChangeNote
@@ -37,6 +37,17 @@ class TicketCodes(Protocol):
     def sign(self, ticket_id: str, event_id: str, seat_id: str, issued_at: datetime) -> str: ...
 
 
+@dataclass(frozen=True)
+class OrderQuery:
+    """What admins and organizers search orders by. `text` matches the reference as a prefix, the
+    buyer's name and email anywhere (case-insensitive), and the order id and customer subject exactly;
+    empty matches every order."""
+
+    text: str = ""
+    state: OrderState | None = None
+    event_id: UUID | None = None
+
+
 class OrderStore(Protocol):
     """Orders as checkout and the customer see them; each change is one transaction."""
 
@@ -52,6 +63,9 @@ class OrderStore(Protocol):
     async def get(self, order_id: UUID) -> Order | None: ...
     async def for_customer(self, customer: str, after: Cursor | None, limit: int) -> Sequence[Order]: ...
     async def cancel(self, order_id: UUID, actor: str, request_id: str) -> CancelResult: ...
+    async def search(self, query: OrderQuery, after: Cursor | None, limit: int) -> Sequence[Order]:
+        """Newest first."""
+        ...
 
 
 class TicketStore(Protocol):

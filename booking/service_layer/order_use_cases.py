@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from uuid import UUID
 
 from apextick_platform.errors import DomainError, ErrorCode
@@ -16,7 +16,7 @@ from booking.domain.payment import Provider, SessionRequest
 from booking.domain.ticket import Ticket
 from booking.service_layer import paging
 from booking.service_layer.hold_ports import SeatChangeNote, SeatSignals
-from booking.service_layer.order_ports import CheckoutDraft, OrderStore, TicketStore
+from booking.service_layer.order_ports import CheckoutDraft, OrderQuery, OrderStore, TicketStore
 from booking.service_layer.payment_ports import PaymentGateway, PaymentLedger
 from booking.service_layer.payment_sessions import close_session, gateway_for
 from booking.service_layer.ports import Clock, Cursor, IdFactory
@@ -36,6 +36,14 @@ class CheckoutCommand:
 
 def order_not_found(order_id: UUID) -> DomainError:
     return DomainError(ErrorCode.ORDER_NOT_FOUND, "no such order", metadata={"order": f"orders/{order_id}"})
+
+
+async def search_page(store: OrderStore, query: OrderQuery, size: int, token: str) -> paging.Page[Order]:
+    query = replace(query, text=query.text.strip())
+    key = paging.query_hash("order-search", query)
+    limit = paging.page_size(size, default=20, maximum=100)
+    orders = await store.search(query, paging.decode(token, key), limit + 1)
+    return paging.cut(orders, limit, lambda o: Cursor(o.created_at, o.id), key)
 
 
 class OrderUseCases:
@@ -118,6 +126,10 @@ class OrderUseCases:
         if order is None or not principal.can_manage(order.customer):
             raise order_not_found(order_id)
         return order
+
+    async def search(self, query: OrderQuery, size: int, token: str) -> paging.Page[Order]:
+        """Every order (the admin's search; the caller policy admits admins only)."""
+        return await search_page(self._orders, query, size, token)
 
     async def list_mine(self, principal: Principal, size: int, token: str) -> paging.Page[Order]:
         query = paging.query_hash("orders", principal.subject)

@@ -62,5 +62,24 @@ def decode(token: str, query: str) -> Cursor | None:
     return cursor
 
 
+def encode_offset(offset: int, query: str) -> str:
+    """For sources that page by position only (the identity provider's user search)."""
+    raw = json.dumps({"o": offset, "q": query})
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_offset(token: str, query: str) -> int:
+    if not token:
+        return 0
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        offset, same_query = int(raw["o"]), raw["q"] == query
+    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+        raise _invalid_token() from exc
+    if not same_query or offset < 0:
+        raise _invalid_token()
+    return offset
+
+
 def _invalid_token() -> DomainError:
     return DomainError(ErrorCode.PAGE_TOKEN_INVALID, "the page token is not valid for this query")

@@ -143,9 +143,15 @@ class AuditEntry:
 
 
 class AuditTrail(Protocol):
-    """The audit log, newest first (it is written with the actions themselves, in their transaction)."""
+    """The audit log, newest first. Money actions write their entry in their own transaction; actions
+    made elsewhere (the identity provider's) are recorded here after they took effect."""
 
     async def entries(self, after: tuple[datetime, int] | None, limit: int) -> Sequence[AuditEntry]: ...
+    async def find(self, actor: str, action: str, request_id: str) -> AuditEntry | None: ...
+    async def record(self, entry: AuditEntry) -> None:
+        """Once per (actor, action, request_id): a second record of the same key is dropped. The
+        entry's id is ignored (the log numbers its entries)."""
+        ...
 
 
 class RefundStore(Protocol):

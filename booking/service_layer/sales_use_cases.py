@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from uuid import UUID
 
 from apextick_platform.identity import Principal
+from booking.domain.order import Order
 from booking.service_layer import paging
 from booking.service_layer.event_use_cases import event_not_found
+from booking.service_layer.order_ports import OrderQuery, OrderStore
+from booking.service_layer.order_use_cases import search_page
 from booking.service_layer.paging import Page
 from booking.service_layer.ports import Clock, Cursor
 from booking.service_layer.sales_ports import Attendee, Dashboard, SalesReport
@@ -32,8 +36,9 @@ def csv_row(a: Attendee) -> list[str]:
 
 
 class SalesUseCases:
-    def __init__(self, sales: SalesReport, clock: Clock) -> None:
+    def __init__(self, sales: SalesReport, orders: OrderStore, clock: Clock) -> None:
         self._sales = sales
+        self._orders = orders
         self._clock = clock
 
     async def _own(self, principal: Principal, event_id: UUID) -> None:
@@ -53,6 +58,12 @@ class SalesUseCases:
         key = paging.query_hash("attendees", event_id, query.strip())
         rows = await self._sales.attendees(event_id, query.strip(), paging.decode(token, key), limit + 1)
         return paging.cut(rows, limit, lambda a: Cursor(a.issued_at, a.ticket_id), key)
+
+    async def event_orders(
+        self, principal: Principal, event_id: UUID, query: OrderQuery, size: int, token: str
+    ) -> Page[Order]:
+        await self._own(principal, event_id)
+        return await search_page(self._orders, replace(query, event_id=event_id), size, token)
 
     async def export(self, principal: Principal, event_id: UUID) -> str:
         await self._own(principal, event_id)

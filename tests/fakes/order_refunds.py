@@ -109,6 +109,14 @@ class FakeOrderRefunds:
         newest = sorted(self.audit, key=lambda e: (e.at, e.id), reverse=True)
         return [e for e in newest if after is None or (e.at, e.id) < after][:limit]
 
+    async def find(self, actor: str, action: str, request_id: str) -> AuditEntry | None:
+        key = (actor, action, request_id)
+        return next((e for e in self.audit if (e.actor, e.action, e.request_id) == key), None)
+
+    async def record(self, entry: AuditEntry) -> None:
+        if await self.find(entry.actor, entry.action, entry.request_id) is None:
+            self.audit.append(replace(entry, id=len(self.audit) + 1))
+
     async def paid_orders(self, event_id: UUID, limit: int) -> Sequence[UUID]:
         paid = [
             o.id

@@ -27,7 +27,7 @@ from booking.domain.order import (
 )
 from booking.domain.payment import PaymentSession
 from booking.domain.ticket import Ticket
-from booking.service_layer.order_ports import CancelResult, CheckoutDraft
+from booking.service_layer.order_ports import CancelResult, CheckoutDraft, OrderQuery
 from booking.service_layer.ports import Clock, Cursor
 from booking.service_layer.seat_signals import freed
 from tests.fakes.holds import end_hold
@@ -44,6 +44,24 @@ def newest_first(
     if after is not None:
         ordered = [item for item in ordered if key(item) < (after.sort_value, after.id)]
     return ordered[:limit]
+
+
+def matches(order: Order, query: OrderQuery) -> bool:
+    """OrderQuery's rules, written again in Python (the conformance test holds the two together)."""
+    if query.state is not None and order.state is not query.state:
+        return False
+    if query.event_id is not None and order.event_id != query.event_id:
+        return False
+    text = query.text.strip()
+    needle = text.lower()
+    return (
+        not text
+        or order.reference.lower().startswith(needle)
+        or needle in order.customer_name.lower()
+        or needle in order.customer_email.lower()
+        or str(order.id) == needle
+        or order.customer == text
+    )
 
 
 class FakeOrders:
@@ -117,6 +135,12 @@ class FakeOrders:
     async def for_customer(self, customer: str, after: Cursor | None, limit: int) -> Sequence[Order]:
         mine = [o for o in self._db.tables.orders.values() if o.customer == customer]
         return newest_first(mine, lambda o: (o.created_at, o.id), after, limit)
+
+    async def search(self, query: OrderQuery, after: Cursor | None, limit: int) -> Sequence[Order]:
+        return newest_first(
+            [o for o in self._db.tables.orders.values() if matches(o, query)],
+            lambda o: (o.created_at, o.id), after, limit,
+        )  # fmt: skip
 
     async def cancel(self, order_id: UUID, actor: str, request_id: str) -> CancelResult:
         tables = self._db.tables

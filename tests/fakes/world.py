@@ -28,6 +28,7 @@ from tests.fakes.orders import FakeOrders, FakeTickets
 from tests.fakes.payments import FakeLedger, FakeRefunds
 from tests.fakes.sales import FakeSales
 from tests.fakes.tables import Database
+from tests.fakes.users import FakeUsers
 
 
 class Clock:
@@ -139,5 +140,6 @@ def fake_world(clock: Clock | None = None, *, fast_reject: bool = True) -> FakeW
         order_refunds=order_refunds,
         audit=order_refunds,
         sales=FakeSales(database),
+        users=FakeUsers(),
     )
     return FakeWorld(database, clock, signals, cache, taken, gateway, ports)

@@ -15,6 +15,7 @@ NOT_FOUND_BY_COLLECTION = {
     "orders": ErrorCode.ORDER_NOT_FOUND,
     "tickets": ErrorCode.TICKET_NOT_FOUND,
     "gateStations": ErrorCode.GATE_NOT_FOUND,
+    "users": ErrorCode.USER_NOT_FOUND,
 }
 
 
@@ -33,6 +34,12 @@ def as_uuid(value: str, collection: str) -> UUID:
         raise DomainError(
             NOT_FOUND_BY_COLLECTION[collection], f"no such {collection[:-1]}", metadata={"id": value}
         ) from None
+
+
+def user_id(name: str, field: str = "name") -> str:
+    """The identity provider's user id (a UUID, checked, so it is safe in the admin API's paths)."""
+    (user,) = parse(name, "users", field=field)
+    return str(as_uuid(user, "users"))
 
 
 def venue_id(name: str, field: str = "name") -> UUID:

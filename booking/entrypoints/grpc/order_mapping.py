@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from apextick.orders.v1 import order_pb2
 from apextick.tickets.v1 import ticket_pb2
 
 from apextick_platform.proto_time import stamp
-from booking.domain.order import Order, RefundReason
+from booking.domain.order import Order, OrderState, RefundReason
 from booking.domain.payment import Provider
 from booking.domain.ticket import Ticket
 from booking.entrypoints.grpc import names
+from booking.service_layer.order_ports import OrderQuery
 
 
 def provider_from_message(value: int) -> Provider | None:
     if value == order_pb2.PAYMENT_PROVIDER_UNSPECIFIED:
         return None
     return Provider(order_pb2.PaymentProvider.Name(value).removeprefix("PAYMENT_PROVIDER_"))  # type: ignore[arg-type]
+
+
+def order_query(text: str, state: int, event: UUID | None = None) -> OrderQuery:
+    """A search's filter fields; ORDER_STATE_UNSPECIFIED means every state."""
+    chosen = None
+    if state != order_pb2.ORDER_STATE_UNSPECIFIED:
+        chosen = OrderState(order_pb2.OrderState.Name(state).removeprefix("ORDER_STATE_"))  # type: ignore[arg-type]
+    return OrderQuery(text, chosen, event)
 
 
 def order_message(order: Order) -> order_pb2.Order:

@@ -11,6 +11,7 @@ from google.api import httpbody_pb2
 from apextick_platform import call_context
 from apextick_platform.proto_time import stamp
 from booking.entrypoints.grpc import names
+from booking.entrypoints.grpc.order_mapping import order_message, order_query
 from booking.service_layer.sales_ports import Attendee, Dashboard, Revenue, SellThrough
 from booking.service_layer.sales_use_cases import SalesUseCases
 
@@ -70,6 +71,17 @@ class SalesServicer(ssv_grpc.SalesServiceServicer):
         )
         attendees = [attendee_message(a) for a in page.items]
         return ssv.ListAttendeesResponse(attendees=attendees, next_page_token=page.next_page_token)
+
+    async def ListEventOrders(
+        self, request: ssv.ListEventOrdersRequest, context: Context
+    ) -> ssv.ListEventOrdersResponse:
+        event_id = names.event_id(request.parent, "parent")
+        query = order_query(request.query, request.state)
+        page = await self._sales.event_orders(
+            call_context.signed_in(), event_id, query, request.page_size, request.page_token
+        )
+        orders = [order_message(o) for o in page.items]
+        return ssv.ListEventOrdersResponse(orders=orders, next_page_token=page.next_page_token)
 
     async def ExportAttendees(
         self, request: ssv.ExportAttendeesRequest, context: Context

@@ -35,6 +35,7 @@ from booking.service_layer.order_use_cases import OrderUseCases
 from booking.service_layer.payment_use_cases import PaymentUseCases
 from booking.service_layer.refund_use_cases import RefundUseCases
 from booking.service_layer.sales_use_cases import SalesUseCases
+from booking.service_layer.user_admin_use_cases import UserAdminUseCases
 from booking.service_layer.venue_use_cases import VenueUseCases
 from booking.settings import BookingSettings
 
@@ -74,6 +75,8 @@ class Backend(Protocol):
     def refunds(self) -> RefundUseCases: ...
     @property
     def sales(self) -> SalesUseCases: ...
+    @property
+    def users(self) -> UserAdminUseCases: ...
     @property
     def hub(self) -> SeatChangeHub: ...
     @property
@@ -131,7 +134,9 @@ class BookingServer(Generic[B]):
             WebhookServicer(container.payments), server
         )
         gate_service_pb2_grpc.add_GateServiceServicer_to_server(GateServicer(container.gates), server)
-        admin_service_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(container.refunds), server)
+        admin_service_pb2_grpc.add_AdminServiceServicer_to_server(
+            AdminServicer(container.refunds, container.users, container.orders), server
+        )
         sales_service_pb2_grpc.add_SalesServiceServicer_to_server(SalesServicer(container.sales), server)
         self.port = self.hosted.listen(address)
 

@@ -30,7 +30,7 @@ from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior_
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%apextick/admin/v1/admin_service.proto\x12\x11\x61pextick.admin.v1\x1a\x1d\x61pextick/auth/v1/policy.proto\x1a\x1e\x61pextick/orders/v1/order.proto\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"d\n\x17\x41\x64minRefundOrderRequest\x12\'\n\x04name\x18\x01 \x01(\tB\x19\xe2\x41\x01\x02\xbaH\x12r\x10\x32\x0e^orders/[^/]+$\x12 \n\nrequest_id\x18\x02 \x01(\tB\x0c\xe2\x41\x01\x02\xbaH\x05r\x03\xb0\x01\x01\"D\n\x18\x41\x64minRefundOrderResponse\x12(\n\x05order\x18\x01 \x01(\x0b\x32\x19.apextick.orders.v1.Order\"[\n\x17ListAuditEntriesRequest\x12\x1e\n\tpage_size\x18\x01 \x01(\x05\x42\x0b\xe2\x41\x01\x01\xbaH\x04\x1a\x02(\x00\x12 \n\npage_token\x18\x02 \x01(\tB\x0c\xe2\x41\x01\x01\xbaH\x05r\x03\x18\xc8\x01\"\x89\x01\n\nAuditEntry\x12\r\n\x05\x61\x63tor\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12\x0e\n\x06target\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x05 \x01(\t\x12(\n\x04time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"c\n\x18ListAuditEntriesResponse\x12.\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x1d.apextick.admin.v1.AuditEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xb8\x02\n\x0c\x41\x64minService\x12\x9b\x01\n\x10\x41\x64minRefundOrder\x12*.apextick.admin.v1.AdminRefundOrderRequest\x1a+.apextick.admin.v1.AdminRefundOrderResponse\".\xc8\xf3\x18\x04\x82\xd3\xe4\x93\x02$\"\x1f/v1/{name=orders/*}:adminRefund:\x01*\x12\x89\x01\n\x10ListAuditEntries\x12*.apextick.admin.v1.ListAuditEntriesRequest\x1a+.apextick.admin.v1.ListAuditEntriesResponse\"\x1c\xc8\xf3\x18\x04\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/auditEntriesB,\n\x15\x64\x65v.apextick.admin.v1B\x11\x41\x64minServiceProtoP\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%apextick/admin/v1/admin_service.proto\x12\x11\x61pextick.admin.v1\x1a\x1d\x61pextick/auth/v1/policy.proto\x1a\x1e\x61pextick/orders/v1/order.proto\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"d\n\x17\x41\x64minRefundOrderRequest\x12\'\n\x04name\x18\x01 \x01(\tB\x19\xe2\x41\x01\x02\xbaH\x12r\x10\x32\x0e^orders/[^/]+$\x12 \n\nrequest_id\x18\x02 \x01(\tB\x0c\xe2\x41\x01\x02\xbaH\x05r\x03\xb0\x01\x01\"D\n\x18\x41\x64minRefundOrderResponse\x12(\n\x05order\x18\x01 \x01(\x0b\x32\x19.apextick.orders.v1.Order\"[\n\x17ListAuditEntriesRequest\x12\x1e\n\tpage_size\x18\x01 \x01(\x05\x42\x0b\xe2\x41\x01\x01\xbaH\x04\x1a\x02(\x00\x12 \n\npage_token\x18\x02 \x01(\tB\x0c\xe2\x41\x01\x01\xbaH\x05r\x03\x18\xc8\x01\"\x89\x01\n\nAuditEntry\x12\r\n\x05\x61\x63tor\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12\x0e\n\x06target\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x05 \x01(\t\x12(\n\x04time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"c\n\x18ListAuditEntriesResponse\x12.\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x1d.apextick.admin.v1.AuditEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xc5\x01\n\x04User\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08username\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x16\n\x0e\x65mail_verified\x18\x04 \x01(\x08\x12\x12\n\nfirst_name\x18\x05 \x01(\t\x12\x11\n\tlast_name\x18\x06 \x01(\t\x12\x0f\n\x07\x65nabled\x18\x07 \x01(\x08\x12\r\n\x05roles\x18\x08 \x03(\t\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"p\n\x10ListUsersRequest\x12\x1a\n\x05query\x18\x01 \x01(\tB\x0b\xe2\x41\x01\x01\xbaH\x04r\x02\x18\x64\x12\x1e\n\tpage_size\x18\x02 \x01(\x05\x42\x0b\xe2\x41\x01\x01\xbaH\x04\x1a\x02(\x00\x12 \n\npage_token\x18\x03 \x01(\tB\x0c\xe2\x41\x01\x01\xbaH\x05r\x03\x18\xc8\x01\"T\n\x11ListUsersResponse\x12&\n\x05users\x18\x01 \x03(\x0b\x32\x17.apextick.admin.v1.User\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"o\n\x0eGetUserRequest\x12]\n\x04name\x18\x01 \x01(\tBO\xe2\x41\x01\x02\xbaHHrF2D^users/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$\"8\n\x0fGetUserResponse\x12%\n\x04user\x18\x01 \x01(\x0b\x32\x17.apextick.admin.v1.User\"\xaf\x01\n\x15SetUserEnabledRequest\x12]\n\x04name\x18\x01 \x01(\tBO\xe2\x41\x01\x02\xbaHHrF2D^users/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$\x12\x15\n\x07\x65nabled\x18\x02 \x01(\x08\x42\x04\xe2\x41\x01\x02\x12 \n\nrequest_id\x18\x03 \x01(\tB\x0c\xe2\x41\x01\x02\xbaH\x05r\x03\xb0\x01\x01\"?\n\x16SetUserEnabledResponse\x12%\n\x04user\x18\x01 \x01(\x0b\x32\x17.apextick.admin.v1.User\"\xd3\x01\n\x10GrantRoleRequest\x12]\n\x04name\x18\x01 \x01(\tBO\xe2\x41\x01\x02\xbaHHrF2D^users/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$\x12>\n\x04role\x18\x02 \x01(\x0e\x32 .apextick.admin.v1.GrantableRoleB\x0e\xe2\x41\x01\x02\xbaH\x07\x82\x01\x04\x10\x01 \x00\x12 \n\nrequest_id\x18\x03 \x01(\tB\x0c\xe2\x41\x01\x02\xbaH\x05r\x03\xb0\x01\x01\":\n\x11GrantRoleResponse\x12%\n\x04user\x18\x01 \x01(\x0b\x32\x17.apextick.admin.v1.User\"\xd4\x01\n\x11RevokeRoleRequest\x12]\n\x04name\x18\x01 \x01(\tBO\xe2\x41\x01\x02\xbaHHrF2D^users/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$\x12>\n\x04role\x18\x02 \x01(\x0e\x32 .apextick.admin.v1.GrantableRoleB\x0e\xe2\x41\x01\x02\xbaH\x07\x82\x01\x04\x10\x01 \x00\x12 \n\nrequest_id\x18\x03 \x01(\tB\x0c\xe2\x41\x01\x02\xbaH\x05r\x03\xb0\x01\x01\";\n\x12RevokeRoleResponse\x12%\n\x04user\x18\x01 \x01(\x0b\x32\x17.apextick.admin.v1.User\"\xdd\x01\n\x13SearchOrdersRequest\x12\x1a\n\x05query\x18\x01 \x01(\tB\x0b\xe2\x41\x01\x01\xbaH\x04r\x02\x18\x64\x12;\n\x05state\x18\x02 \x01(\x0e\x32\x1e.apextick.orders.v1.OrderStateB\x0c\xe2\x41\x01\x01\xbaH\x05\x82\x01\x02\x10\x01\x12+\n\x05\x65vent\x18\x03 \x01(\tB\x1c\xe2\x41\x01\x01\xbaH\x15r\x13\x32\x11^(events/[^/]+)?$\x12\x1e\n\tpage_size\x18\x04 \x01(\x05\x42\x0b\xe2\x41\x01\x01\xbaH\x04\x1a\x02(\x00\x12 \n\npage_token\x18\x05 \x01(\tB\x0c\xe2\x41\x01\x01\xbaH\x05r\x03\x18\xc8\x01\"Z\n\x14SearchOrdersResponse\x12)\n\x06orders\x18\x01 \x03(\x0b\x32\x19.apextick.orders.v1.Order\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*f\n\rGrantableRole\x12\x1e\n\x1aGRANTABLE_ROLE_UNSPECIFIED\x10\x00\x12\x1c\n\x18GRANTABLE_ROLE_ORGANIZER\x10\x01\x12\x17\n\x13GRANTABLE_ROLE_GATE\x10\x02\x32\xbf\x08\n\x0c\x41\x64minService\x12m\n\tListUsers\x12#.apextick.admin.v1.ListUsersRequest\x1a$.apextick.admin.v1.ListUsersResponse\"\x15\xc8\xf3\x18\x04\x82\xd3\xe4\x93\x02\x0b\x12\t/v1/users\x12p\n\x07GetUser\x12!.apextick.admin.v1.GetUserRequest\x1a\".apextick.admin.v1.GetUserResponse\"\x1e\xc8\xf3\x18\x04\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/{name=users/*}\x12\x93\x01\n\x0eSetUserEnabled\x12(.apextick.admin.v1.SetUserEnabledRequest\x1a).apextick.admin.v1.SetUserEnabledResponse\",\xc8\xf3\x18\x04\x82\xd3\xe4\x93\x02\"\"\x1d/v1/{name=users/*}:setEnabled:\x01*\x12\x83\x01\n\tGrantRole\x12#.apextick.admin.v1.GrantRoleRequest\x1a$.apextick.admin.v1.GrantRoleResponse\"+\xc8\xf3\x18\x04\x82\xd3\xe4\x93\x02!\"\x1c/v1/{name=users/*}:grantRole:\x01*\x12\x87\x01\n\nRevokeRole\x12$.apextick.admin.v1.RevokeRoleRequest\x1a%.apextick.admin.v1.RevokeRoleResponse\",\xc8\xf3\x18\x04\x82\xd3\xe4\x93\x02\"\"\x1d/v1/{name=users/*}:revokeRole:\x01*\x12~\n\x0cSearchOrders\x12&.apextick.admin.v1.SearchOrdersRequest\x1a\'.apextick.admin.v1.SearchOrdersResponse\"\x1d\xc8\xf3\x18\x04\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/orders:search\x12\x9b\x01\n\x10\x41\x64minRefundOrder\x12*.apextick.admin.v1.AdminRefundOrderRequest\x1a+.apextick.admin.v1.AdminRefundOrderResponse\".\xc8\xf3\x18\x04\x82\xd3\xe4\x93\x02$\"\x1f/v1/{name=orders/*}:adminRefund:\x01*\x12\x89\x01\n\x10ListAuditEntries\x12*.apextick.admin.v1.ListAuditEntriesRequest\x1a+.apextick.admin.v1.ListAuditEntriesResponse\"\x1c\xc8\xf3\x18\x04\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/auditEntriesB,\n\x15\x64\x65v.apextick.admin.v1B\x11\x41\x64minServiceProtoP\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -46,10 +46,60 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTAUDITENTRIESREQUEST'].fields_by_name['page_size']._serialized_options = b'\342A\001\001\272H\004\032\002(\000'
   _globals['_LISTAUDITENTRIESREQUEST'].fields_by_name['page_token']._loaded_options = None
   _globals['_LISTAUDITENTRIESREQUEST'].fields_by_name['page_token']._serialized_options = b'\342A\001\001\272H\005r\003\030\310\001'
+  _globals['_LISTUSERSREQUEST'].fields_by_name['query']._loaded_options = None
+  _globals['_LISTUSERSREQUEST'].fields_by_name['query']._serialized_options = b'\342A\001\001\272H\004r\002\030d'
+  _globals['_LISTUSERSREQUEST'].fields_by_name['page_size']._loaded_options = None
+  _globals['_LISTUSERSREQUEST'].fields_by_name['page_size']._serialized_options = b'\342A\001\001\272H\004\032\002(\000'
+  _globals['_LISTUSERSREQUEST'].fields_by_name['page_token']._loaded_options = None
+  _globals['_LISTUSERSREQUEST'].fields_by_name['page_token']._serialized_options = b'\342A\001\001\272H\005r\003\030\310\001'
+  _globals['_GETUSERREQUEST'].fields_by_name['name']._loaded_options = None
+  _globals['_GETUSERREQUEST'].fields_by_name['name']._serialized_options = b'\342A\001\002\272HHrF2D^users/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+  _globals['_SETUSERENABLEDREQUEST'].fields_by_name['name']._loaded_options = None
+  _globals['_SETUSERENABLEDREQUEST'].fields_by_name['name']._serialized_options = b'\342A\001\002\272HHrF2D^users/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+  _globals['_SETUSERENABLEDREQUEST'].fields_by_name['enabled']._loaded_options = None
+  _globals['_SETUSERENABLEDREQUEST'].fields_by_name['enabled']._serialized_options = b'\342A\001\002'
+  _globals['_SETUSERENABLEDREQUEST'].fields_by_name['request_id']._loaded_options = None
+  _globals['_SETUSERENABLEDREQUEST'].fields_by_name['request_id']._serialized_options = b'\342A\001\002\272H\005r\003\260\001\001'
+  _globals['_GRANTROLEREQUEST'].fields_by_name['name']._loaded_options = None
+  _globals['_GRANTROLEREQUEST'].fields_by_name['name']._serialized_options = b'\342A\001\002\272HHrF2D^users/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+  _globals['_GRANTROLEREQUEST'].fields_by_name['role']._loaded_options = None
+  _globals['_GRANTROLEREQUEST'].fields_by_name['role']._serialized_options = b'\342A\001\002\272H\007\202\001\004\020\001 \000'
+  _globals['_GRANTROLEREQUEST'].fields_by_name['request_id']._loaded_options = None
+  _globals['_GRANTROLEREQUEST'].fields_by_name['request_id']._serialized_options = b'\342A\001\002\272H\005r\003\260\001\001'
+  _globals['_REVOKEROLEREQUEST'].fields_by_name['name']._loaded_options = None
+  _globals['_REVOKEROLEREQUEST'].fields_by_name['name']._serialized_options = b'\342A\001\002\272HHrF2D^users/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+  _globals['_REVOKEROLEREQUEST'].fields_by_name['role']._loaded_options = None
+  _globals['_REVOKEROLEREQUEST'].fields_by_name['role']._serialized_options = b'\342A\001\002\272H\007\202\001\004\020\001 \000'
+  _globals['_REVOKEROLEREQUEST'].fields_by_name['request_id']._loaded_options = None
+  _globals['_REVOKEROLEREQUEST'].fields_by_name['request_id']._serialized_options = b'\342A\001\002\272H\005r\003\260\001\001'
+  _globals['_SEARCHORDERSREQUEST'].fields_by_name['query']._loaded_options = None
+  _globals['_SEARCHORDERSREQUEST'].fields_by_name['query']._serialized_options = b'\342A\001\001\272H\004r\002\030d'
+  _globals['_SEARCHORDERSREQUEST'].fields_by_name['state']._loaded_options = None
+  _globals['_SEARCHORDERSREQUEST'].fields_by_name['state']._serialized_options = b'\342A\001\001\272H\005\202\001\002\020\001'
+  _globals['_SEARCHORDERSREQUEST'].fields_by_name['event']._loaded_options = None
+  _globals['_SEARCHORDERSREQUEST'].fields_by_name['event']._serialized_options = b'\342A\001\001\272H\025r\0232\021^(events/[^/]+)?$'
+  _globals['_SEARCHORDERSREQUEST'].fields_by_name['page_size']._loaded_options = None
+  _globals['_SEARCHORDERSREQUEST'].fields_by_name['page_size']._serialized_options = b'\342A\001\001\272H\004\032\002(\000'
+  _globals['_SEARCHORDERSREQUEST'].fields_by_name['page_token']._loaded_options = None
+  _globals['_SEARCHORDERSREQUEST'].fields_by_name['page_token']._serialized_options = b'\342A\001\001\272H\005r\003\030\310\001'
+  _globals['_ADMINSERVICE'].methods_by_name['ListUsers']._loaded_options = None
+  _globals['_ADMINSERVICE'].methods_by_name['ListUsers']._serialized_options = b'\310\363\030\004\202\323\344\223\002\013\022\t/v1/users'
+  _globals['_ADMINSERVICE'].methods_by_name['GetUser']._loaded_options = None
+  _globals['_ADMINSERVICE'].methods_by_name['GetUser']._serialized_options = b'\310\363\030\004\202\323\344\223\002\024\022\022/v1/{name=users/*}'
+  _globals['_ADMINSERVICE'].methods_by_name['SetUserEnabled']._loaded_options = None
+  _globals['_ADMINSERVICE'].methods_by_name['SetUserEnabled']._serialized_options = b'\310\363\030\004\202\323\344\223\002\"\"\035/v1/{name=users/*}:setEnabled:\001*'
+  _globals['_ADMINSERVICE'].methods_by_name['GrantRole']._loaded_options = None
+  _globals['_ADMINSERVICE'].methods_by_name['GrantRole']._serialized_options = b'\310\363\030\004\202\323\344\223\002!\"\034/v1/{name=users/*}:grantRole:\001*'
+  _globals['_ADMINSERVICE'].methods_by_name['RevokeRole']._loaded_options = None
+  _globals['_ADMINSERVICE'].methods_by_name['RevokeRole']._serialized_options = b'\310\363\030\004\202\323\344\223\002\"\"\035/v1/{name=users/*}:revokeRole:\001*'
+  _globals['_ADMINSERVICE'].methods_by_name['SearchOrders']._loaded_options = None
+  _globals['_ADMINSERVICE'].methods_by_name['SearchOrders']._serialized_options = b'\310\363\030\004\202\323\344\223\002\023\022\021/v1/orders:search'
   _globals['_ADMINSERVICE'].methods_by_name['AdminRefundOrder']._loaded_options = None
   _globals['_ADMINSERVICE'].methods_by_name['AdminRefundOrder']._serialized_options = b'\310\363\030\004\202\323\344\223\002$\"\037/v1/{name=orders/*}:adminRefund:\001*'
   _globals['_ADMINSERVICE'].methods_by_name['ListAuditEntries']._loaded_options = None
   _globals['_ADMINSERVICE'].methods_by_name['ListAuditEntries']._serialized_options = b'\310\363\030\004\202\323\344\223\002\022\022\020/v1/auditEntries'
+  _globals['_GRANTABLEROLE']._serialized_start=2434
+  _globals['_GRANTABLEROLE']._serialized_end=2536
   _globals['_ADMINREFUNDORDERREQUEST']._serialized_start=248
   _globals['_ADMINREFUNDORDERREQUEST']._serialized_end=348
   _globals['_ADMINREFUNDORDERRESPONSE']._serialized_start=350
@@ -60,6 +110,32 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AUDITENTRY']._serialized_end=651
   _globals['_LISTAUDITENTRIESRESPONSE']._serialized_start=653
   _globals['_LISTAUDITENTRIESRESPONSE']._serialized_end=752
-  _globals['_ADMINSERVICE']._serialized_start=755
-  _globals['_ADMINSERVICE']._serialized_end=1067
+  _globals['_USER']._serialized_start=755
+  _globals['_USER']._serialized_end=952
+  _globals['_LISTUSERSREQUEST']._serialized_start=954
+  _globals['_LISTUSERSREQUEST']._serialized_end=1066
+  _globals['_LISTUSERSRESPONSE']._serialized_start=1068
+  _globals['_LISTUSERSRESPONSE']._serialized_end=1152
+  _globals['_GETUSERREQUEST']._serialized_start=1154
+  _globals['_GETUSERREQUEST']._serialized_end=1265
+  _globals['_GETUSERRESPONSE']._serialized_start=1267
+  _globals['_GETUSERRESPONSE']._serialized_end=1323
+  _globals['_SETUSERENABLEDREQUEST']._serialized_start=1326
+  _globals['_SETUSERENABLEDREQUEST']._serialized_end=1501
+  _globals['_SETUSERENABLEDRESPONSE']._serialized_start=1503
+  _globals['_SETUSERENABLEDRESPONSE']._serialized_end=1566
+  _globals['_GRANTROLEREQUEST']._serialized_start=1569
+  _globals['_GRANTROLEREQUEST']._serialized_end=1780
+  _globals['_GRANTROLERESPONSE']._serialized_start=1782
+  _globals['_GRANTROLERESPONSE']._serialized_end=1840
+  _globals['_REVOKEROLEREQUEST']._serialized_start=1843
+  _globals['_REVOKEROLEREQUEST']._serialized_end=2055
+  _globals['_REVOKEROLERESPONSE']._serialized_start=2057
+  _globals['_REVOKEROLERESPONSE']._serialized_end=2116
+  _globals['_SEARCHORDERSREQUEST']._serialized_start=2119
+  _globals['_SEARCHORDERSREQUEST']._serialized_end=2340
+  _globals['_SEARCHORDERSRESPONSE']._serialized_start=2342
+  _globals['_SEARCHORDERSRESPONSE']._serialized_end=2432
+  _globals['_ADMINSERVICE']._serialized_start=2539
+  _globals['_ADMINSERVICE']._serialized_end=3626
 # @@protoc_insertion_point(module_scope)

@@ -26,7 +26,9 @@ if _version_not_supported:
 
 
 class AdminServiceStub:
-    """Platform operations for admins: refunds of any order, and the audit log of every money action.
+    """Platform operations for admins: users (through the identity provider's admin API), every order,
+    refunds of any order, and the audit log of every admin and organizer money action. An admin reads
+    any single order with OrderService.GetOrder (admins pass its customer policy and own every order).
     """
 
     def __init__(self, channel):
@@ -35,6 +37,36 @@ class AdminServiceStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.ListUsers = channel.unary_unary(
+                '/apextick.admin.v1.AdminService/ListUsers',
+                request_serializer=apextick_dot_admin_dot_v1_dot_admin__service__pb2.ListUsersRequest.SerializeToString,
+                response_deserializer=apextick_dot_admin_dot_v1_dot_admin__service__pb2.ListUsersResponse.FromString,
+                _registered_method=True)
+        self.GetUser = channel.unary_unary(
+                '/apextick.admin.v1.AdminService/GetUser',
+                request_serializer=apextick_dot_admin_dot_v1_dot_admin__service__pb2.GetUserRequest.SerializeToString,
+                response_deserializer=apextick_dot_admin_dot_v1_dot_admin__service__pb2.GetUserResponse.FromString,
+                _registered_method=True)
+        self.SetUserEnabled = channel.unary_unary(
+                '/apextick.admin.v1.AdminService/SetUserEnabled',
+                request_serializer=apextick_dot_admin_dot_v1_dot_admin__service__pb2.SetUserEnabledRequest.SerializeToString,
+                response_deserializer=apextick_dot_admin_dot_v1_dot_admin__service__pb2.SetUserEnabledResponse.FromString,
+                _registered_method=True)
+        self.GrantRole = channel.unary_unary(
+                '/apextick.admin.v1.AdminService/GrantRole',
+                request_serializer=apextick_dot_admin_dot_v1_dot_admin__service__pb2.GrantRoleRequest.SerializeToString,
+                response_deserializer=apextick_dot_admin_dot_v1_dot_admin__service__pb2.GrantRoleResponse.FromString,
+                _registered_method=True)
+        self.RevokeRole = channel.unary_unary(
+                '/apextick.admin.v1.AdminService/RevokeRole',
+                request_serializer=apextick_dot_admin_dot_v1_dot_admin__service__pb2.RevokeRoleRequest.SerializeToString,
+                response_deserializer=apextick_dot_admin_dot_v1_dot_admin__service__pb2.RevokeRoleResponse.FromString,
+                _registered_method=True)
+        self.SearchOrders = channel.unary_unary(
+                '/apextick.admin.v1.AdminService/SearchOrders',
+                request_serializer=apextick_dot_admin_dot_v1_dot_admin__service__pb2.SearchOrdersRequest.SerializeToString,
+                response_deserializer=apextick_dot_admin_dot_v1_dot_admin__service__pb2.SearchOrdersResponse.FromString,
+                _registered_method=True)
         self.AdminRefundOrder = channel.unary_unary(
                 '/apextick.admin.v1.AdminService/AdminRefundOrder',
                 request_serializer=apextick_dot_admin_dot_v1_dot_admin__service__pb2.AdminRefundOrderRequest.SerializeToString,
@@ -48,8 +80,57 @@ class AdminServiceStub:
 
 
 class AdminServiceServicer:
-    """Platform operations for admins: refunds of any order, and the audit log of every money action.
+    """Platform operations for admins: users (through the identity provider's admin API), every order,
+    refunds of any order, and the audit log of every admin and organizer money action. An admin reads
+    any single order with OrderService.GetOrder (admins pass its customer policy and own every order).
     """
+
+    def ListUsers(self, request, context):
+        """The realm's users, searched by username, email, first or last name; service accounts are not
+        listed. Each user carries its platform roles.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetUser(self, request, context):
+        """One user; USER_NOT_FOUND if the realm has no such user.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetUserEnabled(self, request, context):
+        """Enables or disables an account (a disabled user cannot sign in; tokens already issued live out
+        their few minutes). Setting the state a user already has answers the user again; an admin cannot
+        disable themselves (SELF_CHANGE_REFUSED). Audited once per request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GrantRole(self, request, context):
+        """Grants the organizer or gate role (the admin role is granted in the realm's code, not here).
+        Granting a role the user has answers the user again. Audited once per request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeRole(self, request, context):
+        """Revokes the organizer or gate role; revoking a role the user lacks answers the user again.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchOrders(self, request, context):
+        """Every order on the platform, newest first, searched by reference, buyer name or email, order
+        id or customer subject, and narrowed by event and state.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
 
     def AdminRefundOrder(self, request, context):
         """Refunds any paid order through its provider: tickets void, seats back on sale, the buyer emailed.
@@ -70,6 +151,36 @@ class AdminServiceServicer:
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'ListUsers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListUsers,
+                    request_deserializer=apextick_dot_admin_dot_v1_dot_admin__service__pb2.ListUsersRequest.FromString,
+                    response_serializer=apextick_dot_admin_dot_v1_dot_admin__service__pb2.ListUsersResponse.SerializeToString,
+            ),
+            'GetUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUser,
+                    request_deserializer=apextick_dot_admin_dot_v1_dot_admin__service__pb2.GetUserRequest.FromString,
+                    response_serializer=apextick_dot_admin_dot_v1_dot_admin__service__pb2.GetUserResponse.SerializeToString,
+            ),
+            'SetUserEnabled': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetUserEnabled,
+                    request_deserializer=apextick_dot_admin_dot_v1_dot_admin__service__pb2.SetUserEnabledRequest.FromString,
+                    response_serializer=apextick_dot_admin_dot_v1_dot_admin__service__pb2.SetUserEnabledResponse.SerializeToString,
+            ),
+            'GrantRole': grpc.unary_unary_rpc_method_handler(
+                    servicer.GrantRole,
+                    request_deserializer=apextick_dot_admin_dot_v1_dot_admin__service__pb2.GrantRoleRequest.FromString,
+                    response_serializer=apextick_dot_admin_dot_v1_dot_admin__service__pb2.GrantRoleResponse.SerializeToString,
+            ),
+            'RevokeRole': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeRole,
+                    request_deserializer=apextick_dot_admin_dot_v1_dot_admin__service__pb2.RevokeRoleRequest.FromString,
+                    response_serializer=apextick_dot_admin_dot_v1_dot_admin__service__pb2.RevokeRoleResponse.SerializeToString,
+            ),
+            'SearchOrders': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchOrders,
+                    request_deserializer=apextick_dot_admin_dot_v1_dot_admin__service__pb2.SearchOrdersRequest.FromString,
+                    response_serializer=apextick_dot_admin_dot_v1_dot_admin__service__pb2.SearchOrdersResponse.SerializeToString,
+            ),
             'AdminRefundOrder': grpc.unary_unary_rpc_method_handler(
                     servicer.AdminRefundOrder,
                     request_deserializer=apextick_dot_admin_dot_v1_dot_admin__service__pb2.AdminRefundOrderRequest.FromString,
@@ -89,8 +200,172 @@ def add_AdminServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class AdminService:
-    """Platform operations for admins: refunds of any order, and the audit log of every money action.
+    """Platform operations for admins: users (through the identity provider's admin API), every order,
+    refunds of any order, and the audit log of every admin and organizer money action. An admin reads
+    any single order with OrderService.GetOrder (admins pass its customer policy and own every order).
     """
+
+    @staticmethod
+    def ListUsers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/apextick.admin.v1.AdminService/ListUsers',
+            apextick_dot_admin_dot_v1_dot_admin__service__pb2.ListUsersRequest.SerializeToString,
+            apextick_dot_admin_dot_v1_dot_admin__service__pb2.ListUsersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/apextick.admin.v1.AdminService/GetUser',
+            apextick_dot_admin_dot_v1_dot_admin__service__pb2.GetUserRequest.SerializeToString,
+            apextick_dot_admin_dot_v1_dot_admin__service__pb2.GetUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetUserEnabled(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/apextick.admin.v1.AdminService/SetUserEnabled',
+            apextick_dot_admin_dot_v1_dot_admin__service__pb2.SetUserEnabledRequest.SerializeToString,
+            apextick_dot_admin_dot_v1_dot_admin__service__pb2.SetUserEnabledResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GrantRole(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/apextick.admin.v1.AdminService/GrantRole',
+            apextick_dot_admin_dot_v1_dot_admin__service__pb2.GrantRoleRequest.SerializeToString,
+            apextick_dot_admin_dot_v1_dot_admin__service__pb2.GrantRoleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeRole(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/apextick.admin.v1.AdminService/RevokeRole',
+            apextick_dot_admin_dot_v1_dot_admin__service__pb2.RevokeRoleRequest.SerializeToString,
+            apextick_dot_admin_dot_v1_dot_admin__service__pb2.RevokeRoleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchOrders(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/apextick.admin.v1.AdminService/SearchOrders',
+            apextick_dot_admin_dot_v1_dot_admin__service__pb2.SearchOrdersRequest.SerializeToString,
+            apextick_dot_admin_dot_v1_dot_admin__service__pb2.SearchOrdersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
 
     @staticmethod
     def AdminRefundOrder(request,

@@ -27,12 +27,36 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class AdminServiceStub:
-    """Platform operations for admins: refunds of any order, and the audit log of every money action."""
+    """Platform operations for admins: users (through the identity provider's admin API), every order,
+    refunds of any order, and the audit log of every admin and organizer money action. An admin reads
+    any single order with OrderService.GetOrder (admins pass its customer policy and own every order).
+    """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> AdminServiceAsyncStub: ...
+    ListUsers: _grpc.UnaryUnaryMultiCallable[_admin_service_pb2.ListUsersRequest, _admin_service_pb2.ListUsersResponse]
+    """The realm's users, searched by username, email, first or last name; service accounts are not
+    listed. Each user carries its platform roles.
+    """
+    GetUser: _grpc.UnaryUnaryMultiCallable[_admin_service_pb2.GetUserRequest, _admin_service_pb2.GetUserResponse]
+    """One user; USER_NOT_FOUND if the realm has no such user."""
+    SetUserEnabled: _grpc.UnaryUnaryMultiCallable[_admin_service_pb2.SetUserEnabledRequest, _admin_service_pb2.SetUserEnabledResponse]
+    """Enables or disables an account (a disabled user cannot sign in; tokens already issued live out
+    their few minutes). Setting the state a user already has answers the user again; an admin cannot
+    disable themselves (SELF_CHANGE_REFUSED). Audited once per request_id.
+    """
+    GrantRole: _grpc.UnaryUnaryMultiCallable[_admin_service_pb2.GrantRoleRequest, _admin_service_pb2.GrantRoleResponse]
+    """Grants the organizer or gate role (the admin role is granted in the realm's code, not here).
+    Granting a role the user has answers the user again. Audited once per request_id.
+    """
+    RevokeRole: _grpc.UnaryUnaryMultiCallable[_admin_service_pb2.RevokeRoleRequest, _admin_service_pb2.RevokeRoleResponse]
+    """Revokes the organizer or gate role; revoking a role the user lacks answers the user again."""
+    SearchOrders: _grpc.UnaryUnaryMultiCallable[_admin_service_pb2.SearchOrdersRequest, _admin_service_pb2.SearchOrdersResponse]
+    """Every order on the platform, newest first, searched by reference, buyer name or email, order
+    id or customer subject, and narrowed by event and state.
+    """
     AdminRefundOrder: _grpc.UnaryUnaryMultiCallable[_admin_service_pb2.AdminRefundOrderRequest, _admin_service_pb2.AdminRefundOrderResponse]
     """Refunds any paid order through its provider: tickets void, seats back on sale, the buyer emailed.
     Safe to retry with the same request_id (one provider refund, one audit entry); another request
@@ -43,9 +67,33 @@ class AdminServiceStub:
 
 @_typing.type_check_only
 class AdminServiceAsyncStub(AdminServiceStub):
-    """Platform operations for admins: refunds of any order, and the audit log of every money action."""
+    """Platform operations for admins: users (through the identity provider's admin API), every order,
+    refunds of any order, and the audit log of every admin and organizer money action. An admin reads
+    any single order with OrderService.GetOrder (admins pass its customer policy and own every order).
+    """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
+    ListUsers: _aio.UnaryUnaryMultiCallable[_admin_service_pb2.ListUsersRequest, _admin_service_pb2.ListUsersResponse]  # type: ignore[assignment]
+    """The realm's users, searched by username, email, first or last name; service accounts are not
+    listed. Each user carries its platform roles.
+    """
+    GetUser: _aio.UnaryUnaryMultiCallable[_admin_service_pb2.GetUserRequest, _admin_service_pb2.GetUserResponse]  # type: ignore[assignment]
+    """One user; USER_NOT_FOUND if the realm has no such user."""
+    SetUserEnabled: _aio.UnaryUnaryMultiCallable[_admin_service_pb2.SetUserEnabledRequest, _admin_service_pb2.SetUserEnabledResponse]  # type: ignore[assignment]
+    """Enables or disables an account (a disabled user cannot sign in; tokens already issued live out
+    their few minutes). Setting the state a user already has answers the user again; an admin cannot
+    disable themselves (SELF_CHANGE_REFUSED). Audited once per request_id.
+    """
+    GrantRole: _aio.UnaryUnaryMultiCallable[_admin_service_pb2.GrantRoleRequest, _admin_service_pb2.GrantRoleResponse]  # type: ignore[assignment]
+    """Grants the organizer or gate role (the admin role is granted in the realm's code, not here).
+    Granting a role the user has answers the user again. Audited once per request_id.
+    """
+    RevokeRole: _aio.UnaryUnaryMultiCallable[_admin_service_pb2.RevokeRoleRequest, _admin_service_pb2.RevokeRoleResponse]  # type: ignore[assignment]
+    """Revokes the organizer or gate role; revoking a role the user lacks answers the user again."""
+    SearchOrders: _aio.UnaryUnaryMultiCallable[_admin_service_pb2.SearchOrdersRequest, _admin_service_pb2.SearchOrdersResponse]  # type: ignore[assignment]
+    """Every order on the platform, newest first, searched by reference, buyer name or email, order
+    id or customer subject, and narrowed by event and state.
+    """
     AdminRefundOrder: _aio.UnaryUnaryMultiCallable[_admin_service_pb2.AdminRefundOrderRequest, _admin_service_pb2.AdminRefundOrderResponse]  # type: ignore[assignment]
     """Refunds any paid order through its provider: tickets void, seats back on sale, the buyer emailed.
     Safe to retry with the same request_id (one provider refund, one audit entry); another request
@@ -55,7 +103,67 @@ class AdminServiceAsyncStub(AdminServiceStub):
     """Every admin and organizer money action, newest first: who, what, when and the request id."""
 
 class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Platform operations for admins: refunds of any order, and the audit log of every money action."""
+    """Platform operations for admins: users (through the identity provider's admin API), every order,
+    refunds of any order, and the audit log of every admin and organizer money action. An admin reads
+    any single order with OrderService.GetOrder (admins pass its customer policy and own every order).
+    """
+
+    @_abc_1.abstractmethod
+    def ListUsers(
+        self,
+        request: _admin_service_pb2.ListUsersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_service_pb2.ListUsersResponse, _abc.Awaitable[_admin_service_pb2.ListUsersResponse]]:
+        """The realm's users, searched by username, email, first or last name; service accounts are not
+        listed. Each user carries its platform roles.
+        """
+
+    @_abc_1.abstractmethod
+    def GetUser(
+        self,
+        request: _admin_service_pb2.GetUserRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_service_pb2.GetUserResponse, _abc.Awaitable[_admin_service_pb2.GetUserResponse]]:
+        """One user; USER_NOT_FOUND if the realm has no such user."""
+
+    @_abc_1.abstractmethod
+    def SetUserEnabled(
+        self,
+        request: _admin_service_pb2.SetUserEnabledRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_service_pb2.SetUserEnabledResponse, _abc.Awaitable[_admin_service_pb2.SetUserEnabledResponse]]:
+        """Enables or disables an account (a disabled user cannot sign in; tokens already issued live out
+        their few minutes). Setting the state a user already has answers the user again; an admin cannot
+        disable themselves (SELF_CHANGE_REFUSED). Audited once per request_id.
+        """
+
+    @_abc_1.abstractmethod
+    def GrantRole(
+        self,
+        request: _admin_service_pb2.GrantRoleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_service_pb2.GrantRoleResponse, _abc.Awaitable[_admin_service_pb2.GrantRoleResponse]]:
+        """Grants the organizer or gate role (the admin role is granted in the realm's code, not here).
+        Granting a role the user has answers the user again. Audited once per request_id.
+        """
+
+    @_abc_1.abstractmethod
+    def RevokeRole(
+        self,
+        request: _admin_service_pb2.RevokeRoleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_service_pb2.RevokeRoleResponse, _abc.Awaitable[_admin_service_pb2.RevokeRoleResponse]]:
+        """Revokes the organizer or gate role; revoking a role the user lacks answers the user again."""
+
+    @_abc_1.abstractmethod
+    def SearchOrders(
+        self,
+        request: _admin_service_pb2.SearchOrdersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_service_pb2.SearchOrdersResponse, _abc.Awaitable[_admin_service_pb2.SearchOrdersResponse]]:
+        """Every order on the platform, newest first, searched by reference, buyer name or email, order
+        id or customer subject, and narrowed by event and state.
+        """
 
     @_abc_1.abstractmethod
     def AdminRefundOrder(

@@ -130,6 +130,12 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """The event's refund policy allows no refunds requested by customers."""
     ERROR_REASON_REFUND_WINDOW_CLOSED: _ErrorReason.ValueType  # 53
     """The event's refund window has closed (its deadline is in the metadata)."""
+    ERROR_REASON_USER_NOT_FOUND: _ErrorReason.ValueType  # 54
+    """No such user in the realm."""
+    ERROR_REASON_SELF_CHANGE_REFUSED: _ErrorReason.ValueType  # 55
+    """An admin cannot disable their own account or revoke their own roles (the last way back in)."""
+    ERROR_REASON_IDENTITY_UNAVAILABLE: _ErrorReason.ValueType  # 56
+    """The identity provider's admin API did not answer; nothing was changed, retry shortly."""
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """The stable, machine-readable reasons carried in `google.rpc.ErrorInfo.reason` (domain `apextick.dev`)
@@ -246,4 +252,10 @@ ERROR_REASON_REFUND_NOT_ALLOWED: ErrorReason.ValueType  # 52
 """The event's refund policy allows no refunds requested by customers."""
 ERROR_REASON_REFUND_WINDOW_CLOSED: ErrorReason.ValueType  # 53
 """The event's refund window has closed (its deadline is in the metadata)."""
+ERROR_REASON_USER_NOT_FOUND: ErrorReason.ValueType  # 54
+"""No such user in the realm."""
+ERROR_REASON_SELF_CHANGE_REFUSED: ErrorReason.ValueType  # 55
+"""An admin cannot disable their own account or revoke their own roles (the last way back in)."""
+ERROR_REASON_IDENTITY_UNAVAILABLE: ErrorReason.ValueType  # 56
+"""The identity provider's admin API did not answer; nothing was changed, retry shortly."""
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015

@@ -23,6 +23,7 @@ _sym_db = _symbol_database.Default()
 
 
 from apextick.auth.v1 import policy_pb2 as apextick_dot_auth_dot_v1_dot_policy__pb2
+from apextick.orders.v1 import order_pb2 as apextick_dot_orders_dot_v1_dot_order__pb2
 from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
@@ -30,7 +31,7 @@ from google.api import httpbody_pb2 as google_dot_api_dot_httpbody__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%apextick/sales/v1/sales_service.proto\x12\x11\x61pextick.sales.v1\x1a\x1d\x61pextick/auth/v1/policy.proto\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/httpbody.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"D\n\x18GetEventDashboardRequest\x12(\n\x05\x65vent\x18\x01 \x01(\tB\x19\xe2\x41\x01\x02\xbaH\x12r\x10\x32\x0e^events/[^/]+$\"`\n\x07Revenue\x12\x15\n\rcurrency_code\x18\x01 \x01(\t\x12\x13\n\x0bgross_minor\x18\x02 \x01(\x03\x12\x16\n\x0erefunded_minor\x18\x03 \x01(\x03\x12\x11\n\tnet_minor\x18\x04 \x01(\x03\"D\n\x0bSellThrough\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05seats\x18\x02 \x01(\x05\x12\x0c\n\x04sold\x18\x03 \x01(\x05\x12\x0c\n\x04held\x18\x04 \x01(\x05\"J\n\x06\x46unnel\x12\r\n\x05holds\x18\x01 \x01(\x05\x12\x11\n\tcheckouts\x18\x02 \x01(\x05\x12\x0c\n\x04paid\x18\x03 \x01(\x05\x12\x10\n\x08\x61\x64mitted\x18\x04 \x01(\x05\"V\n\x0bMinuteSales\x12*\n\x06minute\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05holds\x18\x02 \x01(\x05\x12\x0c\n\x04paid\x18\x03 \x01(\x05\"\xd2\x02\n\x19GetEventDashboardResponse\x12+\n\x07revenue\x18\x01 \x03(\x0b\x32\x1a.apextick.sales.v1.Revenue\x12-\n\x05tiers\x18\x02 \x03(\x0b\x32\x1e.apextick.sales.v1.SellThrough\x12\x30\n\x08sections\x18\x03 \x03(\x0b\x32\x1e.apextick.sales.v1.SellThrough\x12\x17\n\x0fholds_in_flight\x18\x04 \x01(\x05\x12\x17\n\x0fseats_in_flight\x18\x05 \x01(\x05\x12)\n\x06\x66unnel\x18\x06 \x01(\x0b\x32\x19.apextick.sales.v1.Funnel\x12\x32\n\nper_minute\x18\x07 \x03(\x0b\x32\x1e.apextick.sales.v1.MinuteSales\x12\x16\n\x0escan_conflicts\x18\x08 \x01(\x05\"\x9f\x01\n\x14ListAttendeesRequest\x12)\n\x06parent\x18\x01 \x01(\tB\x19\xe2\x41\x01\x02\xbaH\x12r\x10\x32\x0e^events/[^/]+$\x12\x1a\n\x05query\x18\x02 \x01(\tB\x0b\xe2\x41\x01\x01\xbaH\x04r\x02\x18\x64\x12\x1e\n\tpage_size\x18\x03 \x01(\x05\x42\x0b\xe2\x41\x01\x01\xbaH\x04\x1a\x02(\x00\x12 \n\npage_token\x18\x04 \x01(\tB\x0c\xe2\x41\x01\x01\xbaH\x05r\x03\x18\xc8\x01\"\xd8\x01\n\x08\x41ttendee\x12\x0e\n\x06ticket\x18\x01 \x01(\t\x12\x0f\n\x07seat_id\x18\x02 \x01(\t\x12\x15\n\rprice_tier_id\x18\x03 \x01(\t\x12\r\n\x05order\x18\x04 \x01(\t\x12\x17\n\x0forder_reference\x18\x05 \x01(\t\x12\x15\n\rcustomer_name\x18\x06 \x01(\t\x12\x16\n\x0e\x63ustomer_email\x18\x07 \x01(\t\x12\r\n\x05state\x18\x08 \x01(\t\x12.\n\nadmit_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"`\n\x15ListAttendeesResponse\x12.\n\tattendees\x18\x01 \x03(\x0b\x32\x1b.apextick.sales.v1.Attendee\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"C\n\x16\x45xportAttendeesRequest\x12)\n\x06parent\x18\x01 \x01(\tB\x19\xe2\x41\x01\x02\xbaH\x12r\x10\x32\x0e^events/[^/]+$2\xc6\x03\n\x0cSalesService\x12\x9a\x01\n\x11GetEventDashboard\x12+.apextick.sales.v1.GetEventDashboardRequest\x1a,.apextick.sales.v1.GetEventDashboardResponse\"*\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x02 \x12\x1e/v1/{event=events/*}/dashboard\x12\x8f\x01\n\rListAttendees\x12\'.apextick.sales.v1.ListAttendeesRequest\x1a(.apextick.sales.v1.ListAttendeesResponse\"+\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x02!\x12\x1f/v1/{parent=events/*}/attendees\x12\x86\x01\n\x0f\x45xportAttendees\x12).apextick.sales.v1.ExportAttendeesRequest\x1a\x14.google.api.HttpBody\"2\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x02(\x12&/v1/{parent=events/*}/attendees:exportB,\n\x15\x64\x65v.apextick.sales.v1B\x11SalesServiceProtoP\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%apextick/sales/v1/sales_service.proto\x12\x11\x61pextick.sales.v1\x1a\x1d\x61pextick/auth/v1/policy.proto\x1a\x1e\x61pextick/orders/v1/order.proto\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/httpbody.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"D\n\x18GetEventDashboardRequest\x12(\n\x05\x65vent\x18\x01 \x01(\tB\x19\xe2\x41\x01\x02\xbaH\x12r\x10\x32\x0e^events/[^/]+$\"`\n\x07Revenue\x12\x15\n\rcurrency_code\x18\x01 \x01(\t\x12\x13\n\x0bgross_minor\x18\x02 \x01(\x03\x12\x16\n\x0erefunded_minor\x18\x03 \x01(\x03\x12\x11\n\tnet_minor\x18\x04 \x01(\x03\"D\n\x0bSellThrough\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05seats\x18\x02 \x01(\x05\x12\x0c\n\x04sold\x18\x03 \x01(\x05\x12\x0c\n\x04held\x18\x04 \x01(\x05\"J\n\x06\x46unnel\x12\r\n\x05holds\x18\x01 \x01(\x05\x12\x11\n\tcheckouts\x18\x02 \x01(\x05\x12\x0c\n\x04paid\x18\x03 \x01(\x05\x12\x10\n\x08\x61\x64mitted\x18\x04 \x01(\x05\"V\n\x0bMinuteSales\x12*\n\x06minute\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05holds\x18\x02 \x01(\x05\x12\x0c\n\x04paid\x18\x03 \x01(\x05\"\xd2\x02\n\x19GetEventDashboardResponse\x12+\n\x07revenue\x18\x01 \x03(\x0b\x32\x1a.apextick.sales.v1.Revenue\x12-\n\x05tiers\x18\x02 \x03(\x0b\x32\x1e.apextick.sales.v1.SellThrough\x12\x30\n\x08sections\x18\x03 \x03(\x0b\x32\x1e.apextick.sales.v1.SellThrough\x12\x17\n\x0fholds_in_flight\x18\x04 \x01(\x05\x12\x17\n\x0fseats_in_flight\x18\x05 \x01(\x05\x12)\n\x06\x66unnel\x18\x06 \x01(\x0b\x32\x19.apextick.sales.v1.Funnel\x12\x32\n\nper_minute\x18\x07 \x03(\x0b\x32\x1e.apextick.sales.v1.MinuteSales\x12\x16\n\x0escan_conflicts\x18\x08 \x01(\x05\"\x9f\x01\n\x14ListAttendeesRequest\x12)\n\x06parent\x18\x01 \x01(\tB\x19\xe2\x41\x01\x02\xbaH\x12r\x10\x32\x0e^events/[^/]+$\x12\x1a\n\x05query\x18\x02 \x01(\tB\x0b\xe2\x41\x01\x01\xbaH\x04r\x02\x18\x64\x12\x1e\n\tpage_size\x18\x03 \x01(\x05\x42\x0b\xe2\x41\x01\x01\xbaH\x04\x1a\x02(\x00\x12 \n\npage_token\x18\x04 \x01(\tB\x0c\xe2\x41\x01\x01\xbaH\x05r\x03\x18\xc8\x01\"\xd8\x01\n\x08\x41ttendee\x12\x0e\n\x06ticket\x18\x01 \x01(\t\x12\x0f\n\x07seat_id\x18\x02 \x01(\t\x12\x15\n\rprice_tier_id\x18\x03 \x01(\t\x12\r\n\x05order\x18\x04 \x01(\t\x12\x17\n\x0forder_reference\x18\x05 \x01(\t\x12\x15\n\rcustomer_name\x18\x06 \x01(\t\x12\x16\n\x0e\x63ustomer_email\x18\x07 \x01(\t\x12\r\n\x05state\x18\x08 \x01(\t\x12.\n\nadmit_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"`\n\x15ListAttendeesResponse\x12.\n\tattendees\x18\x01 \x03(\x0b\x32\x1b.apextick.sales.v1.Attendee\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"C\n\x16\x45xportAttendeesRequest\x12)\n\x06parent\x18\x01 \x01(\tB\x19\xe2\x41\x01\x02\xbaH\x12r\x10\x32\x0e^events/[^/]+$\"\xde\x01\n\x16ListEventOrdersRequest\x12)\n\x06parent\x18\x01 \x01(\tB\x19\xe2\x41\x01\x02\xbaH\x12r\x10\x32\x0e^events/[^/]+$\x12\x1a\n\x05query\x18\x02 \x01(\tB\x0b\xe2\x41\x01\x01\xbaH\x04r\x02\x18\x64\x12;\n\x05state\x18\x03 \x01(\x0e\x32\x1e.apextick.orders.v1.OrderStateB\x0c\xe2\x41\x01\x01\xbaH\x05\x82\x01\x02\x10\x01\x12\x1e\n\tpage_size\x18\x04 \x01(\x05\x42\x0b\xe2\x41\x01\x01\xbaH\x04\x1a\x02(\x00\x12 \n\npage_token\x18\x05 \x01(\tB\x0c\xe2\x41\x01\x01\xbaH\x05r\x03\x18\xc8\x01\"]\n\x17ListEventOrdersResponse\x12)\n\x06orders\x18\x01 \x03(\x0b\x32\x19.apextick.orders.v1.Order\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xdb\x04\n\x0cSalesService\x12\x9a\x01\n\x11GetEventDashboard\x12+.apextick.sales.v1.GetEventDashboardRequest\x1a,.apextick.sales.v1.GetEventDashboardResponse\"*\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x02 \x12\x1e/v1/{event=events/*}/dashboard\x12\x8f\x01\n\rListAttendees\x12\'.apextick.sales.v1.ListAttendeesRequest\x1a(.apextick.sales.v1.ListAttendeesResponse\"+\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x02!\x12\x1f/v1/{parent=events/*}/attendees\x12\x92\x01\n\x0fListEventOrders\x12).apextick.sales.v1.ListEventOrdersRequest\x1a*.apextick.sales.v1.ListEventOrdersResponse\"(\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/{parent=events/*}/orders\x12\x86\x01\n\x0f\x45xportAttendees\x12).apextick.sales.v1.ExportAttendeesRequest\x1a\x14.google.api.HttpBody\"2\xc8\xf3\x18\x03\x82\xd3\xe4\x93\x02(\x12&/v1/{parent=events/*}/attendees:exportB,\n\x15\x64\x65v.apextick.sales.v1B\x11SalesServiceProtoP\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -50,32 +51,48 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTATTENDEESREQUEST'].fields_by_name['page_token']._serialized_options = b'\342A\001\001\272H\005r\003\030\310\001'
   _globals['_EXPORTATTENDEESREQUEST'].fields_by_name['parent']._loaded_options = None
   _globals['_EXPORTATTENDEESREQUEST'].fields_by_name['parent']._serialized_options = b'\342A\001\002\272H\022r\0202\016^events/[^/]+$'
+  _globals['_LISTEVENTORDERSREQUEST'].fields_by_name['parent']._loaded_options = None
+  _globals['_LISTEVENTORDERSREQUEST'].fields_by_name['parent']._serialized_options = b'\342A\001\002\272H\022r\0202\016^events/[^/]+$'
+  _globals['_LISTEVENTORDERSREQUEST'].fields_by_name['query']._loaded_options = None
+  _globals['_LISTEVENTORDERSREQUEST'].fields_by_name['query']._serialized_options = b'\342A\001\001\272H\004r\002\030d'
+  _globals['_LISTEVENTORDERSREQUEST'].fields_by_name['state']._loaded_options = None
+  _globals['_LISTEVENTORDERSREQUEST'].fields_by_name['state']._serialized_options = b'\342A\001\001\272H\005\202\001\002\020\001'
+  _globals['_LISTEVENTORDERSREQUEST'].fields_by_name['page_size']._loaded_options = None
+  _globals['_LISTEVENTORDERSREQUEST'].fields_by_name['page_size']._serialized_options = b'\342A\001\001\272H\004\032\002(\000'
+  _globals['_LISTEVENTORDERSREQUEST'].fields_by_name['page_token']._loaded_options = None
+  _globals['_LISTEVENTORDERSREQUEST'].fields_by_name['page_token']._serialized_options = b'\342A\001\001\272H\005r\003\030\310\001'
   _globals['_SALESSERVICE'].methods_by_name['GetEventDashboard']._loaded_options = None
   _globals['_SALESSERVICE'].methods_by_name['GetEventDashboard']._serialized_options = b'\310\363\030\003\202\323\344\223\002 \022\036/v1/{event=events/*}/dashboard'
   _globals['_SALESSERVICE'].methods_by_name['ListAttendees']._loaded_options = None
   _globals['_SALESSERVICE'].methods_by_name['ListAttendees']._serialized_options = b'\310\363\030\003\202\323\344\223\002!\022\037/v1/{parent=events/*}/attendees'
+  _globals['_SALESSERVICE'].methods_by_name['ListEventOrders']._loaded_options = None
+  _globals['_SALESSERVICE'].methods_by_name['ListEventOrders']._serialized_options = b'\310\363\030\003\202\323\344\223\002\036\022\034/v1/{parent=events/*}/orders'
   _globals['_SALESSERVICE'].methods_by_name['ExportAttendees']._loaded_options = None
   _globals['_SALESSERVICE'].methods_by_name['ExportAttendees']._serialized_options = b'\310\363\030\003\202\323\344\223\002(\022&/v1/{parent=events/*}/attendees:export'
-  _globals['_GETEVENTDASHBOARDREQUEST']._serialized_start=243
-  _globals['_GETEVENTDASHBOARDREQUEST']._serialized_end=311
-  _globals['_REVENUE']._serialized_start=313
-  _globals['_REVENUE']._serialized_end=409
-  _globals['_SELLTHROUGH']._serialized_start=411
-  _globals['_SELLTHROUGH']._serialized_end=479
-  _globals['_FUNNEL']._serialized_start=481
-  _globals['_FUNNEL']._serialized_end=555
-  _globals['_MINUTESALES']._serialized_start=557
-  _globals['_MINUTESALES']._serialized_end=643
-  _globals['_GETEVENTDASHBOARDRESPONSE']._serialized_start=646
-  _globals['_GETEVENTDASHBOARDRESPONSE']._serialized_end=984
-  _globals['_LISTATTENDEESREQUEST']._serialized_start=987
-  _globals['_LISTATTENDEESREQUEST']._serialized_end=1146
-  _globals['_ATTENDEE']._serialized_start=1149
-  _globals['_ATTENDEE']._serialized_end=1365
-  _globals['_LISTATTENDEESRESPONSE']._serialized_start=1367
-  _globals['_LISTATTENDEESRESPONSE']._serialized_end=1463
-  _globals['_EXPORTATTENDEESREQUEST']._serialized_start=1465
-  _globals['_EXPORTATTENDEESREQUEST']._serialized_end=1532
-  _globals['_SALESSERVICE']._serialized_start=1535
-  _globals['_SALESSERVICE']._serialized_end=1989
+  _globals['_GETEVENTDASHBOARDREQUEST']._serialized_start=275
+  _globals['_GETEVENTDASHBOARDREQUEST']._serialized_end=343
+  _globals['_REVENUE']._serialized_start=345
+  _globals['_REVENUE']._serialized_end=441
+  _globals['_SELLTHROUGH']._serialized_start=443
+  _globals['_SELLTHROUGH']._serialized_end=511
+  _globals['_FUNNEL']._serialized_start=513
+  _globals['_FUNNEL']._serialized_end=587
+  _globals['_MINUTESALES']._serialized_start=589
+  _globals['_MINUTESALES']._serialized_end=675
+  _globals['_GETEVENTDASHBOARDRESPONSE']._serialized_start=678
+  _globals['_GETEVENTDASHBOARDRESPONSE']._serialized_end=1016
+  _globals['_LISTATTENDEESREQUEST']._serialized_start=1019
+  _globals['_LISTATTENDEESREQUEST']._serialized_end=1178
+  _globals['_ATTENDEE']._serialized_start=1181
+  _globals['_ATTENDEE']._serialized_end=1397
+  _globals['_LISTATTENDEESRESPONSE']._serialized_start=1399
+  _globals['_LISTATTENDEESRESPONSE']._serialized_end=1495
+  _globals['_EXPORTATTENDEESREQUEST']._serialized_start=1497
+  _globals['_EXPORTATTENDEESREQUEST']._serialized_end=1564
+  _globals['_LISTEVENTORDERSREQUEST']._serialized_start=1567
+  _globals['_LISTEVENTORDERSREQUEST']._serialized_end=1789
+  _globals['_LISTEVENTORDERSRESPONSE']._serialized_start=1791
+  _globals['_LISTEVENTORDERSRESPONSE']._serialized_end=1884
+  _globals['_SALESSERVICE']._serialized_start=1887
+  _globals['_SALESSERVICE']._serialized_end=2490
 # @@protoc_insertion_point(module_scope)

@@ -3,6 +3,7 @@
 isort:skip_file
 """
 
+from apextick.orders.v1 import order_pb2 as _order_pb2
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -374,3 +375,71 @@ class ExportAttendeesRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ExportAttendeesRequest: _TypeAlias = ExportAttendeesRequest  # noqa: Y015
+
+@_typing.final
+class ListEventOrdersRequest(_message.Message):
+    """Request of ListEventOrders."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PARENT_FIELD_NUMBER: _builtins.int
+    QUERY_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    parent: _builtins.str
+    """The event, `events/{event}`."""
+    query: _builtins.str
+    """Matched against the order reference (prefix), the buyer's name and email (substring), and exactly
+    against the order id. Empty matches every order.
+    """
+    state: _order_pb2.OrderState.ValueType
+    """Only orders in this state; unspecified for every state."""
+    page_size: _builtins.int
+    """At most this many orders; 0 means 20, and more than 100 means 100."""
+    page_token: _builtins.str
+    """The next_page_token of a previous call with the same query and state."""
+    def __init__(
+        self,
+        *,
+        parent: _builtins.str = ...,
+        query: _builtins.str = ...,
+        state: _order_pb2.OrderState.ValueType = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token", "parent", b"parent", "query", b"query", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListEventOrdersRequest: _TypeAlias = ListEventOrdersRequest  # noqa: Y015
+
+@_typing.final
+class ListEventOrdersResponse(_message.Message):
+    """Response of ListEventOrders."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORDERS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Token for the next page; empty on the last page."""
+    @_builtins.property
+    def orders(self) -> _containers.RepeatedCompositeFieldContainer[_order_pb2.Order]:
+        """Newest first."""
+
+    def __init__(
+        self,
+        *,
+        orders: _abc.Iterable[_order_pb2.Order] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "orders", b"orders"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListEventOrdersResponse: _TypeAlias = ListEventOrdersResponse  # noqa: Y015

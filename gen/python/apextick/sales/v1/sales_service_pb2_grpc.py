@@ -46,6 +46,11 @@ class SalesServiceStub:
                 request_serializer=apextick_dot_sales_dot_v1_dot_sales__service__pb2.ListAttendeesRequest.SerializeToString,
                 response_deserializer=apextick_dot_sales_dot_v1_dot_sales__service__pb2.ListAttendeesResponse.FromString,
                 _registered_method=True)
+        self.ListEventOrders = channel.unary_unary(
+                '/apextick.sales.v1.SalesService/ListEventOrders',
+                request_serializer=apextick_dot_sales_dot_v1_dot_sales__service__pb2.ListEventOrdersRequest.SerializeToString,
+                response_deserializer=apextick_dot_sales_dot_v1_dot_sales__service__pb2.ListEventOrdersResponse.FromString,
+                _registered_method=True)
         self.ExportAttendees = channel.unary_unary(
                 '/apextick.sales.v1.SalesService/ExportAttendees',
                 request_serializer=apextick_dot_sales_dot_v1_dot_sales__service__pb2.ExportAttendeesRequest.SerializeToString,
@@ -73,6 +78,14 @@ class SalesServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListEventOrders(self, request, context):
+        """The event's orders, newest first, searched by reference, buyer name or email, and narrowed by
+        state: what the organizer refunds from.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ExportAttendees(self, request, context):
         """Every attendee of the event as CSV (text/csv), one row per ticket, with the same columns.
         """
@@ -92,6 +105,11 @@ def add_SalesServiceServicer_to_server(servicer, server):
                     servicer.ListAttendees,
                     request_deserializer=apextick_dot_sales_dot_v1_dot_sales__service__pb2.ListAttendeesRequest.FromString,
                     response_serializer=apextick_dot_sales_dot_v1_dot_sales__service__pb2.ListAttendeesResponse.SerializeToString,
+            ),
+            'ListEventOrders': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListEventOrders,
+                    request_deserializer=apextick_dot_sales_dot_v1_dot_sales__service__pb2.ListEventOrdersRequest.FromString,
+                    response_serializer=apextick_dot_sales_dot_v1_dot_sales__service__pb2.ListEventOrdersResponse.SerializeToString,
             ),
             'ExportAttendees': grpc.unary_unary_rpc_method_handler(
                     servicer.ExportAttendees,
@@ -154,6 +172,33 @@ class SalesService:
             '/apextick.sales.v1.SalesService/ListAttendees',
             apextick_dot_sales_dot_v1_dot_sales__service__pb2.ListAttendeesRequest.SerializeToString,
             apextick_dot_sales_dot_v1_dot_sales__service__pb2.ListAttendeesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListEventOrders(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/apextick.sales.v1.SalesService/ListEventOrders',
+            apextick_dot_sales_dot_v1_dot_sales__service__pb2.ListEventOrdersRequest.SerializeToString,
+            apextick_dot_sales_dot_v1_dot_sales__service__pb2.ListEventOrdersResponse.FromString,
             options,
             channel_credentials,
             insecure,

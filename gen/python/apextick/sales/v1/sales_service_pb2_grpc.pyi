@@ -42,6 +42,10 @@ class SalesServiceStub:
     """The event's tickets with their buyers, newest first, searchable by name, email, order reference or
     seat.
     """
+    ListEventOrders: _grpc.UnaryUnaryMultiCallable[_sales_service_pb2.ListEventOrdersRequest, _sales_service_pb2.ListEventOrdersResponse]
+    """The event's orders, newest first, searched by reference, buyer name or email, and narrowed by
+    state: what the organizer refunds from.
+    """
     ExportAttendees: _grpc.UnaryUnaryMultiCallable[_sales_service_pb2.ExportAttendeesRequest, _httpbody_pb2.HttpBody]
     """Every attendee of the event as CSV (text/csv), one row per ticket, with the same columns."""
 
@@ -57,6 +61,10 @@ class SalesServiceAsyncStub(SalesServiceStub):
     ListAttendees: _aio.UnaryUnaryMultiCallable[_sales_service_pb2.ListAttendeesRequest, _sales_service_pb2.ListAttendeesResponse]  # type: ignore[assignment]
     """The event's tickets with their buyers, newest first, searchable by name, email, order reference or
     seat.
+    """
+    ListEventOrders: _aio.UnaryUnaryMultiCallable[_sales_service_pb2.ListEventOrdersRequest, _sales_service_pb2.ListEventOrdersResponse]  # type: ignore[assignment]
+    """The event's orders, newest first, searched by reference, buyer name or email, and narrowed by
+    state: what the organizer refunds from.
     """
     ExportAttendees: _aio.UnaryUnaryMultiCallable[_sales_service_pb2.ExportAttendeesRequest, _httpbody_pb2.HttpBody]  # type: ignore[assignment]
     """Every attendee of the event as CSV (text/csv), one row per ticket, with the same columns."""
@@ -82,6 +90,16 @@ class SalesServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_sales_service_pb2.ListAttendeesResponse, _abc.Awaitable[_sales_service_pb2.ListAttendeesResponse]]:
         """The event's tickets with their buyers, newest first, searchable by name, email, order reference or
         seat.
+        """
+
+    @_abc_1.abstractmethod
+    def ListEventOrders(
+        self,
+        request: _sales_service_pb2.ListEventOrdersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sales_service_pb2.ListEventOrdersResponse, _abc.Awaitable[_sales_service_pb2.ListEventOrdersResponse]]:
+        """The event's orders, newest first, searched by reference, buyer name or email, and narrowed by
+        state: what the organizer refunds from.
         """
 
     @_abc_1.abstractmethod
