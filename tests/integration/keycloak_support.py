@@ -202,3 +202,16 @@ def remove_realm_key(base_url: str, admin_user: str, admin_password: str, kid: s
             admin_call(base_url, token, "DELETE", f"/components/{key['providerId']}")
             return
     raise AssertionError(f"no realm key with kid {kid}")
+
+
+def create_user(base_url: str, token: str, username: str, password: str) -> str:
+    """A verified, enabled user with a password and no pending actions; its id."""
+    body = {"username": username, "email": f"{username}@example.test", "firstName": username.title(),
+            "lastName": "Tester", "enabled": True, "emailVerified": True,
+            "credentials": [{"type": "password", "value": password, "temporary": False}]}  # fmt: skip
+    reply = admin_call(base_url, token, "POST", "/users", body)
+    return str(reply.headers["Location"]).rsplit("/", 1)[1]
+
+
+def delete_user(base_url: str, token: str, user_id: str) -> None:
+    admin_call(base_url, token, "DELETE", f"/users/{user_id}")

@@ -29,7 +29,9 @@ async def bought(twin: Twin, event_id: uuid.UUID, buyer: Principal, name: str, *
     draft = CheckoutDraft(uuid.uuid4(), hold.id, buyer.subject, name, email, uuid.uuid4().hex,
                           Provider.STRIPE, WINDOW)  # fmt: skip
     order = await twin.ports.orders.create(draft)
-    session = PaymentSession(Provider.STRIPE, f"s-{order.id.hex[:8]}", "https://pay.test", order.payment_deadline)
+    session = PaymentSession(
+        Provider.STRIPE, f"s-{order.id.hex[:8]}", "https://pay.test", order.payment_deadline
+    )
     return await twin.ports.orders.attach_session(order.id, session)
 
 

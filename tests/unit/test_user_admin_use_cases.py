@@ -21,8 +21,9 @@ from tests.unit.fake_container import assemble
 
 
 def account(username: str, *roles: Role) -> UserAccount:
-    return UserAccount(str(uuid.uuid4()), username, f"{username}@example.test", True, username.title(), "Tester",
-                       True, frozenset(roles), datetime(2026, 1, 1, tzinfo=UTC))  # fmt: skip
+    email = f"{username}@example.test"
+    return UserAccount(str(uuid.uuid4()), username, email, True, username.title(), "Tester", True,
+                       frozenset(roles), datetime(2026, 1, 1, tzinfo=UTC))  # fmt: skip
 
 
 ADMIN_ACCOUNT = account("ada-admin", Role.ADMIN)

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import grpc
+from apextick.admin.v1 import admin_service_pb2 as asv
+from apextick.admin.v1 import admin_service_pb2_grpc as admin_grpc
 from apextick.catalog.v1 import catalog_service_pb2 as cat
 from apextick.catalog.v1 import catalog_service_pb2_grpc as cat_grpc
 from apextick.inventory.v1 import inventory_service_pb2 as inv
@@ -19,6 +21,8 @@ from apextick.inventory.v1 import inventory_service_pb2_grpc as inv_grpc
 from apextick.orders.v1 import order_pb2
 from apextick.orders.v1 import order_service_pb2 as osv
 from apextick.orders.v1 import order_service_pb2_grpc as order_grpc
+from apextick.sales.v1 import sales_service_pb2 as ssv
+from apextick.sales.v1 import sales_service_pb2_grpc as sales_grpc
 from apextick.tickets.v1 import ticket_service_pb2 as tsv
 from apextick.tickets.v1 import ticket_service_pb2_grpc as ticket_grpc
 from google.protobuf import json_format
@@ -104,6 +108,74 @@ class ApexTick:
         stub = ticket_grpc.TicketServiceStub(self._channel)
         reply = self._grpc(stub.ListMyTickets, tsv.ListMyTicketsRequest(order=order))
         return [json_format.MessageToDict(t) for t in reply.tickets]
+
+    # ---------------------------------------------------------------- organizers and admins
+
+    def event_dashboard(self, event: str) -> dict[str, Any]:
+        """An organizer's figures of their own event (revenue, sell-through, funnel, per minute)."""
+        request = ssv.GetEventDashboardRequest(event=event)
+        return self._unary(
+            sales_grpc.SalesServiceStub, "GetEventDashboard", request, "GET", f"/v1/{event}/dashboard"
+        )
+
+    def event_orders(self, event: str, query: str = "") -> list[dict[str, Any]]:
+        """The first page of an organizer's event's orders, searched by reference, name or email."""
+        request = ssv.ListEventOrdersRequest(parent=event, query=query)
+        path = f"/v1/{event}/orders?query={urllib.parse.quote(query)}"
+        reply = self._unary(sales_grpc.SalesServiceStub, "ListEventOrders", request, "GET", path)
+        return list(reply.get("orders", []))
+
+    def search_orders(self, query: str = "", event: str = "") -> list[dict[str, Any]]:
+        """Admins: the first page of every order matching `query` (of one event when given)."""
+        request = asv.SearchOrdersRequest(query=query, event=event)
+        path = f"/v1/orders:search?query={urllib.parse.quote(query)}&event={urllib.parse.quote(event)}"
+        return list(
+            self._unary(admin_grpc.AdminServiceStub, "SearchOrders", request, "GET", path).get("orders", [])
+        )
+
+    def admin_refund(self, order: str, request_id: str | None = None) -> dict[str, Any]:
+        request = asv.AdminRefundOrderRequest(name=order, request_id=request_id or str(uuid.uuid4()))
+        path = f"/v1/{order}:adminRefund"
+        return dict(
+            self._unary(admin_grpc.AdminServiceStub, "AdminRefundOrder", request, "POST", path)["order"]
+        )
+
+    def list_users(self, query: str = "") -> list[dict[str, Any]]:
+        """Admins: the first page of the realm's users matching `query`."""
+        request = asv.ListUsersRequest(query=query)
+        path = f"/v1/users?query={urllib.parse.quote(query)}"
+        return list(
+            self._unary(admin_grpc.AdminServiceStub, "ListUsers", request, "GET", path).get("users", [])
+        )
+
+    def grant_role(self, user: str, role: str, request_id: str | None = None) -> dict[str, Any]:
+        """Admins: `role` is "organizer" or "gate"; `user` is `users/{id}`."""
+        request = asv.GrantRoleRequest(
+            name=user, role=asv.GrantableRole.Value(f"GRANTABLE_ROLE_{role.upper()}"),
+            request_id=request_id or str(uuid.uuid4()),
+        )  # fmt: skip
+        reply = self._unary(
+            admin_grpc.AdminServiceStub, "GrantRole", request, "POST", f"/v1/{user}:grantRole"
+        )
+        return dict(reply["user"])
+
+    def set_user_enabled(self, user: str, *, enabled: bool, request_id: str | None = None) -> dict[str, Any]:
+        request = asv.SetUserEnabledRequest(
+            name=user, enabled=enabled, request_id=request_id or str(uuid.uuid4())
+        )
+        reply = self._unary(
+            admin_grpc.AdminServiceStub, "SetUserEnabled", request, "POST", f"/v1/{user}:setEnabled"
+        )
+        return dict(reply["user"])
+
+    def _unary(self, stub: Any, method: str, request: Message, verb: str, path: str) -> dict[str, Any]:
+        """One unary call as a JSON-shaped dict: over REST (a POST sends the request as its body; the
+        path's own fields are ignored by the edge) or over gRPC with the service's stub."""
+        if self._channel is None:
+            body = json_format.MessageToDict(request) if verb == "POST" else None
+            return self._http(verb, path, body)
+        reply = self._grpc(getattr(stub(self._channel), method), request)
+        return dict(json_format.MessageToDict(reply))
 
     def _order_call(self, verb: str, path: str, request: Message, method: str) -> dict[str, Any]:
         """One OrderService call answering `{order: ...}`, over REST (the request as the body, without
