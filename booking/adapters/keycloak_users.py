@@ -30,6 +30,7 @@ HTTP_OK = 200
 HTTP_OK_MAX = 299
 HTTP_UNAUTHORIZED = 401
 HTTP_NOT_FOUND = 404
+RACED = frozenset({400, 409})  # what Keycloak answers the loser of two concurrent role-mapping writes
 TOKEN_MARGIN_SECONDS = 30  # a token this close to expiry is renewed before use
 
 
@@ -138,10 +139,15 @@ class KeycloakUsers:
         return [] if status == HTTP_NOT_FOUND else [str(rep.get("name", "")) for rep in reps]
 
     async def _map(self, user_id: str, role: Role, method: str) -> None:
-        """Keycloak's role mappings are a set: adding a held role or removing a missing one is a no-op."""
+        """Keycloak's role mappings are a set: adding a held role or removing a missing one is a no-op.
+        Two grants racing each other make the loser's insert fail (HTTP 400 or 409) although the role is
+        there: then the mapping is read back, and only a role still in the wrong state is a failure."""
         _, rep = await self._call("GET", f"/roles/{quote(role.value, safe='')}")
         path = f"/users/{quote(user_id, safe='')}/role-mappings/realm"
-        await self._call(method, path, body=[{"id": rep["id"], "name": rep["name"]}], gone=user_id)
+        body = [{"id": rep["id"], "name": rep["name"]}]
+        status, _ = await self._call(method, path, body=body, gone=user_id, accept=RACED)
+        if status in RACED and (role.value in await self._roles(user_id)) != (method == "POST"):
+            raise unavailable(f"{method} {path} answered HTTP {status}")
 
     async def _call(
         self,
@@ -152,6 +158,7 @@ class KeycloakUsers:
         body: Any = None,
         missing_ok: bool = False,
         gone: str | None = None,
+        accept: frozenset[int] = frozenset(),
     ) -> tuple[int, Any]:
         """(status, JSON or None). 404 is returned when `missing_ok`, USER_NOT_FOUND when `gone` names
         the user; anything else unexpected (refused credentials, 5xx, no answer) is IDENTITY_UNAVAILABLE,
@@ -167,7 +174,7 @@ class KeycloakUsers:
             if gone is not None:
                 raise user_not_found(gone)
             return status, None
-        if status > HTTP_OK_MAX:
+        if status > HTTP_OK_MAX and status not in accept:
             raise unavailable(f"{method} {path} answered HTTP {status}")
         return status, answer
 
