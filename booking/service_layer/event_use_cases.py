@@ -41,7 +41,13 @@ class EventSeats(Protocol):
 
 
 class CancellationRefunds(Protocol):
-    async def refund_cancelled_event(self, event_id: UUID) -> int: ...
+    async def refund_cancelled_event(self, event_id: UUID, *, limit: int | None = None) -> int: ...
+
+
+# Refunds a cancel request makes itself before it answers; a larger house is finished by the worker's
+# reconciler (every reconcile interval, BATCH orders a query), so the organizer is not kept waiting on
+# thousands of provider calls and a slow provider cannot time the cancel out.
+INLINE_CANCELLATION_REFUNDS = 100
 
 
 @dataclass(frozen=True)
@@ -235,8 +241,8 @@ class EventUseCases:
             await self._statuses.end_event_holds(event_id)
         if self._refunds is not None:
             # Every paid order, each refunded once (a retried or concurrent cancel replays; the worker's
-            # reconciler finishes a cancellation cut short here).
-            await self._refunds.refund_cancelled_event(event_id)
+            # reconciler finishes a cancellation cut short here, or one larger than the inline bound).
+            await self._refunds.refund_cancelled_event(event_id, limit=INLINE_CANCELLATION_REFUNDS)
         return event
 
     async def list_events(self, principal: Principal | None, query: EventQuery, token: str) -> Page[Event]:

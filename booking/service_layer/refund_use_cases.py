@@ -95,11 +95,15 @@ class RefundUseCases:
             await self._payments.send_refund(outcome.due)
         return outcome.order
 
-    async def refund_cancelled_event(self, event_id: UUID) -> int:
-        """Refund every paid order of a cancelled event, each exactly once; returns how many this call
-        refunded (a concurrent cancel or the reconciler may have taken the others)."""
-        asked, made = RefundAsked(CANCELLATION, cancellation_request(event_id)), 0
-        while paid := await self._orders.paid_orders(event_id, BATCH):
+    async def refund_cancelled_event(self, event_id: UUID, *, limit: int | None = None) -> int:
+        """Refund the paid orders of a cancelled event (at most about `limit` of them; all when None),
+        each exactly once; returns how many this call refunded (a concurrent cancel or the reconciler
+        may have taken the others; the reconciler takes whatever the limit left)."""
+        asked, made, tried = RefundAsked(CANCELLATION, cancellation_request(event_id)), 0, 0
+        while (room := BATCH if limit is None else min(BATCH, limit - tried)) > 0 and (
+            paid := await self._orders.paid_orders(event_id, room)
+        ):
+            tried += len(paid)
             for order_id in paid:
                 try:
                     await self.refund(RefundRequest(order_id, RefundReason.EVENT_CANCELLED, asked))

@@ -16,6 +16,7 @@ from booking.domain.events import OrderRefunded
 from booking.domain.order import Order, OrderState, RefundAsked, RefundReason
 from booking.domain.payment import Provider
 from booking.domain.ticket import TicketStatus
+from booking.service_layer import event_use_cases
 from booking.service_layer.payment_ports import RefundRequest
 from tests.fakes.world import FakeWorld
 from tests.unit.fake_container import assemble
@@ -102,3 +103,17 @@ async def test_customers_refund_their_own_orders_within_the_event_s_policy() -> 
         await container.refunds.customer_refund(customer(theirs.customer), theirs.id, "r-4")
     assert closed.value.code is ErrorCode.REFUND_WINDOW_CLOSED
     assert world.gateway.refund_calls == [mine.id]
+
+
+async def test_a_cancel_refunds_up_to_its_bound_and_the_reconciler_finishes_the_house(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(event_use_cases, "INLINE_CANCELLATION_REFUNDS", 2)
+    container, world, orders = await paid_orders(5)
+    await container.events.cancel_event(ORGANIZER, orders[0].event_id, "storm", key())
+    tables = world.database.tables
+    states = [tables.orders[o.id].state for o in orders]
+    assert (states.count(OrderState.REFUNDED), states.count(OrderState.PAID)) == (2, 3)
+    assert await container.refunds.reconcile() == 3
+    assert {tables.orders[o.id].state for o in orders} == {OrderState.REFUNDED}
+    assert sorted(world.gateway.refund_calls) == sorted(o.id for o in orders)  # each once
