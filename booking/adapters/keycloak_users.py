@@ -22,6 +22,7 @@ import aiohttp
 from apextick_platform.errors import DomainError, ErrorCode
 from apextick_platform.identity import Role
 from apextick_platform.settings import Env, RedactedRepr, secret_field
+from booking.adapters.http_session import LazySession
 from booking.domain.user import PLATFORM_ROLES, UserAccount, user_not_found
 
 log = logging.getLogger(__name__)
@@ -87,8 +88,7 @@ class KeycloakUsers:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._settings = settings
-        self._shared = session
-        self._owned: aiohttp.ClientSession | None = None
+        self._http = LazySession(session)
         self._monotonic = monotonic
         self._token: tuple[str, float] | None = None  # (access token, renew after)
         self._token_lock = asyncio.Lock()
@@ -127,8 +127,7 @@ class KeycloakUsers:
         await self._map(user_id, role, "DELETE")
 
     async def close(self) -> None:
-        if self._owned is not None:
-            await self._owned.close()
+        await self._http.close()
 
     # ------------------------------------------------------------------ helpers
 
@@ -223,8 +222,4 @@ class KeycloakUsers:
         return str(answer["access_token"]), self._monotonic() + max(lifetime - TOKEN_MARGIN_SECONDS, 1.0)
 
     def _session(self) -> aiohttp.ClientSession:
-        if self._shared is not None:
-            return self._shared
-        if self._owned is None or self._owned.closed:
-            self._owned = aiohttp.ClientSession()
-        return self._owned
+        return self._http.session()

@@ -8,7 +8,6 @@ Envoy's RBAC when the role itself is wrong), while its owner is served."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import secrets
@@ -18,9 +17,7 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import grpc
 import pytest
-from apextick_client import bench
 from apextick_client.client import ApexTick
 from apextick_client.errors import ApexTickError
 
@@ -28,7 +25,7 @@ from devstack.purchase import buy
 from tests.e2e.edge_support import Edge
 from tests.integration import keycloak_support as kc
 from tests.integration.test_keycloak_edge import Realm, realm, stack
-from tests.integration.test_keycloak_gate import GRPCURL
+from tests.integration.test_keycloak_gate import GRPCURL, create_event
 
 __all__ = ["realm", "stack"]
 
@@ -134,12 +131,7 @@ def test_nobody_reaches_objects_that_are_not_theirs(
         assert granted.status == 200, granted.body
     other = token_of(realm, stranger)
 
-    async def create() -> str:
-        async with grpc.aio.insecure_channel(target) as channel:
-            event, _ = await bench.create_event(channel, organizer, 4)
-        return event
-
-    event = asyncio.run(create())
+    event = create_event(target, organizer)
     staff = {"displayName": "Door", "staff": [kc.jwt_claims(gate)["sub"]]}
     station = post(edge, f"{event}/gateStations?requestId={uuid.uuid4()}", staff, organizer).json()
     station_name = station["gateStation"]["name"]

@@ -23,6 +23,17 @@ __all__ = ["realm", "stack"]  # the module's fixtures: Keycloak, and a booking p
 GRPCURL = Path(__file__).resolve().parents[2] / "var" / "bin" / "grpcurl"
 
 
+def create_event(target: str, organizer: str, seats: int = 4) -> str:
+    """A published event of the organizer's (over gRPC, as the benchmark makes them)."""
+
+    async def create() -> str:
+        async with grpc.aio.insecure_channel(target) as channel:
+            event, _ = await bench.create_event(channel, organizer, seats)
+        return event
+
+    return asyncio.run(create())
+
+
 def grpcurl_scan(target: str, token: str, station: str, code: str) -> dict[str, object]:
     body = json.dumps({"gateStation": station, "code": code, "scanNonce": str(uuid.uuid4())})
     done = subprocess.run(  # noqa: S603 - the pinned grpcurl, with the test's own arguments
@@ -40,12 +51,7 @@ def test_a_gate_scans_through_the_edge_and_with_grpcurl(realm: Realm, stack: tup
         realm.token(user)["access_token"] for user in ("organizer", "customer", "gate")
     )
 
-    async def create() -> str:
-        async with grpc.aio.insecure_channel(target) as channel:
-            event, _ = await bench.create_event(channel, organizer, 4)
-        return event
-
-    event = asyncio.run(create())
+    event = create_event(target, organizer)
     station = {"displayName": "North door", "staff": [kc.jwt_claims(gate)["sub"]]}
     opened = kc.http(f"{edge.rest}/v1/{event}/gateStations?requestId={uuid.uuid4()}", method="POST",
                      json_body=station, bearer=organizer)  # fmt: skip
@@ -79,12 +85,7 @@ def test_dashboards_and_admin_refunds_through_the_edge(realm: Realm, stack: tupl
         realm.token(user)["access_token"] for user in ("organizer", "customer", "admin")
     )
 
-    async def create() -> str:
-        async with grpc.aio.insecure_channel(target) as channel:
-            event, _ = await bench.create_event(channel, organizer, 4)
-        return event
-
-    event = asyncio.run(create())
+    event = create_event(target, organizer)
     bought = buy(edge.rest, customer, os.environ["APEXTICK_STRIPE_WEBHOOK_SECRET"], 2, event=event)
     board = kc.http(f"{edge.rest}/v1/{event}/dashboard", bearer=organizer)
     assert board.status == 200, board.body

@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 
 from apextick_platform.errors import DomainError, ErrorCode
+from booking.adapters.http_session import LazySession
 from booking.domain.payment import Provider
 
 DEFAULT_TIMEOUT_SECONDS = 20.0
@@ -36,16 +37,11 @@ class ProviderHttp:
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
         self._provider = provider
-        self._shared = session
-        self._owned: aiohttp.ClientSession | None = None
+        self._http = LazySession(session)
         self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
 
     def _session(self) -> aiohttp.ClientSession:
-        if self._shared is not None:
-            return self._shared
-        if self._owned is None or self._owned.closed:
-            self._owned = aiohttp.ClientSession()
-        return self._owned
+        return self._http.session()
 
     async def request_json(
         self,
@@ -85,6 +81,4 @@ class ProviderHttp:
             ) from exc
 
     async def close(self) -> None:
-        if self._owned is not None:
-            await self._owned.close()
-            self._owned = None
+        await self._http.close()
