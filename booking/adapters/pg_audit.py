@@ -24,7 +24,8 @@ FIND = """
 SELECT id, actor, action, target, request_id, detail::text AS detail, at FROM audit_log
 WHERE actor = %s AND action = %s AND request_id = %s
 """
-RECORD = """
+# The one way an entry is written, here and inside PgOrderRefunds' transactions.
+RECORD_ENTRY = """
 INSERT INTO audit_log (actor, action, target, request_id, detail, at) VALUES (%s, %s, %s, %s, %s, %s)
 ON CONFLICT ON CONSTRAINT uq_audit_log_request DO NOTHING
 """
@@ -51,5 +52,6 @@ class PgAuditTrail:
     async def record(self, entry: AuditEntry) -> None:
         async with self._pool.connection() as conn:
             await conn.execute(
-                RECORD, (entry.actor, entry.action, entry.target, entry.request_id, entry.detail, entry.at)
+                RECORD_ENTRY,
+                (entry.actor, entry.action, entry.target, entry.request_id, entry.detail, entry.at),
             )

@@ -15,7 +15,8 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from booking.adapters.outbox import write_outbox
-from booking.adapters.pg_order_rows import fetch_order
+from booking.adapters.pg_audit import RECORD_ENTRY
+from booking.adapters.pg_order_rows import VOID_TICKETS, fetch_order
 from booking.adapters.pg_order_summary import buyer_of, summary_of
 from booking.adapters.pg_payments import FREE_BOOKED
 from booking.domain.events import OrderRefunded
@@ -34,9 +35,6 @@ from booking.service_layer.ports import Clock
 
 PREVIOUS = "SELECT requested_by, request_id FROM refund WHERE order_id = %s"
 CAPTURED = "SELECT payment_ref, captured_minor FROM payment WHERE order_id = %s"
-VOID_TICKETS = (
-    "UPDATE ticket SET status = 'VOID', voided_at = %s WHERE order_id = %s AND status = 'VALID' RETURNING id"
-)
 MARK_REFUNDED = (
     "UPDATE purchase_order SET state = 'REFUNDED', refund_reason = %s, ended_at = %s WHERE id = %s"
 )
@@ -44,10 +42,6 @@ INSERT_REFUND = """
 INSERT INTO refund (order_id, provider, payment_ref, amount_minor, currency_code, reason, status,
                     leased_until, requested_by, request_id)
 VALUES (%s, %s, %s, %s, %s, %s, 'PENDING', %s, %s, %s)
-"""
-AUDIT = """
-INSERT INTO audit_log (actor, action, target, request_id, detail, at) VALUES (%s, %s, %s, %s, %s, %s)
-ON CONFLICT ON CONSTRAINT uq_audit_log_request DO NOTHING
 """
 TERMS = """
 SELECT o.customer, e.refund_until_hours, e.starts_at FROM purchase_order o JOIN event e ON e.id = o.event_id
@@ -100,7 +94,7 @@ class PgOrderRefunds:
             detail["reason"] = request.reason.value
             target = f"orders/{order.id}"
             row = (asked.actor, request.audit_action, target, asked.request_id, json.dumps(detail), now)
-            await conn.execute(AUDIT, row)
+            await conn.execute(RECORD_ENTRY, row)
         changes = (
             (SeatChangeNote(order.event_id, order.hold_id, freed, SeatStatus.AVAILABLE),) if freed else ()
         )

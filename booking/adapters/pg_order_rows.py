@@ -23,6 +23,10 @@ SELECT o.id, o.reference, o.event_id, o.hold_id, o.customer, o.customer_name, o.
 FROM purchase_order o JOIN payment p ON p.order_id = o.id
 """
 
+# An order's valid tickets voided (any refund); the ids they had.
+VOID_TICKETS = (
+    "UPDATE ticket SET status = 'VOID', voided_at = %s WHERE order_id = %s AND status = 'VALID' RETURNING id"
+)
 TICKET_COLUMNS = "id, order_id, event_id, seat_id, tier_id, customer, code, status, issued_at"
 
 

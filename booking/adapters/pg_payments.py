@@ -15,7 +15,7 @@ from psycopg import AsyncConnection
 from apextick_platform.errors import DomainError, ErrorCode
 from booking.adapters.outbox import write_outbox
 from booking.adapters.pg_claims import end_hold
-from booking.adapters.pg_order_rows import fetch_order
+from booking.adapters.pg_order_rows import VOID_TICKETS, fetch_order
 from booking.adapters.pg_order_summary import buyer_of, issued_tickets, summary_of
 from booking.domain.events import OrderClosed, OrderConfirmed, OrderRefunded
 from booking.domain.hold import HoldStatus, SeatStatus
@@ -280,13 +280,7 @@ class _Step:
     async def _refunded_paid(self) -> tuple[SeatChangeNote, ...]:
         """Refunded at the provider after we confirmed: the tickets become void and the seats go back
         on sale."""
-        rows = await (
-            await self.conn.execute(
-                "UPDATE ticket SET status = 'VOID', voided_at = %s WHERE order_id = %s AND status = 'VALID' "
-                "RETURNING id",
-                (self.now, self.order.id),
-            )
-        ).fetchall()
+        rows = await (await self.conn.execute(VOID_TICKETS, (self.now, self.order.id))).fetchall()
         released = tuple(r[0] for r in await (await self.conn.execute(FREE_BOOKED, self.params)).fetchall())
         await self._mark_refunded(RefundReason.PROVIDER_REFUND, tuple(r[0] for r in rows))
         if not released:
