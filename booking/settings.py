@@ -46,7 +46,7 @@ class OrderSettings(RedactedRepr):
     retired_ticket_keys: tuple[str, ...] = ()
     payment_window_seconds: float = 900.0
     payment_cap_seconds: float = 1800.0
-    return_url: str = "http://localhost:3000/orders"
+    return_url: str = "http://localhost:8080/orders"
     reconcile_interval_seconds: float = 15.0
     reconcile_grace_seconds: float = 30.0
 

@@ -6,6 +6,8 @@ apextick-dev seed                      create the demo venue and event through g
 apextick-dev buy --token T             buy demo seats through the edge, paying as stripe-mock's Stripe
 apextick-dev mail-catcher              catch SMTP on APEXTICK_SMTP_PORT (1025) into var/mail, list on
                                        APEXTICK_MAIL_HTTP_PORT (8025)
+apextick-dev web [--root DIR]           serve the built web app (clients/web/dist) on APEXTICK_WEB_PORT
+                                       (3000), behind the edge's same-origin route
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 
 from apextick.catalog.v1 import event_pb2
 
-from devstack import mail_catcher
+from devstack import mail_catcher, web_server
 from devstack.identity import DEMO_USERS, REALM, JwksServer, SigningKey, access_claims
 from devstack.purchase import PurchaseError, buy
 from devstack.seed import seed_demo, token_subject
@@ -84,6 +86,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     purchase.add_argument("--seats", type=int, default=2)
     commands.add_parser("mail-catcher")
+    web = commands.add_parser("web")
+    web.add_argument("--root", type=Path, default=ROOT / "clients" / "web" / "dist")
     args = parser.parse_args(argv)
 
     if args.command == "identity-serve":
@@ -93,6 +97,10 @@ def main(argv: list[str] | None = None) -> None:
         server.serve_forever()
     elif args.command == "mail-catcher":
         _catch_mail()
+    elif args.command == "web":
+        port = int(os.environ.get("APEXTICK_WEB_PORT", "3000"))
+        print(f"web app from {args.root} on 127.0.0.1:{port}", flush=True)
+        web_server.serve(args.root, "127.0.0.1", port).serve_forever()
     elif args.command == "token":
         print(_token(args.role, args.ttl))
     elif args.command == "buy":

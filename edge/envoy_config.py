@@ -178,6 +178,26 @@ def _preflight() -> Json:
     }
 
 
+# Filters of the API that a page or an asset of the web app never goes through.
+WEB_SKIPS = ("envoy.filters.http.jwt_authn", "envoy.filters.http.rbac", "envoy.filters.http.local_ratelimit",
+             "envoy.filters.http.buffer", LUA, "envoy.filters.http.grpc_json_transcoder")  # fmt: skip
+
+
+def web_route() -> Json:
+    """The web app from the same origin as the API, so browsers need no CORS: GET and HEAD of any path
+    outside /v1/ go to its static server (which answers index.html for the app's own routes)."""
+    off = {"@type": "type.googleapis.com/envoy.config.route.v3.FilterConfig", "disabled": True}
+    return {
+        "name": "web app",
+        "match": {"prefix": "/", "headers": [
+            {"name": ":path", "string_match": {"prefix": "/v1/"}, "invert_match": True},
+            {"name": ":method", "string_match": {"safe_regex": {"regex": "GET|HEAD"}}},
+        ]},
+        "route": {"cluster": "web", "timeout": "15s"},
+        "typed_per_filter_config": dict.fromkeys(WEB_SKIPS, off),
+    }  # fmt: skip
+
+
 def _connection_manager(
     name: str, routes: list[Json], filters: list[Json], extra: Json | None = None
 ) -> Json:
@@ -227,6 +247,8 @@ def rest_listener(
         }},
     ]  # fmt: skip
     rest_routes = [_preflight(), *(rest_route(s, r) for r in routes)]
+    if s.web_port is not None:
+        rest_routes.append(web_route())
     extra = {"typed_per_filter_config": {"envoy.filters.http.cors": _cors(s)}}
     manager = _connection_manager("rest", rest_routes, filters, extra)
     manager["typed_config"]["local_reply_config"] = local_reply_config()
@@ -307,6 +329,7 @@ def bootstrap(
                 _cluster("booking", s.booking_port, http2=True),
                 _cluster("notification", s.notification_port, http2=True),
                 _cluster("identity", s.identity_port, http2=False),
+                *([_cluster("web", s.web_port, http2=False)] if s.web_port is not None else []),
             ],
         },
     }

@@ -28,6 +28,8 @@ class EdgeSettings:
     # Webhooks, per source address: a provider's burst after an outage fits; a flood from one host does not.
     webhook_per_source_burst: int = 500
     webhook_per_source_per_second: int = 200
+    # The web app's static server behind the same origin (every path outside /v1/); None: no web app.
+    web_port: int | None = None
 
     @property
     def jwks_path(self) -> str:
@@ -60,4 +62,5 @@ class EdgeSettings:
             webhook_per_source_per_second=number(
                 "APEXTICK_EDGE_WEBHOOK_RPS", cls.webhook_per_source_per_second
             ),
+            web_port=env.optional_integer("APEXTICK_WEB_PORT"),
         )

@@ -31,6 +31,18 @@ edge_dir=$(mktemp -d)
 trap 'rm -rf "$edge_dir"' EXIT
 "$PY/python" -m edge render "$edge_dir" >/dev/null
 "$PY/envoy" --mode validate -c "$edge_dir/envoy.json" -l error
+step "web app: types are fresh, TypeScript checks, ESLint"
+scripts/install.sh web >/dev/null
+(
+  cd clients/web
+  fresh=$(mktemp)
+  npx --no-install openapi-typescript ../../edge/openapi.yaml -o "$fresh" >/dev/null 2>&1
+  cmp -s "$fresh" src/api/schema.d.ts || { rm -f "$fresh"; echo "src/api/schema.d.ts is stale: npm run gen:api"; exit 1; }
+  rm -f "$fresh"
+  npx --no-install tsc -b
+  npx --no-install eslint .
+)
+echo "web app checks passed"
 step "dependency floors are true (lowest-direct resolution, unit tests)"
 scripts/check_floors.sh
 step "shell scripts parse"

@@ -35,4 +35,9 @@ if [[ "${1:-}" == "--check" ]]; then
 else
   cp "$tmp/openapi.yaml" "$ROOT/edge/openapi.yaml"
   echo "generated edge/openapi.yaml"
+  # The web app's API types follow the document (make check compares them too).
+  if [[ -d $ROOT/clients/web/node_modules ]]; then
+    (cd "$ROOT/clients/web" && npx --no-install openapi-typescript ../../edge/openapi.yaml -o src/api/schema.d.ts >/dev/null)
+    echo "generated clients/web/src/api/schema.d.ts"
+  fi
 fi

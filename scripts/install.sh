@@ -2,13 +2,15 @@
 # Install what the local stack and the tests need; idempotent and quick (~1 s)
 # when everything is already there.
 #
-#   scripts/install.sh [apt|go|python ...]     (default: all three, in that order)
+#   scripts/install.sh [apt|go|python|web ...]  (default: all four, in that order)
 #
 #   apt     Debian packages: PostgreSQL, Redis, RabbitMQ, h2load, openssl,
 #           curl (+ python3-venv, golang-go when missing). Only missing ones.
 #   go      grpcurl, ghz, stripe-mock into var/bin at pinned versions.
 #   python  uv (pinned) in a bootstrap venv var/tools, then `uv sync --frozen`
 #           into .venv from pyproject.toml + uv.lock.
+#   web     `npm ci` in clients/web from its committed package-lock.json (again
+#           only when the lock changed since the last install).
 #
 # Python runs last so that a checkout without pyproject.toml/uv.lock yet still
 # gets the servers and Go tools before the clear error about the missing file.
@@ -54,6 +56,9 @@ missing_packages() {
   command -v mvn >/dev/null || echo maven
   command -v unzip >/dev/null || echo unzip
   compgen -G '/usr/lib/jvm/*/bin/java' >/dev/null || echo openjdk-17-jdk-headless
+  # The web app is built with the machine's Node.js and npm.
+  command -v node >/dev/null || echo nodejs
+  command -v npm >/dev/null || echo npm
 }
 
 # apt_install PKG...: one `apt-get update` (a fresh machine has stale or no
@@ -171,17 +176,35 @@ install_python() {
   log "python: .venv in sync with uv.lock (uv $UV_VERSION)"
 }
 
+# ------------------------------------------------------------------ web
+
+# install_web: node_modules exactly as package-lock.json says; the lock's hash, recorded after a
+# successful install, makes the no-op run instant.
+install_web() {
+  local web=$ROOT/clients/web stamp=$ROOT/clients/web/node_modules/.apextick-lock
+  [[ -f $web/package-lock.json ]] || die "web: $web/package-lock.json is missing"
+  local want
+  want=$(sha256sum "$web/package-lock.json" | cut -d' ' -f1)
+  if [[ -f $stamp && $(cat "$stamp") == "$want" ]]; then
+    log "web: node_modules in sync with package-lock.json"
+    return 0
+  fi
+  log "web: npm ci (clients/web)"
+  (cd "$web" && npm ci --no-audit --no-fund --loglevel=error) || die "web: npm ci failed"
+  printf '%s' "$want" >"$stamp"
+}
+
 # ------------------------------------------------------------------ main
 
 main() {
   local -a steps=("$@")
-  ((${#steps[@]})) || steps=(apt go python)
+  ((${#steps[@]})) || steps=(apt go python web)
   local step
   for step in "${steps[@]}"; do
     case $step in
-      apt | go | python) "install_$step" ;;
+      apt | go | python | web) "install_$step" ;;
       -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; return 0 ;;
-      *) die "unknown step '$step' (expected: apt go python)" ;;
+      *) die "unknown step '$step' (expected: apt go python web)" ;;
     esac
   done
 }

@@ -62,6 +62,18 @@ app_stop() {
   log "$name stopped"
 }
 
+# build_web: the web app's production build, again only when its sources changed since the last one.
+build_web() {
+  local web=$ROOT/clients/web
+  if [[ -f $web/dist/index.html ]] &&
+    [[ -z $(find "$web/src" "$web/index.html" "$web/package-lock.json" "$web/vite.config.ts" -newer "$web/dist/index.html" -print -quit) ]]; then
+    return 0
+  fi
+  log "web: building clients/web"
+  (cd "$web" && npm run --silent build >"$LOG/web-build.log" 2>&1) || die "web: build failed (var/log/web-build.log)"
+  log "web: $(grep 'initial JavaScript' "$LOG/web-build.log")"
+}
+
 up() {
   "$ROOT/scripts/install.sh"
   "$ROOT/scripts/services.sh" start
@@ -76,6 +88,8 @@ up() {
     app_start relay - "$PY_BIN/apextick-booking" relay
   app_start notification "$APEXTICK_NOTIFICATION_PORT" "$PY_BIN/apextick-notification" serve
   app_start notification-consumer - "$PY_BIN/apextick-notification" consume
+  build_web
+  app_start web "$APEXTICK_WEB_PORT" "$PY_BIN/apextick-dev" web
   "$PY_BIN/python" -m edge render "$VAR/edge" >/dev/null
   app_start edge "${APEXTICK_EDGE_REST_PORT:-8080}" "$PY_BIN/envoy" -c "$VAR/edge/envoy.json" --disable-hot-restart \
     -l warning
@@ -85,6 +99,7 @@ up() {
   cat <<EOT
 
 ApexTick is up.
+  web app          http://localhost:${APEXTICK_EDGE_REST_PORT:-8080}/   (sign in as demo-customer, or sign up)
   booking gRPC     127.0.0.1:$APEXTICK_BOOKING_PORT   (var/bin/grpcurl -plaintext localhost:$APEXTICK_BOOKING_PORT list)
   booking worker   hold expiry: Redis expiry listener and PostgreSQL sweeper
   outbox relay     domain events to RabbitMQ (exchange apextick.events); backlog and lag at
@@ -104,6 +119,7 @@ EOT
 
 down() {
   app_stop edge
+  app_stop web
   app_stop notification-consumer
   app_stop notification
   app_stop relay
@@ -117,7 +133,7 @@ down() {
 status() {
   local name
   "$ROOT/scripts/keycloak.sh" status || true
-  for name in booking worker relay notification notification-consumer mail edge; do
+  for name in booking worker relay notification notification-consumer mail web edge; do
     if pid_alive "$RUN/$name.pid"; then echo "$name: running (pid $(pid_of "$RUN/$name.pid"))"; else echo "$name: stopped"; fi
   done
   "$ROOT/scripts/services.sh" status || true

@@ -1,0 +1,8 @@
+import type { components } from "./schema";
+
+type S = components["schemas"];
+export type Event = S["apextick.catalog.v1.Event"];
+export type EventSeat = S["apextick.catalog.v1.EventSeat"];
+export type PriceTier = S["apextick.catalog.v1.PriceTier"];
+export type Hold = S["apextick.inventory.v1.Hold"];
+export type SeatStatus = NonNullable<EventSeat["status"]>;

@@ -1,0 +1,73 @@
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { StrictMode, useEffect, useState } from "react";
+import { createRoot } from "react-dom/client";
+
+import { finishSignIn, signIn, signOut, signUp } from "./auth/auth";
+import { useUser } from "./auth/useUser";
+import { EventList } from "./pages/EventList";
+import { EventPage } from "./pages/EventPage";
+import { Problem } from "./pages/Problem";
+import { match, navigate, usePath } from "./router";
+import "./styles.css";
+
+const queries = new QueryClient({ defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: false } } });
+
+function Callback() {
+  const [failed, setFailed] = useState<Error | null>(null);
+  useEffect(() => {
+    finishSignIn().then(
+      (back) => {
+        navigate(back);
+      },
+      (error: unknown) => {
+        setFailed(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  }, []);
+  return failed ? <Problem error={failed} retry={() => void signIn()} /> : <p aria-busy="true">Signing you in…</p>;
+}
+
+function Header() {
+  const user = useUser();
+  return (
+    <header>
+      <a href="/" onClick={(e) => { e.preventDefault(); navigate("/"); }} className="brand">
+        ApexTick
+      </a>
+      <nav>
+        {user ? (
+          <>
+            <span>{user.profile.preferred_username}</span>
+            <button type="button" onClick={() => void signOut()}>Sign out</button>
+          </>
+        ) : (
+          <>
+            <button type="button" onClick={() => void signIn()}>Sign in</button>
+            <button type="button" onClick={() => void signUp()}>Sign up</button>
+          </>
+        )}
+      </nav>
+    </header>
+  );
+}
+
+function Screen() {
+  const path = usePath();
+  if (path === "/callback") return <Callback />;
+  const event = match("/events/:id", path);
+  if (event) return <EventPage event={`events/${event.id ?? ""}`} />;
+  if (path === "/" || path === "/events") return <EventList />;
+  return <p role="alert">There is no page here. <a href="/">See the events</a>.</p>;
+}
+
+const root = document.getElementById("root");
+if (root) {
+  createRoot(root).render(
+    <StrictMode>
+      <QueryClientProvider client={queries}>
+        <Header />
+        <Screen />
+      </QueryClientProvider>
+    </StrictMode>,
+  );
+}

@@ -1,0 +1,80 @@
+// The live seat map: WatchSeatMap through the edge as newline-delimited JSON. The stream starts with a
+// snapshot of every seat, then carries each change; a dropped stream is reopened with backoff, and the
+// snapshot it starts with resyncs whatever was missed meanwhile.
+import { useEffect, useState } from "react";
+
+import type { SeatStatus } from "../api/types";
+
+interface Update {
+  snapshot?: { seats?: { seatId?: string; status?: SeatStatus }[] };
+  change?: { seatIds?: string[]; status?: SeatStatus };
+}
+
+export interface LiveSeats {
+  statuses: ReadonlyMap<string, SeatStatus>;
+  connected: boolean;
+}
+
+const MAX_BACKOFF_MS = 10_000;
+
+export function applyUpdate(current: Map<string, SeatStatus>, update: Update): Map<string, SeatStatus> {
+  if (update.snapshot) {
+    return new Map((update.snapshot.seats ?? []).map((s) => [s.seatId ?? "", s.status ?? "SEAT_STATUS_AVAILABLE"]));
+  }
+  if (update.change?.seatIds && update.change.status) {
+    const next = new Map(current);
+    for (const id of update.change.seatIds) next.set(id, update.change.status);
+    return next;
+  }
+  return current; // a heartbeat
+}
+
+async function follow(url: string, signal: AbortSignal, onUpdate: (u: Update) => void): Promise<void> {
+  const response = await fetch(url, { signal, headers: { Accept: "application/json" } });
+  if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffered += value;
+    const lines = buffered.split("\n");
+    buffered = lines.pop() ?? "";
+    for (const line of lines) {
+      const text = line.trim().replace(/^\[|^,|\]$/g, "");
+      if (text) onUpdate(JSON.parse(text) as Update);
+    }
+  }
+}
+
+export function useLiveSeats(event: string): LiveSeats {
+  const [statuses, setStatuses] = useState<Map<string, SeatStatus>>(new Map());
+  const [connected, setConnected] = useState(true);
+  useEffect(() => {
+    const stop = new AbortController();
+    const stopped = () => stop.signal.aborted; // read afresh after each await
+    let backoff = 500;
+    const run = async () => {
+      while (!stopped()) {
+        try {
+          await follow(`/v1/${event}/seats:watch`, stop.signal, (update) => {
+            setConnected(true);
+            backoff = 500;
+            setStatuses((current) => applyUpdate(current, update));
+          });
+        } catch {
+          // A dropped stream: reopened below. An abort (the page left) ends the loop there.
+        }
+        if (stopped()) return;
+        setConnected(false);
+        await new Promise((resolve) => setTimeout(resolve, backoff));
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      }
+    };
+    void run();
+    return () => {
+      stop.abort();
+    };
+  }, [event]);
+  return { statuses, connected };
+}
