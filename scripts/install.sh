@@ -5,7 +5,8 @@
 #   scripts/install.sh [apt|go|python|web ...]  (default: all four, in that order)
 #
 #   apt     Debian packages: PostgreSQL, Redis, RabbitMQ, h2load, openssl,
-#           curl (+ python3-venv, golang-go when missing). Only missing ones.
+#           curl, Node.js and npm, Chromium (+ python3-venv, golang-go when
+#           missing). Only missing ones.
 #   go      grpcurl, ghz, stripe-mock into var/bin at pinned versions.
 #   python  uv (pinned) in a bootstrap venv var/tools, then `uv sync --frozen`
 #           into .venv from pyproject.toml + uv.lock.
@@ -59,6 +60,8 @@ missing_packages() {
   # The web app is built with the machine's Node.js and npm.
   command -v node >/dev/null || echo nodejs
   command -v npm >/dev/null || echo npm
+  # The browser tests drive Debian's Chromium (Playwright cannot download its own here).
+  command -v chromium >/dev/null || echo chromium
 }
 
 # apt_install PKG...: one `apt-get update` (a fresh machine has stale or no

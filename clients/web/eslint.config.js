@@ -11,7 +11,7 @@ export default defineConfig(
   {
     languageOptions: {
       globals: globals.browser,
-      parserOptions: { projectService: { allowDefaultProject: ["eslint.config.js", "scripts/*.mjs"] } },
+      parserOptions: { projectService: { allowDefaultProject: ["eslint.config.js", "scripts/*.mjs", "e2e/*.mjs"] } },
     },
     plugins: { "react-hooks": reactHooks },
     rules: {
@@ -19,6 +19,6 @@ export default defineConfig(
       "@typescript-eslint/restrict-template-expressions": ["error", { allowNumber: true }],
     },
   },
-  // Build scripts run on Node with no type declarations installed: linted, not type-checked.
-  { files: ["scripts/*.mjs", "eslint.config.js"], ...tseslint.configs.disableTypeChecked, languageOptions: { globals: globals.node } },
+  // Build scripts and the browser tests run on Node with no type declarations installed: linted, not type-checked.
+  { files: ["scripts/*.mjs", "e2e/*.mjs", "eslint.config.js"], ...tseslint.configs.disableTypeChecked, languageOptions: { globals: globals.node } },
 );

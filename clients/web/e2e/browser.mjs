@@ -1,0 +1,43 @@
+// Debian's Chromium driven by playwright-core (a browser downloaded by Playwright cannot be fetched
+// here). Headless, a fresh profile per launch, and none of Chromium's background connections, which
+// this machine's closed network refuses.
+import { chromium } from "playwright-core";
+
+const FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"];
+
+export function launch() {
+  return chromium.launch({ executablePath: process.env.APEXTICK_CHROMIUM ?? "/usr/bin/chromium", headless: true, args: FLAGS });
+}
+
+/** A context that fails the scenario on any console error or uncaught page error. */
+export async function context(browser, { phone = false } = {}) {
+  const made = await browser.newContext(phone ? { viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true } : { viewport: { width: 1280, height: 860 } });
+  made.problems = [];
+  made.on("page", (page) => watch(page, made.problems));
+  return made;
+}
+
+// Chromium itself logs every 4xx answer as "Failed to load resource": an API refusal the app shows as
+// a message (a seat lost in a race is a 409) is not an error of the app. Everything else counts.
+const HANDLED = /^Failed to load resource: the server responded with a status of 4\d\d/;
+
+function watch(page, problems) {
+  page.on("console", (message) => {
+    if (message.type() === "error" && !HANDLED.test(message.text())) problems.push(`console: ${message.text()}`);
+  });
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+}
+
+/** Signs in through Keycloak's own login page, starting from the app's Sign in button. */
+export async function signIn(page, username, password) {
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await page.waitForURL(/\/realms\/apextick\/protocol\/openid-connect\/auth/);
+  await page.locator("#username").fill(username);
+  await page.locator("#password").fill(password);
+  await page.locator("#kc-login").click();
+}
+
+export function check(condition, message) {
+  if (!condition) throw new Error(message);
+}

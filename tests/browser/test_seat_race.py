@@ -1,0 +1,40 @@
+"""Two customers, two browsers (a desktop and a 375 px phone), one seat: exactly one holds it and sees
+the countdown; the other is told why and sees the seat turn taken without a reload. Both signed in
+through Keycloak's own login page, and the selection survived the sign-in."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+
+import grpc
+import pytest
+from apextick_client import bench
+
+from tests.browser.web_stack import WebStack, run_scenario, web_stack
+from tests.integration import keycloak_support as kc
+from tests.integration.test_keycloak_edge import Realm, realm, stack
+
+pytestmark = pytest.mark.browser
+__all__ = ["realm", "stack", "web_stack"]
+
+
+def test_two_browsers_race_for_one_seat(realm: Realm, web_stack: WebStack) -> None:
+    organizer = realm.token("organizer")["access_token"]
+
+    async def create() -> tuple[str, list[str]]:
+        async with grpc.aio.insecure_channel(web_stack.booking) as channel:
+            return await bench.create_event(channel, organizer, 8)
+
+    event, seats = asyncio.run(create())
+    admin = kc.admin_token(realm.url, *realm.admin)
+    rival, password = f"t{secrets.token_hex(4)}-rival", secrets.token_hex(12)
+    rival_id = kc.create_user(realm.url, admin, rival, password)
+    try:
+        result = run_scenario("race", {
+            "APEXTICK_WEB": web_stack.origin, "APEXTICK_EVENT": event, "APEXTICK_SEAT": seats[3],
+            "APEXTICK_USERS": f"demo-customer:{realm.password},{rival}:{password}",
+        })  # fmt: skip
+    finally:
+        kc.delete_user(realm.url, kc.admin_token(realm.url, *realm.admin), rival_id)
+    assert sorted(result["outcomes"]) == ["held", "lost"]
