@@ -27,12 +27,14 @@ def test_two_browsers_race_for_one_seat(realm: Realm, web_stack: WebStack) -> No
             return await bench.create_event(channel, organizer, 8)
 
     event, seats = asyncio.run(create())
+    title = kc.http(f"{web_stack.origin}/v1/{event}").json()["event"]["displayName"]
     admin = kc.admin_token(realm.url, *realm.admin)
     rival, password = f"t{secrets.token_hex(4)}-rival", secrets.token_hex(12)
     rival_id = kc.create_user(realm.url, admin, rival, password)
     try:
         result = run_scenario("race", {
             "APEXTICK_WEB": web_stack.origin, "APEXTICK_EVENT": event, "APEXTICK_SEAT": seats[3],
+            "APEXTICK_TITLE": title,
             "APEXTICK_USERS": f"demo-customer:{realm.password},{rival}:{password}",
         })  # fmt: skip
     finally:

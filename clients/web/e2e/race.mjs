@@ -1,7 +1,8 @@
 // Two customers in two browsers tap the same seat at the same moment: exactly one holds it and sees
 // the countdown; the other is told at once and sees the seat turn taken without reloading.
 // Env: APEXTICK_WEB (the app's origin), APEXTICK_EVENT (events/{id}), APEXTICK_SEAT, APEXTICK_USERS
-// ("user:password,user:password"), APEXTICK_SCREENS (a folder for screenshots).
+// ("user:password,user:password"), APEXTICK_TITLE (the event's name), APEXTICK_SCREENS (a folder for
+// screenshots). The first customer finds the event by searching the list; the second opens its link.
 import { check, context, launch, signIn } from "./browser.mjs";
 
 const web = process.env.APEXTICK_WEB;
@@ -16,7 +17,16 @@ try {
   for (const [index, [username, password]] of people.entries()) {
     const ctx = await context(browser, { phone: index === 1 });
     const page = await ctx.newPage();
-    await page.goto(`${web}/${event}`);
+    if (index === 0) {
+      await page.goto(`${web}/`);
+      await page.getByLabel("Search").fill(process.env.APEXTICK_TITLE);
+      await page.getByRole("button", { name: "Find" }).click();
+      await page.getByRole("link", { name: new RegExp(process.env.APEXTICK_TITLE) }).click();
+      await page.waitForURL(`${web}/${event}`);
+      await page.screenshot({ path: `${screens}/event-list.png`, fullPage: true });
+    } else {
+      await page.goto(`${web}/${event}`);
+    }
     await page.locator(`[data-seat="${seat}"]`).waitFor();
     await page.locator(`[data-seat="${seat}"]`).click();
     await signIn(page, username, password);

@@ -21,16 +21,18 @@ function dayStart(day: string): string | undefined {
   return day ? new Date(`${day}T00:00:00`).toISOString() : undefined;
 }
 
+/** Words go to SearchEvents; without words the filters narrow ListEvents (SearchEvents needs a word). */
 async function search(f: Filters): Promise<Event[]> {
-  const query: Record<string, string> = {};
-  if (f.query) query.query = f.query;
-  if (f.city) query["filter.city"] = f.city;
-  if (f.category) query["filter.category"] = f.category;
+  const filter: Record<string, string> = {};
+  if (f.city) filter["filter.city"] = f.city;
+  if (f.category) filter["filter.category"] = f.category;
   const after = dayStart(f.from);
-  if (after) query["filter.startAfter"] = after;
+  if (after) filter["filter.startAfter"] = after;
   const before = dayStart(f.to);
-  if (before) query["filter.startBefore"] = new Date(Date.parse(before) + 86_400_000).toISOString();
-  const answer = await must(api.GET("/v1/events:search", { params: { query } }));
+  if (before) filter["filter.startBefore"] = new Date(Date.parse(before) + 86_400_000).toISOString();
+  const answer = f.query.trim()
+    ? await must(api.GET("/v1/events:search", { params: { query: { ...filter, query: f.query.trim() } } }))
+    : await must(api.GET("/v1/events", { params: { query: filter } }));
   return answer.events ?? [];
 }
 
