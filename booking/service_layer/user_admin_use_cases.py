@@ -57,18 +57,19 @@ class UserAdminUseCases:
         )
 
     async def grant(self, principal: Principal, user_id: str, role: Role, request_id: str) -> UserAccount:
-        role = grantable(role)
-        return await self._change(
-            principal, user_id, UserAction.GRANT, {"role": role.value}, request_id,
-            lambda: self._directory.grant(user_id, role),
-        )  # fmt: skip
+        return await self._role_change(principal, user_id, role, request_id, UserAction.GRANT)
 
     async def revoke(self, principal: Principal, user_id: str, role: Role, request_id: str) -> UserAccount:
+        return await self._role_change(principal, user_id, role, request_id, UserAction.REVOKE)
+
+    async def _role_change(
+        self, principal: Principal, user_id: str, role: Role, request_id: str, action: UserAction
+    ) -> UserAccount:
         role = grantable(role)
+        change = self._directory.grant if action is UserAction.GRANT else self._directory.revoke
         return await self._change(
-            principal, user_id, UserAction.REVOKE, {"role": role.value}, request_id,
-            lambda: self._directory.revoke(user_id, role),
-        )  # fmt: skip
+            principal, user_id, action, {"role": role.value}, request_id, lambda: change(user_id, role)
+        )
 
     async def _change(
         self,
