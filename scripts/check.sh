@@ -29,7 +29,7 @@ scripts/gen_openapi.sh --check
 step "envoy --mode validate (the generated edge configuration)"
 edge_dir=$(mktemp -d)
 trap 'rm -rf "$edge_dir"' EXIT
-"$PY/python" -m edge render "$edge_dir" >/dev/null
+APEXTICK_WEB_PORT=3000 "$PY/python" -m edge render "$edge_dir" >/dev/null  # the web route validated too
 "$PY/envoy" --mode validate -c "$edge_dir/envoy.json" -l error
 step "web app: types are fresh, TypeScript checks, ESLint"
 scripts/install.sh web >/dev/null
