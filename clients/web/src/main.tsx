@@ -5,7 +5,9 @@ import { createRoot } from "react-dom/client";
 import { finishSignIn, signIn, signOut, signUp } from "./auth/auth";
 import { useUser } from "./auth/useUser";
 import { EventList } from "./pages/EventList";
-import { EventPage } from "./pages/EventPage";
+import { EventPage, LAST_ORDER } from "./pages/EventPage";
+import { MyOrders } from "./pages/MyOrders";
+import { OrderPage } from "./pages/OrderPage";
 import { Problem } from "./pages/Problem";
 import { match, navigate, usePath } from "./router";
 import "./styles.css";
@@ -37,6 +39,7 @@ function Header() {
       <nav>
         {user ? (
           <>
+            <a href="/orders" onClick={(e) => { e.preventDefault(); navigate("/orders"); }}>My orders</a>
             <span>{user.profile.preferred_username}</span>
             <button type="button" onClick={() => void signOut()}>Sign out</button>
           </>
@@ -56,6 +59,14 @@ function Screen() {
   if (path === "/callback") return <Callback />;
   const event = match("/events/:id", path);
   if (event) return <EventPage event={`events/${event.id ?? ""}`} />;
+  if (path === "/orders/return") {
+    // Back from the payment page: the order checkout made, in this tab.
+    const last = window.sessionStorage.getItem(LAST_ORDER);
+    return last ? <OrderPage order={last} /> : <MyOrders />;
+  }
+  const order = match("/orders/:id", path);
+  if (order) return <OrderPage order={`orders/${order.id ?? ""}`} />;
+  if (path === "/orders") return <MyOrders />;
   if (path === "/" || path === "/events") return <EventList />;
   return <p role="alert">There is no page here. <a href="/">See the events</a>.</p>;
 }

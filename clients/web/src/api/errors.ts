@@ -40,6 +40,7 @@ const MESSAGES: Record<string, string> = {
   REFUND_NOT_ALLOWED: "This event does not offer refunds.",
   REFUND_WINDOW_CLOSED: "The refund window for this event has closed.",
   PROVIDER_UNAVAILABLE: "The payment provider did not answer. Please try again.",
+  TICKET_PDF_NOT_READY: "Your ticket PDF is still being made. Try again in a few seconds.",
   INVALID_ARGUMENT: "Some of what was entered is not valid.",
 };
 

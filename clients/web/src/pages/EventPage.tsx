@@ -14,6 +14,8 @@ import { useLiveSeats } from "../seatmap/liveSeats";
 import { Problem } from "./Problem";
 import { clock, useCountdown } from "./useCountdown";
 
+export const LAST_ORDER = "apextick:last-order";
+
 /** `events/{id}` to `{id}`: the typed client fills the path's own variable. */
 function idOf(name: string): string {
   return name.split("/")[1] ?? "";
@@ -80,8 +82,12 @@ export function EventPage({ event }: { event: string }) {
   const checkout = useMutation<string, ApiError>({
     mutationFn: async () => {
       const name = hold?.name ?? "";
-      const body = { hold: name, provider: "PAYMENT_PROVIDER_STRIPE" as const, requestId: crypto.randomUUID() };
+      // The provider brings the buyer back to the order's page, which waits for the webhook's word.
+      const back = `${window.location.origin}/orders/return`;
+      const body = { hold: name, provider: "PAYMENT_PROVIDER_STRIPE" as const, requestId: crypto.randomUUID(),
+        successUrl: back, cancelUrl: window.location.href };
       const answer = await must(api.POST("/v1/holds/{hold}:checkout", { params: { path: { hold: idOf(name) } }, body }));
+      if (answer.order?.name) window.sessionStorage.setItem(LAST_ORDER, answer.order.name);
       return answer.order?.paymentSession?.redirectUrl ?? "";
     },
     onSuccess: (url) => {
