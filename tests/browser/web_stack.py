@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -79,14 +79,28 @@ def web_stack(
         server.server_close()
 
 
-def run_scenario(name: str, env: dict[str, str]) -> dict[str, Any]:
-    """Runs clients/web/e2e/{name}.mjs; its last line of output is its JSON result."""
+def run_scenario(
+    name: str, env: dict[str, str], on_ready: Callable[[], None] | None = None
+) -> dict[str, Any]:
+    """Runs clients/web/e2e/{name}.mjs; its last line of output is its JSON result. A scenario that
+    prints READY waits for the test to act (`on_ready`) before it goes on."""
     SCREENS.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(  # noqa: S603 - the project's own script
+    process = subprocess.Popen(  # noqa: S603 - the project's own script
         ["node", str(WEB / "e2e" / f"{name}.mjs")],  # noqa: S607 - the machine's Node.js
         env={**os.environ, **env, "APEXTICK_SCREENS": str(SCREENS)},
-        capture_output=True, text=True, timeout=240, check=False,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    assert done.returncode == 0, f"{name}: {done.stderr[-3000:]}\n{done.stdout[-2000:]}"
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert process.stdout is not None
+    lines = []
+    try:
+        for line in process.stdout:
+            lines.append(line.strip())
+            if line.strip() == "READY" and on_ready is not None:
+                on_ready()
+        stderr = process.stderr.read() if process.stderr else ""
+        code = process.wait(timeout=240)
+    finally:
+        process.kill()
+    assert code == 0, f"{name}: {stderr[-3000:]}\n{lines[-20:]}"
+    result: dict[str, Any] = json.loads(lines[-1])
     return result

@@ -4,6 +4,7 @@ import { createRoot } from "react-dom/client";
 
 import { finishSignIn, signIn, signOut, signUp } from "./auth/auth";
 import { useUser } from "./auth/useUser";
+import { Dashboard } from "./pages/Dashboard";
 import { EventList } from "./pages/EventList";
 import { EventPage, LAST_ORDER } from "./pages/EventPage";
 import { MyOrders } from "./pages/MyOrders";
@@ -57,6 +58,8 @@ function Header() {
 function Screen() {
   const path = usePath();
   if (path === "/callback") return <Callback />;
+  const board = match("/events/:id/dashboard", path);
+  if (board) return <Dashboard event={`events/${board.id ?? ""}`} />;
   const event = match("/events/:id", path);
   if (event) return <EventPage event={`events/${event.id ?? ""}`} />;
   if (path === "/orders/return") {

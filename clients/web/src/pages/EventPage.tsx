@@ -6,9 +6,10 @@ import { useState } from "react";
 import { api, must } from "../api/client";
 import { ApiError } from "../api/errors";
 import type { Hold } from "../api/types";
-import { signIn } from "../auth/auth";
+import { roles, signIn } from "../auth/auth";
 import { useUser } from "../auth/useUser";
 import { money } from "../money";
+import { navigate } from "../router";
 import { SeatMap } from "../seatmap/SeatMap";
 import { useLiveSeats } from "../seatmap/liveSeats";
 import { Problem } from "./Problem";
@@ -125,6 +126,11 @@ export function EventPage({ event }: { event: string }) {
   return (
     <main className="event">
       <h1>{details.data.displayName}</h1>
+      {roles(user).includes("organizer") && (
+        <a href={`/${event}/dashboard`} onClick={(e) => { e.preventDefault(); navigate(`/${event}/dashboard`); }}>
+          Sales dashboard
+        </a>
+      )}
       <p>
         {details.data.city} · {details.data.startTime ? new Date(details.data.startTime).toLocaleString() : ""}
       </p>
