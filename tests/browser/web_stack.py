@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -85,22 +86,23 @@ def run_scenario(
     """Runs clients/web/e2e/{name}.mjs; its last line of output is its JSON result. A scenario that
     prints READY waits for the test to act (`on_ready`) before it goes on."""
     SCREENS.mkdir(parents=True, exist_ok=True)
-    process = subprocess.Popen(  # noqa: S603 - the project's own script
-        ["node", str(WEB / "e2e" / f"{name}.mjs")],  # noqa: S607 - the machine's Node.js
-        env={**os.environ, **env, "APEXTICK_SCREENS": str(SCREENS)},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    assert process.stdout is not None
-    lines = []
-    try:
-        for line in process.stdout:
+    lines: list[str] = []
+    with (
+        tempfile.TemporaryFile("w+") as errors,
+        subprocess.Popen(  # noqa: S603 - the project's own script
+            ["node", str(WEB / "e2e" / f"{name}.mjs")],  # noqa: S607 - the machine's Node.js
+            env={**os.environ, **env, "APEXTICK_SCREENS": str(SCREENS)},
+            stdout=subprocess.PIPE, stderr=errors, text=True,
+        ) as process,
+    ):  # fmt: skip
+        assert process.stdout is not None
+        for line in process.stdout:  # the scenario's own waits bound this (Playwright's timeouts)
             lines.append(line.strip())
-            if line.strip() == "READY" and on_ready is not None:
+            if lines[-1] == "READY" and on_ready is not None:
                 on_ready()
-        stderr = process.stderr.read() if process.stderr else ""
-        code = process.wait(timeout=240)
-    finally:
-        process.kill()
+        code = process.wait(timeout=60)
+        errors.seek(0)
+        stderr = errors.read()
     assert code == 0, f"{name}: {stderr[-3000:]}\n{lines[-20:]}"
     result: dict[str, Any] = json.loads(lines[-1])
     return result
