@@ -74,7 +74,7 @@ def account_of(rep: Mapping[str, Any], roles: Sequence[str]) -> UserAccount:
         first_name=str(rep.get("firstName", "")),
         last_name=str(rep.get("lastName", "")),
         enabled=bool(rep.get("enabled", False)),
-        roles=frozenset(Role(name) for name in roles if name in {r.value for r in PLATFORM_ROLES}),
+        roles=frozenset(Role(name) for name in roles if name in PLATFORM_ROLES),  # StrEnum: a str
         created_at=datetime.fromtimestamp(created_ms / 1000, UTC),
     )
 
@@ -182,7 +182,7 @@ class KeycloakUsers:
     ) -> tuple[int, Any]:
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         try:
-            async with self._session().request(
+            async with self._http.session().request(
                 method, url, params=params, json=body, headers=headers, timeout=self._timeout
             ) as response:
                 raw = await response.read()
@@ -211,7 +211,7 @@ class KeycloakUsers:
         form = {"grant_type": "client_credentials", "client_id": settings.client_id,
                 "client_secret": settings.client_secret}  # fmt: skip
         try:
-            async with self._session().post(url, data=form, timeout=self._timeout) as response:
+            async with self._http.session().post(url, data=form, timeout=self._timeout) as response:
                 status = response.status
                 answer = await response.json(content_type=None) if status == HTTP_OK else None
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
@@ -220,6 +220,3 @@ class KeycloakUsers:
             raise unavailable(f"token grant answered HTTP {status}")
         lifetime = float(answer.get("expires_in", 60))
         return str(answer["access_token"]), self._monotonic() + max(lifetime - TOKEN_MARGIN_SECONDS, 1.0)
-
-    def _session(self) -> aiohttp.ClientSession:
-        return self._http.session()

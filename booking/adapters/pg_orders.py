@@ -194,7 +194,7 @@ class PgOrders:
             return [order_from_row(row) for row in await cur.fetchall()]
 
     async def search(self, query: OrderQuery, after: Cursor | None, limit: int) -> Sequence[Order]:
-        text = query.text.strip()
+        text = query.text  # stripped by the use case, which keys the page token on it
         params: dict[str, Any] = {
             "text": text, "prefix": escape_like(text) + "%", "like": contains_pattern(text),
             "state": query.state.value if query.state else None, "event": query.event_id,

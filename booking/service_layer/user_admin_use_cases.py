@@ -86,8 +86,7 @@ class UserAdminUseCases:
             if done.target != target or json.loads(done.detail) != detail:
                 raise DomainError(ErrorCode.REQUEST_ID_REUSED, "this request id was used for another change")
             return await self.get(user_id)
-        await self.get(user_id)  # an unknown user is USER_NOT_FOUND before anything is asked
-        await apply()
+        await apply()  # an unknown user is USER_NOT_FOUND here, before anything is recorded
         entry = AuditEntry(0, principal.subject, action.value, target, request_id, json.dumps(detail),
                            self._clock())  # fmt: skip
         await self._audit.record(entry)

@@ -52,7 +52,7 @@ def matches(order: Order, query: OrderQuery) -> bool:
         return False
     if query.event_id is not None and order.event_id != query.event_id:
         return False
-    text = query.text.strip()
+    text = query.text
     needle = text.lower()
     return (
         not text

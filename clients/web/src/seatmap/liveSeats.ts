@@ -41,7 +41,7 @@ async function follow(url: string, signal: AbortSignal, onUpdate: (u: Update) =>
     const lines = buffered.split("\n");
     buffered = lines.pop() ?? "";
     for (const line of lines) {
-      const text = line.trim().replace(/^\[|^,|\]$/g, "");
+      const text = line.trim(); // the edge streams one JSON object a line (stream_newline_delimited)
       if (text) onUpdate(JSON.parse(text) as Update);
     }
   }
