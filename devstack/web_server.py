@@ -5,6 +5,7 @@ never. In production any static server (or a CDN) takes this place behind the sa
 
 from __future__ import annotations
 
+import json
 import mimetypes
 from functools import partial
 from http import HTTPStatus
@@ -12,6 +13,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 IMMUTABLE = "public, max-age=31536000, immutable"
+NOT_BUILT = json.dumps({
+    "code": 14, "message": "the web app is not built (npm run build in clients/web)",
+    "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "UNAVAILABLE",
+                 "domain": "apextick.dev", "metadata": {}}],
+}).encode()  # fmt: skip
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -42,12 +48,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, *, body: bool) -> None:
         path, hashed = self._file()
-        if not path.is_file():
-            self.send_error(HTTPStatus.SERVICE_UNAVAILABLE, "the web app is not built (npm run build)")
-            return
-        data = path.read_bytes()
-        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        self.send_response(HTTPStatus.OK)
+        status = HTTPStatus.OK
+        if path.is_file():
+            data = path.read_bytes()
+            kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        else:  # answered like every other error at the edge: a google.rpc.Status with its ErrorInfo
+            status, data, kind = HTTPStatus.SERVICE_UNAVAILABLE, NOT_BUILT, "application/json"
+        self.send_response(status)
         self.send_header("Content-Type", kind if not kind.startswith("text/") else f"{kind}; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", IMMUTABLE if hashed else "no-cache")

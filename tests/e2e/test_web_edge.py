@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -57,3 +58,17 @@ async def test_api_paths_and_other_methods_stay_the_edge_s(edge: Edge, method: s
     reply = await http(method, edge.rest + path, body={} if method == "POST" else None)
     assert reply.status == 404
     assert reply.json()["details"][0]["reason"] == "ROUTE_NOT_FOUND"
+
+
+async def test_an_app_not_built_is_a_json_status_not_a_page(tmp_path: Path) -> None:
+    port = free_port()
+    server = web_server.serve(tmp_path, "127.0.0.1", port)  # an empty folder: nothing built
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with running_edge(EdgeSettings(web_port=port), tmp_path / "edge") as edge:
+            reply = await http("GET", f"{edge.rest}/events/x")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert reply.status == 503
+    assert reply.json()["details"][0]["reason"] == "UNAVAILABLE"
