@@ -173,4 +173,5 @@ def serve(folder: Path, host: str, smtp_port: int, http_port: int | None) -> Ite
     finally:
         if http is not None:
             http.shutdown()
+            http.server_close()
         catcher.stop()

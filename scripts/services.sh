@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Start, stop and inspect the local backing services, all on 127.0.0.1:
 #
-#   scripts/services.sh start|stop|restart|status [pg|redis|rabbitmq|stripe-mock|onepay ...]
+#   scripts/services.sh start|stop|restart|status [pg|redis|rabbitmq|stripe-mock|onepay|checkout ...]
 #   scripts/services.sh crash pg     (immediate shutdown, then start: crash recovery, for fault tests)
 #   scripts/services.sh rabbitmqctl ARGS...     (rabbitmqctl against our node)
 #
 # Default: all of them (stripe-mock and onepay are the local stand-ins for the
-# Stripe and Onepay APIs). Data lives in var/<service>, logs in var/log,
+# Stripe and Onepay APIs; checkout is the test payment page in place of Stripe's
+# hosted Checkout page). Data lives in var/<service>, logs in var/log,
 # pid files in var/run. `start` is idempotent (a service already running from
 # our pid file and answering is left alone); `stop` signals exactly the pid we
 # recorded and waits for it to exit. `status` exits 0 only if every named
@@ -19,7 +20,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL_SERVICES=(pg redis rabbitmq stripe_mock onepay)
+ALL_SERVICES=(pg redis rabbitmq stripe_mock onepay checkout)
 # fd of the per-checkout lock that main takes (bash picks the number; 9 is a
 # placeholder so the `{LOCK_FD}>&-` redirections are valid before that).
 # Daemons must not inherit it: they would hold the lock for their whole life
@@ -548,6 +549,7 @@ rabbitmq_status() {
 
 STRIPE_MOCK_PIDFILE="$RUN/stripe-mock.pid"
 ONEPAY_PIDFILE="$RUN/onepay-sandbox.pid"
+CHECKOUT_PIDFILE="$RUN/test-checkout.pid"
 
 stripe_mock_answering() {
   port_open "$APEXTICK_STRIPE_MOCK_PORT"
@@ -555,6 +557,10 @@ stripe_mock_answering() {
 
 onepay_answering() {
   port_open "$APEXTICK_ONEPAY_SANDBOX_PORT"
+}
+
+checkout_answering() {
+  port_open "$APEXTICK_TEST_CHECKOUT_PORT"
 }
 
 # listen_probe PID PORT: 0 once PID itself listens on PORT, 255 if it died.
@@ -613,6 +619,21 @@ onepay_status() {
   service_status onepay "$ONEPAY_PIDFILE" python onepay_answering "$APEXTICK_HOST:$APEXTICK_ONEPAY_SANDBOX_PORT"
 }
 
+# The test payment page (devstack/test_checkout.py): posts its signed webhooks to the local edge.
+checkout_start() {
+  [[ -x $ROOT/.venv/bin/python ]] || die "checkout: $ROOT/.venv missing (run: scripts/install.sh)"
+  START_DIR="$ROOT" standin_start checkout "$CHECKOUT_PIDFILE" python "$APEXTICK_TEST_CHECKOUT_PORT" \
+    "$ROOT/.venv/bin/python" -m devstack.test_checkout
+}
+
+checkout_stop() {
+  stop_pidfile checkout "$CHECKOUT_PIDFILE" python TERM
+}
+
+checkout_status() {
+  service_status checkout "$CHECKOUT_PIDFILE" python checkout_answering "$APEXTICK_HOST:$APEXTICK_TEST_CHECKOUT_PORT"
+}
+
 # ==================================================================== common
 
 STATUS_RC=0
@@ -646,7 +667,8 @@ canonical() {
     rabbitmq | rabbit | amqp) echo rabbitmq ;;
     stripe-mock | stripe_mock | stripe) echo stripe_mock ;;
     onepay | onepay-sandbox) echo onepay ;;
-    *) die "unknown service '$1' (expected: pg redis rabbitmq stripe-mock onepay)" ;;
+    checkout | test-checkout) echo checkout ;;
+    *) die "unknown service '$1' (expected: pg redis rabbitmq stripe-mock onepay checkout)" ;;
   esac
 }
 

@@ -11,11 +11,11 @@ import pytest
 from apextick_client import bench
 
 from devstack.purchase import buy
-from tests.browser.web_stack import WebStack, run_scenario, web_stack
-from tests.integration.test_keycloak_edge import Realm, realm, stack
+from tests.browser.web_stack import WebStack, run_scenario
+from tests.integration.test_keycloak_edge import Realm, realm
 
 pytestmark = pytest.mark.browser
-__all__ = ["realm", "stack", "web_stack"]
+__all__ = ["realm"]
 
 
 def test_a_sale_appears_on_the_organizer_s_dashboard(realm: Realm, web_stack: WebStack) -> None:

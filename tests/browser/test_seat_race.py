@@ -11,12 +11,12 @@ import grpc
 import pytest
 from apextick_client import bench
 
-from tests.browser.web_stack import WebStack, run_scenario, web_stack
+from tests.browser.web_stack import WebStack, run_scenario
 from tests.integration import keycloak_support as kc
-from tests.integration.test_keycloak_edge import Realm, realm, stack
+from tests.integration.test_keycloak_edge import Realm, realm
 
 pytestmark = pytest.mark.browser
-__all__ = ["realm", "stack", "web_stack"]
+__all__ = ["realm"]
 
 
 def test_two_browsers_race_for_one_seat(realm: Realm, web_stack: WebStack) -> None:

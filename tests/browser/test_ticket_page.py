@@ -14,11 +14,11 @@ from apextick_client import bench
 from PIL import Image
 
 from devstack.purchase import buy
-from tests.browser.web_stack import WebStack, run_scenario, web_stack
-from tests.integration.test_keycloak_edge import Realm, realm, stack
+from tests.browser.web_stack import WebStack, run_scenario
+from tests.integration.test_keycloak_edge import Realm, realm
 
 pytestmark = pytest.mark.browser
-__all__ = ["realm", "stack", "web_stack"]
+__all__ = ["realm"]
 
 
 def test_a_paid_order_shows_its_tickets_qr_codes(realm: Realm, web_stack: WebStack) -> None:

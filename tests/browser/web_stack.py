@@ -1,29 +1,33 @@
 """The web app for browser tests: the built app behind a real edge in front of a booking process, with
-real Keycloak tokens. Keycloak's web client is told of the edge's origin for the test's length (the
-realm's code lists the stack's fixed origins; the test's edge listens on a free port)."""
+real Keycloak tokens (one stack for the whole browser suite: tests/browser/conftest.py). Keycloak's web
+client is told of the edge's origin for the suite's length (the realm's code lists the stack's fixed
+origins; the test's edge listens on a free port)."""
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
+import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from devstack import web_server
 from tests.e2e.edge_support import Edge, free_port, running_edge
 from tests.integration import keycloak_support as kc
-from tests.integration.test_keycloak_edge import Realm
+from tests.integration.test_keycloak_edge import Realm, booking_behind_edge, realm_from_env
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "clients" / "web"
 SCREENS = ROOT / "var" / "reports" / "screens"
+LOGOUT_URIS = "post.logout.redirect.uris"
 
 
 def built_app() -> Path:
@@ -41,6 +45,7 @@ class WebStack:
     origin: str  # the app and the API: http://localhost:{port}
     booking: str  # gRPC target
     edge: Edge
+    checkout: str  # the test payment page the booking process sends buyers to
 
 
 def _web_client(admin: str, realm: Realm) -> dict[str, Any]:
@@ -49,35 +54,70 @@ def _web_client(admin: str, realm: Realm) -> dict[str, Any]:
 
 
 def _allow_origin(realm: Realm, origin: str, *, allow: bool) -> None:
+    """Adds (or removes) the origin to the web client's redirect, post-logout redirect and CORS lists."""
     admin = kc.admin_token(realm.url, *realm.admin)
     client = _web_client(admin, realm)
     redirect, web_origin = f"{origin}/*", origin
     for key, value in (("redirectUris", redirect), ("webOrigins", web_origin)):
         values = [v for v in client.get(key, []) if v != value]
         client[key] = [*values, value] if allow else values
+    attributes = client.setdefault("attributes", {})
+    logout = [v for v in attributes.get(LOGOUT_URIS, "").split("##") if v and v != redirect]
+    attributes[LOGOUT_URIS] = "##".join([*logout, redirect] if allow else logout)
     kc.admin_call(realm.url, admin, "PUT", f"/clients/{client['id']}", client)
 
 
-@pytest.fixture(scope="module")
-def web_stack(
-    realm: Realm, stack: tuple[str, Edge], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[WebStack]:
-    target, api_edge = stack
-    port = free_port()
-    server = web_server.serve(built_app(), "127.0.0.1", port)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    settings = replace(api_edge.settings, web_port=port)
-    try:
-        with running_edge(settings, tmp_path_factory.mktemp("web-edge")) as edge:
-            origin = f"http://localhost:{edge.settings.rest_port}"
-            _allow_origin(realm, origin, allow=True)
-            try:
-                yield WebStack(origin, target, edge)
-            finally:
-                _allow_origin(realm, origin, allow=False)
-    finally:
-        server.shutdown()
-        server.server_close()
+@contextmanager
+def _test_checkout(port: int, webhook_url: str) -> Iterator[str]:
+    """The dev stack's test payment page (devstack/test_checkout.py), posting to this stack's edge."""
+    env = {
+        **os.environ,
+        "APEXTICK_TEST_CHECKOUT_PORT": str(port),
+        "APEXTICK_TEST_CHECKOUT_WEBHOOK_URL": webhook_url,
+    }
+    command = [sys.executable, "-m", "devstack.test_checkout"]
+    with subprocess.Popen(command, env=env, cwd=ROOT, stderr=subprocess.DEVNULL) as process:  # noqa: S603
+        try:
+            deadline = time.monotonic() + 20
+            while not _listening(port):
+                assert process.poll() is None, "the test checkout page exited"
+                assert time.monotonic() < deadline, "the test checkout page did not start"
+                time.sleep(0.1)
+            yield f"http://localhost:{port}/pay"
+        finally:
+            process.terminate()
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@contextmanager
+def web_stack_running(database_url: str, redis_url: str, workdir: Path) -> Iterator[WebStack]:
+    """The built app and a booking process behind an edge with the web route, Keycloak told of the edge's
+    origin, and the test payment page in place of Stripe's hosted page (posting to this edge)."""
+    realm = realm_from_env()
+    checkout_port, port = free_port(), free_port()
+    checkout_url = f"http://localhost:{checkout_port}/pay"
+    with booking_behind_edge(
+        realm, database_url, redis_url, workdir / "api-edge", APEXTICK_STRIPE_TEST_CHECKOUT_URL=checkout_url
+    ) as (target, api_edge):
+        server = web_server.serve(built_app(), "127.0.0.1", port)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        settings = replace(api_edge.settings, web_port=port)
+        try:
+            with running_edge(settings, workdir / "web-edge") as edge:
+                origin = f"http://localhost:{edge.settings.rest_port}"
+                _allow_origin(realm, origin, allow=True)
+                try:
+                    with _test_checkout(checkout_port, f"{origin}/v1/webhooks/stripe"):
+                        yield WebStack(origin, target, edge, checkout_url)
+                finally:
+                    _allow_origin(realm, origin, allow=False)
+        finally:
+            server.shutdown()
+            server.server_close()
 
 
 def run_scenario(

@@ -13,6 +13,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,8 +45,7 @@ class Realm:
         return kc.password_grant(self.url, f"demo-{user}", self.password, **extra)
 
 
-@pytest.fixture(scope="module")
-def realm() -> Realm:
+def realm_from_env() -> Realm:
     url = os.environ.get("APEXTICK_KEYCLOAK_URL", "")
     if not url:
         pytest.fail("APEXTICK_KEYCLOAK_URL is not set: run `make test`, which starts Keycloak")
@@ -57,10 +57,15 @@ def realm() -> Realm:
 
 
 @pytest.fixture(scope="module")
-def stack(
-    realm: Realm, database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+def realm() -> Realm:
+    return realm_from_env()
+
+
+@contextmanager
+def booking_behind_edge(
+    realm: Realm, database_url: str, redis_url: str, workdir: Path, **extra_env: str
 ) -> Iterator[tuple[str, Edge]]:
-    """A booking process and an Envoy that trust the real Keycloak realm."""
+    """A booking process and an Envoy that trust the real Keycloak realm: (gRPC target, edge)."""
     port = free_port()
     issuer = f"{realm.url}/realms/apextick"
     env = {
@@ -70,6 +75,7 @@ def stack(
         "APEXTICK_BOOKING_PORT": str(port),
         "APEXTICK_OIDC_ISSUER": issuer,
         "APEXTICK_LOG_LEVEL": "WARNING",
+        **extra_env,
     }
     process = subprocess.Popen([str(BIN / "apextick-booking"), "serve"], env=env, cwd=ROOT)  # noqa: S603
     try:
@@ -78,11 +84,19 @@ def stack(
         settings = EdgeSettings(
             booking_port=port, identity_port=keycloak_port, issuer=issuer, jwks_cache_seconds=2
         )
-        with running_edge(settings, tmp_path_factory.mktemp("kc-edge")) as edge:
+        with running_edge(settings, workdir) as edge:
             yield f"127.0.0.1:{port}", edge
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def stack(
+    realm: Realm, database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Edge]]:
+    with booking_behind_edge(realm, database_url, redis_url, tmp_path_factory.mktemp("kc-edge")) as running:
+        yield running
 
 
 def test_demo_users_through_the_edge_and_over_grpc(realm: Realm, stack: tuple[str, Edge]) -> None:

@@ -33,6 +33,7 @@ def _stripe(env: Env) -> StripeSettings | None:
         api_key=api_key,
         webhook_secret=webhook_secret,
         api_base=env.text("APEXTICK_STRIPE_API_BASE"),
+        test_checkout_url=env.text("APEXTICK_STRIPE_TEST_CHECKOUT_URL"),
         tolerance_seconds=env.integer(
             "APEXTICK_STRIPE_TOLERANCE_SECONDS", DEFAULT_STRIPE_TOLERANCE_SECONDS, minimum=1
         ),

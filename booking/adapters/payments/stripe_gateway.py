@@ -12,12 +12,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 from uuid import UUID
 
 import aiohttp
 import stripe
 
 from apextick_platform.errors import DomainError
+from apextick_platform.settings import SettingsError
 from booking.adapters.payments import stripe_events
 from booking.adapters.payments._http import DEFAULT_TIMEOUT_SECONDS, unavailable
 from booking.domain.payment import (
@@ -43,11 +45,20 @@ class StripeSettings:
     api_key: str
     webhook_secret: str
     api_base: str = ""  # empty: Stripe itself; http://127.0.0.1:12111 for stripe-mock
+    # Local stack only: stripe-mock answers a hosted-page URL that goes nowhere, so the buyer is sent to the
+    # dev stack's test payment page instead (devstack/test_checkout.py). Refused with the real Stripe.
+    test_checkout_url: str = ""
     tolerance_seconds: int = 300
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
 
     def __repr__(self) -> str:  # the dataclass default would print the key and the secret
         return f"StripeSettings(api_base={self.api_base!r}, tolerance_seconds={self.tolerance_seconds})"
+
+    def __post_init__(self) -> None:
+        if self.test_checkout_url and not self.api_base:
+            raise SettingsError(
+                "APEXTICK_STRIPE_TEST_CHECKOUT_URL is for stripe-mock only, never the real Stripe"
+            )
 
 
 def checkout_idempotency_key(order_id: UUID) -> str:
@@ -56,6 +67,17 @@ def checkout_idempotency_key(order_id: UUID) -> str:
 
 def refund_idempotency_key(order_id: UUID) -> str:
     return f"refund:{order_id}"
+
+
+def checkout_page_redirect(page: str, request: SessionRequest, session_id: str) -> str:
+    """The dev stack's test payment page for one session. stripe-mock keeps no sessions, so what the page
+    shows and signs travels in its URL; a tampered amount only earns the webhook a PAYMENT_MISMATCH."""
+    query = {
+        "session": session_id, "order": str(request.order_id), "reference": request.reference,
+        "amount": str(request.amount_minor), "currency": request.currency_code,
+        "success": request.success_url, "cancel": request.cancel_url,
+    }  # fmt: skip
+    return f"{page}?{urlencode(query)}"
 
 
 def session_expires_at(hold_expires_at: datetime) -> datetime:
@@ -125,7 +147,11 @@ class StripeGateway:
         return PaymentSession(
             provider=Provider.STRIPE,
             session_id=created.id,
-            redirect_url=created.url,
+            redirect_url=(
+                checkout_page_redirect(self._settings.test_checkout_url, request, created.id)
+                if self._settings.test_checkout_url
+                else created.url
+            ),
             expires_at=datetime.fromtimestamp(created.expires_at, UTC),
         )
 
