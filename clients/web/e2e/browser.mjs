@@ -6,8 +6,10 @@ import { chromium } from "playwright-core";
 const FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
   "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"];
 
-export function launch() {
-  return chromium.launch({ executablePath: process.env.APEXTICK_CHROMIUM ?? "/usr/bin/chromium", headless: true, args: FLAGS });
+/** `camera`: a video file (.y4m) that Chromium plays as the device camera, permission granted. */
+export function launch({ camera = "" } = {}) {
+  const fake = camera ? ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", `--use-file-for-fake-video-capture=${camera}`] : [];
+  return chromium.launch({ executablePath: process.env.APEXTICK_CHROMIUM ?? "/usr/bin/chromium", headless: true, args: [...FLAGS, ...fake] });
 }
 
 /** A context that fails the scenario on any console error or uncaught page error. */
@@ -34,9 +36,9 @@ function watch(page, problems) {
   });
 }
 
-/** Signs in through Keycloak's own login page, starting from the app's Sign in button. */
+/** Signs in through Keycloak's own login page, starting from the header's Sign in button. */
 export async function signIn(page, username, password) {
-  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await page.getByRole("navigation").getByRole("button", { name: "Sign in", exact: true }).click();
   await page.waitForURL(/\/realms\/apextick\/protocol\/openid-connect\/auth/);
   await page.locator("#username").fill(username);
   await page.locator("#password").fill(password);

@@ -7,6 +7,7 @@ import { useUser } from "./auth/useUser";
 import { Dashboard } from "./pages/Dashboard";
 import { EventList } from "./pages/EventList";
 import { EventPage, LAST_ORDER } from "./pages/EventPage";
+import { GateHome, GatePage } from "./pages/GatePage";
 import { MyOrders } from "./pages/MyOrders";
 import { OrderPage } from "./pages/OrderPage";
 import { Problem } from "./pages/Problem";
@@ -58,6 +59,9 @@ function Header() {
 function Screen() {
   const path = usePath();
   if (path === "/callback") return <Callback />;
+  const gate = match("/gate/events/:event/gateStations/:station", path);
+  if (gate) return <GatePage station={`events/${gate.event ?? ""}/gateStations/${gate.station ?? ""}`} />;
+  if (path === "/gate") return <GateHome />;
   const board = match("/events/:id/dashboard", path);
   if (board) return <Dashboard event={`events/${board.id ?? ""}`} />;
   const event = match("/events/:id", path);

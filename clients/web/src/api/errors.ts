@@ -42,6 +42,7 @@ const MESSAGES: Record<string, string> = {
   PROVIDER_UNAVAILABLE: "The payment provider did not answer. Please try again.",
   TICKET_PDF_NOT_READY: "Your ticket PDF is still being made. Try again in a few seconds.",
   INVALID_ARGUMENT: "Some of what was entered is not valid.",
+  GATE_NOT_FOUND: "This gate does not exist, or you are not on its staff.",
 };
 
 /** The edge's error body (google.rpc.Status as JSON) to an ApiError; anything else to a generic one. */
