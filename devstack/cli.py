@@ -119,8 +119,12 @@ def main(argv: list[str] | None = None) -> None:
             print(f"  {ticket['name']} seat {ticket['seatId']} pdf {ticket['pdfUri']}")
     else:
         gate = token_subject(args.gate_token) if args.gate_token else DEMO_USERS["gate"].subject
-        published = seed_demo(args.target, args.token or _token("organizer", 300), _seed_anchor(), gate)
+        seeded = seed_demo(args.target, args.token or _token("organizer", 300), _seed_anchor(), gate)
+        event = seeded.published.event
         print(
-            f"demo event: {published.event.name} ({published.event.display_name}, "
-            f"{published.event.seat_count} seats, {event_pb2.EventState.Name(published.event.state)})"
+            f"demo event: {event.name} ({event.display_name}, "
+            f"{event.seat_count} seats, {event_pb2.EventState.Name(event.state)})"
         )
+        if seeded.gate_station:
+            edge = os.environ.get("APEXTICK_EDGE_REST_PORT", "8080")
+            print(f"  gate screen      http://localhost:{edge}/gate/{seeded.gate_station}   (sign in as demo-gate)")

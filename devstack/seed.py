@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import grpc
@@ -29,9 +30,13 @@ def _stamp(value: datetime) -> Timestamp:
     return result
 
 
-def seed_demo(
-    target: str, organizer_token: str, anchor: datetime, gate_subject: str = ""
-) -> svc.PublishEventResponse:
+@dataclass(frozen=True)
+class Seeded:
+    published: svc.PublishEventResponse
+    gate_station: str  # events/{e}/gateStations/{s}, or "" without a gate subject
+
+
+def seed_demo(target: str, organizer_token: str, anchor: datetime, gate_subject: str = "") -> Seeded:
     """A venue with a 10x20 seat map, two tiers (front rows VIP), an event on sale from `anchor`, and a
     gate station "Main entrance" staffed by `gate_subject` when one is given. The anchor is fixed at
     the first seed, so a replay sends the very same requests."""
@@ -109,8 +114,9 @@ def seed_demo(
             request = gsv.CreateGateStationRequest(
                 parent=event.name, gate_station=station, request_id=_request_id("gate-main")
             )
-            gsv_grpc.GateServiceStub(channel).CreateGateStation(request, metadata=metadata)
-        return published
+            created = gsv_grpc.GateServiceStub(channel).CreateGateStation(request, metadata=metadata)
+            return Seeded(published, created.gate_station.name)
+        return Seeded(published, "")
 
 
 def token_subject(token: str) -> str:

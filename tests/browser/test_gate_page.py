@@ -9,6 +9,7 @@ import asyncio
 import os
 import uuid
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -29,8 +30,10 @@ FRAME = (640, 480)
 def qr_video(code: str, path: Path, frames: int = 20) -> Path:
     """A .y4m video (what Chromium's fake camera plays) of the code's QR on a grey card."""
     barcode = zxingcpp.create_barcode(code, zxingcpp.BarcodeFormat.QRCode)
-    pixels = memoryview(zxingcpp.write_barcode_to_image(barcode, scale=5))
-    qr = Image.frombytes("L", (pixels.shape[1], pixels.shape[0]), pixels.tobytes()).convert("RGB")
+    image: Any = zxingcpp.write_barcode_to_image(barcode, scale=5)  # a 2-D uint8 buffer, untyped in its stubs
+    pixels = memoryview(image)
+    height, width = pixels.shape or (0, 0)
+    qr = Image.frombytes("L", (width, height), pixels.tobytes()).convert("RGB")
     card = Image.new("RGB", FRAME, (200, 200, 200))
     card.paste(qr, ((FRAME[0] - qr.width) // 2, (FRAME[1] - qr.height) // 2))
     y, u, v = card.convert("YCbCr").split()
@@ -51,7 +54,9 @@ def test_the_gate_admits_then_says_duplicate_and_works_offline(
         return event
 
     event = asyncio.run(create())
-    tickets = buy(web_stack.origin, customer, os.environ["APEXTICK_STRIPE_WEBHOOK_SECRET"], 2, event=event)["tickets"]
+    tickets = buy(web_stack.origin, customer, os.environ["APEXTICK_STRIPE_WEBHOOK_SECRET"], 2, event=event)[
+        "tickets"
+    ]
     body = {"displayName": "North door", "staff": [kc.jwt_claims(gate)["sub"]]}
     created = kc.http(f"{web_stack.origin}/v1/{event}/gateStations?requestId={uuid.uuid4()}",
                       json_body=body, bearer=organizer)  # fmt: skip

@@ -2,12 +2,15 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { StrictMode, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
 
-import { finishSignIn, signIn, signOut, signUp } from "./auth/auth";
+import { finishSignIn, roles, signIn, signOut, signUp } from "./auth/auth";
 import { useUser } from "./auth/useUser";
 import { Dashboard } from "./pages/Dashboard";
 import { EventList } from "./pages/EventList";
 import { EventPage, LAST_ORDER } from "./pages/EventPage";
+import { Attendees } from "./pages/Attendees";
 import { GateHome, GatePage } from "./pages/GatePage";
+import { NewEvent } from "./pages/NewEvent";
+import { Organize } from "./pages/Organize";
 import { MyOrders } from "./pages/MyOrders";
 import { OrderPage } from "./pages/OrderPage";
 import { Problem } from "./pages/Problem";
@@ -42,6 +45,12 @@ function Header() {
         {user ? (
           <>
             <a href="/orders" onClick={(e) => { e.preventDefault(); navigate("/orders"); }}>My orders</a>
+            {roles(user).includes("organizer") && (
+              <a href="/organize" onClick={(e) => { e.preventDefault(); navigate("/organize"); }}>Organize</a>
+            )}
+            {roles(user).includes("gate") && (
+              <a href="/gate" onClick={(e) => { e.preventDefault(); navigate("/gate"); }}>Gate</a>
+            )}
             <span>{user.profile.preferred_username}</span>
             <button type="button" onClick={() => void signOut()}>Sign out</button>
           </>
@@ -62,6 +71,10 @@ function Screen() {
   const gate = match("/gate/events/:event/gateStations/:station", path);
   if (gate) return <GatePage station={`events/${gate.event ?? ""}/gateStations/${gate.station ?? ""}`} />;
   if (path === "/gate") return <GateHome />;
+  if (path === "/organize") return <Organize />;
+  if (path === "/organize/new") return <NewEvent />;
+  const people = match("/events/:id/attendees", path);
+  if (people) return <Attendees event={`events/${people.id ?? ""}`} />;
   const board = match("/events/:id/dashboard", path);
   if (board) return <Dashboard event={`events/${board.id ?? ""}`} />;
   const event = match("/events/:id", path);
