@@ -12,11 +12,12 @@ export function launch({ camera = "" } = {}) {
   return chromium.launch({ executablePath: process.env.APEXTICK_CHROMIUM ?? "/usr/bin/chromium", headless: true, args: [...FLAGS, ...fake] });
 }
 
-/** A context that fails the scenario on any console error or uncaught page error. */
-export async function context(browser, { phone = false } = {}) {
+/** A context that fails the scenario on any console error or uncaught page error. `expected`: URLs
+ * (regular expressions) whose failed loads the scenario provokes on purpose and checks on screen. */
+export async function context(browser, { phone = false, expected = [] } = {}) {
   const made = await browser.newContext(phone ? { viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true } : { viewport: { width: 1280, height: 860 } });
   made.problems = [];
-  made.on("page", (page) => watch(page, made.problems));
+  made.on("page", (page) => watch(page, made.problems, expected));
   return made;
 }
 
@@ -26,10 +27,11 @@ const HANDLED = /^Failed to load resource: the server responded with a status of
 
 // Only the app's own pages count: Keycloak's pages are not ours (its 26.7 registration page throws
 // on a password field it no longer renders when email verification is on).
-function watch(page, problems) {
+function watch(page, problems, expected) {
   const ours = () => page.url().startsWith(process.env.APEXTICK_WEB ?? "");
+  const provoked = (message) => message.text().startsWith("Failed to load resource") && expected.some((url) => url.test(message.location().url));
   page.on("console", (message) => {
-    if (message.type() === "error" && ours() && !HANDLED.test(message.text())) problems.push(`console: ${message.text()}`);
+    if (message.type() === "error" && ours() && !HANDLED.test(message.text()) && !provoked(message)) problems.push(`console: ${message.text()}`);
   });
   page.on("pageerror", (error) => {
     if (ours()) problems.push(`page error: ${error.message}`);

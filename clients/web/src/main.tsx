@@ -7,6 +7,7 @@ import { useUser } from "./auth/useUser";
 import { Dashboard } from "./pages/Dashboard";
 import { EventList } from "./pages/EventList";
 import { EventPage, LAST_ORDER } from "./pages/EventPage";
+import { Admin } from "./pages/Admin";
 import { Attendees } from "./pages/Attendees";
 import { GateHome, GatePage } from "./pages/GatePage";
 import { NewEvent } from "./pages/NewEvent";
@@ -48,6 +49,9 @@ function Header() {
             {roles(user).includes("organizer") && (
               <a href="/organize" onClick={(e) => { e.preventDefault(); navigate("/organize"); }}>Organize</a>
             )}
+            {roles(user).includes("admin") && (
+              <a href="/admin" onClick={(e) => { e.preventDefault(); navigate("/admin"); }}>Admin</a>
+            )}
             {roles(user).includes("gate") && (
               <a href="/gate" onClick={(e) => { e.preventDefault(); navigate("/gate"); }}>Gate</a>
             )}
@@ -71,6 +75,7 @@ function Screen() {
   const gate = match("/gate/events/:event/gateStations/:station", path);
   if (gate) return <GatePage station={`events/${gate.event ?? ""}/gateStations/${gate.station ?? ""}`} />;
   if (path === "/gate") return <GateHome />;
+  if (path === "/admin") return <Admin />;
   if (path === "/organize") return <Organize />;
   if (path === "/organize/new") return <NewEvent />;
   const people = match("/events/:id/attendees", path);
