@@ -127,4 +127,6 @@ def main(argv: list[str] | None = None) -> None:
         )
         if seeded.gate_station:
             edge = os.environ.get("APEXTICK_EDGE_REST_PORT", "8080")
-            print(f"  gate screen      http://localhost:{edge}/gate/{seeded.gate_station}   (sign in as demo-gate)")
+            print(
+                f"  gate screen      http://localhost:{edge}/gate/{seeded.gate_station}   (sign in as demo-gate)"
+            )

@@ -30,7 +30,9 @@ def test_an_admin_grants_a_role_and_refunds_an_order(realm: Realm, web_stack: We
         return event
 
     event = asyncio.run(create())
-    order = buy(web_stack.origin, customer, os.environ["APEXTICK_STRIPE_WEBHOOK_SECRET"], 1, event=event)["order"]
+    order = buy(web_stack.origin, customer, os.environ["APEXTICK_STRIPE_WEBHOOK_SECRET"], 1, event=event)[
+        "order"
+    ]
     admin = kc.admin_token(realm.url, *realm.admin)
     username, password = f"t{secrets.token_hex(4)}-promoted", secrets.token_hex(12)
     user_id = kc.create_user(realm.url, admin, username, password)

@@ -2,7 +2,7 @@
 // Same origin as the app: no CORS in production. Every call carries the signed-in user's token.
 import createClient, { type Middleware } from "openapi-fetch";
 
-import { currentToken } from "../auth/auth";
+import { currentToken, sessionRefused, users } from "../auth/auth";
 import type { paths } from "./schema";
 import { apiError } from "./errors";
 
@@ -11,6 +11,10 @@ const bearer: Middleware = {
     const token = await currentToken();
     if (token) request.headers.set("Authorization", `Bearer ${token}`);
     return request;
+  },
+  async onResponse({ response }) {
+    if (response.status === 401 && (await users.getUser())) void sessionRefused();
+    return response;
   },
 };
 

@@ -16,10 +16,32 @@ export const users = new UserManager({
   userStore: new WebStorageStateStore({ store: window.sessionStorage }),
 });
 
+let renewing: Promise<string | null> | null = null;
+
+/** The access token, renewed first (with the refresh token, no page change) when it has expired, as after
+ * a laptop wakes; null when there is no session or it cannot be renewed. */
 export async function currentToken(): Promise<string | null> {
   const user = await users.getUser();
-  if (!user || user.expired) return null;
-  return user.access_token;
+  if (!user) return null;
+  if (!user.expired) return user.access_token;
+  renewing ??= users.signinSilent().then(
+    (renewed) => renewed?.access_token ?? null,
+    () => null,
+  ).finally(() => { renewing = null; });
+  return renewing;
+}
+
+const LAST_REDIRECT = "apextick.auth.redirected";
+
+/** A session the API refused (expired beyond renewal, or ended at Keycloak): sign in again and come back
+ * to this very URL, so the seats chosen (kept in it) are still chosen. At most once a minute, so a token
+ * the API keeps refusing can never bounce the browser in a loop. */
+export async function sessionRefused(): Promise<void> {
+  const last = Number(window.sessionStorage.getItem(LAST_REDIRECT) ?? "0");
+  if (Date.now() - last < 60_000) return;
+  window.sessionStorage.setItem(LAST_REDIRECT, String(Date.now()));
+  await users.removeUser();
+  await signIn();
 }
 
 export function signIn(): Promise<void> {
