@@ -64,6 +64,20 @@ def _catch_mail() -> None:
         stop.wait()
 
 
+def _seed(args: argparse.Namespace) -> None:
+    gate = token_subject(args.gate_token) if args.gate_token else DEMO_USERS["gate"].subject
+    seeded = seed_demo(args.target, args.token or _token("organizer", 300), _seed_anchor(), gate)
+    event = seeded.published.event
+    print(
+        f"demo event: {event.name} ({event.display_name}, "
+        f"{event.seat_count} seats, {event_pb2.EventState.Name(event.state)})"
+    )
+    if seeded.gate_station:
+        edge = os.environ.get("APEXTICK_EDGE_REST_PORT", "8080")
+        gate_url = f"http://localhost:{edge}/gate/{seeded.gate_station}"
+        print(f"  gate screen      {gate_url}   (sign in as demo-gate)")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="apextick-dev", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -118,15 +132,4 @@ def main(argv: list[str] | None = None) -> None:
         for ticket in result["tickets"]:
             print(f"  {ticket['name']} seat {ticket['seatId']} pdf {ticket['pdfUri']}")
     else:
-        gate = token_subject(args.gate_token) if args.gate_token else DEMO_USERS["gate"].subject
-        seeded = seed_demo(args.target, args.token or _token("organizer", 300), _seed_anchor(), gate)
-        event = seeded.published.event
-        print(
-            f"demo event: {event.name} ({event.display_name}, "
-            f"{event.seat_count} seats, {event_pb2.EventState.Name(event.state)})"
-        )
-        if seeded.gate_station:
-            edge = os.environ.get("APEXTICK_EDGE_REST_PORT", "8080")
-            print(
-                f"  gate screen      http://localhost:{edge}/gate/{seeded.gate_station}   (sign in as demo-gate)"
-            )
+        _seed(args)
