@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, insert, select, tuple_, update
+from sqlalchemy import Select, delete, func, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.adapters.bulk_rows import copy_rows, fetch_rows
-from booking.adapters.orm import EventRow, PriceTierRow
+from booking.adapters.orm import EventRow, EventSeatRow, PriceTierRow
 from booking.domain.event import Event, EventDetails, EventStatus, Schedule
 from booking.domain.pricing import PriceTier
 from booking.service_layer.ports import EventQuery, SeatState
@@ -109,6 +109,8 @@ class SqlEventStore:
             stmt = stmt.where(EventRow.starts_at >= query.start_after)
         if query.start_before:
             stmt = stmt.where(EventRow.starts_at < query.start_before)
+        if query.max_price_minor is not None or query.available_only:
+            stmt = stmt.where(_seat_wanted(query).exists())
         if query.after:
             stmt = stmt.where(
                 tuple_(EventRow.starts_at, EventRow.id) > tuple_(query.after.sort_value, query.after.id)
@@ -181,6 +183,19 @@ class SqlPriceTierStore:
 
 
 EVENT_SEATS = "SELECT seat_id, tier_id, status FROM event_seat WHERE event_id = %(event)s"
+
+
+def _seat_wanted(query: EventQuery) -> Select[UUID]:
+    """A seat of the event that the price and availability filters would accept."""
+    seats = select(EventSeatRow.event_id).where(EventSeatRow.event_id == EventRow.id)
+    if query.available_only:
+        seats = seats.where(EventSeatRow.status == "AVAILABLE")
+    if query.max_price_minor is not None:
+        seats = seats.join(
+            PriceTierRow,
+            (PriceTierRow.event_id == EventSeatRow.event_id) & (PriceTierRow.tier_id == EventSeatRow.tier_id),
+        ).where(PriceTierRow.price_minor <= query.max_price_minor)
+    return seats
 
 
 class SqlInventoryStore:

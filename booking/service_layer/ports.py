@@ -30,6 +30,8 @@ class EventQuery:
     category: str = ""
     start_after: datetime | None = None
     start_before: datetime | None = None
+    max_price_minor: int | None = None  # a seat priced at or under this
+    available_only: bool = False  # a seat neither held nor sold (at that price, with max_price_minor)
     organizer: str = ""  # set: that organizer's events, drafts included; empty: published events only
     after: Cursor | None = None
     limit: int = 50

@@ -84,6 +84,27 @@ async def test_browse_and_hold_over_rest(catalog: Any, identity: Identity, edge:
     assert (released.status, released.json()["hold"]["state"]) == (200, "HOLD_STATE_RELEASED")
 
 
+async def test_events_are_filtered_by_price_and_seats_left_over_rest(
+    catalog: Any, identity: Identity, edge: Edge
+) -> None:
+    title = f"Filtered {uuid.uuid4().hex[:6]}"
+    built = await build_event(catalog, identity.auth("organizer"), title, rows=1, per_row=1)
+    search = f"{edge.rest}/v1/events:search?query={title.split()[1]}"
+
+    def names(reply: Any) -> set[str]:
+        return {e["name"] for e in reply.json().get("events", [])}
+
+    assert names(await http("GET", f"{search}&filter.maxPriceMinor=50000")) == {built.event.name}
+    assert names(await http("GET", f"{search}&filter.maxPriceMinor=49999")) == set()
+    assert names(await http("GET", f"{search}&filter.availableOnly=true")) == {built.event.name}
+    held = await http("POST", f"{edge.rest}/v1/{built.event.name}/holds",
+                      {"seatIds": ["main-A-1"], "requestId": rid()}, identity.token("customer"))  # fmt: skip
+    assert held.status == 200, held.body
+    assert names(await http("GET", f"{search}&filter.availableOnly=true")) == set()  # its one seat is held
+    negative = await http("GET", f"{search}&filter.maxPriceMinor=-1")
+    assert (negative.status, negative.json()["details"][0]["reason"]) == (400, "INVALID_ARGUMENT")
+
+
 async def test_rest_errors_are_json_with_reasons_and_never_traces(edge: Edge, identity: Identity) -> None:
     missing = await http("GET", f"{edge.rest}/v1/events/{uuid.uuid4()}")
     assert missing.status == 404

@@ -68,7 +68,18 @@ class FakeSeatMaps:
         )
 
 
-def _matches(event: Event, query: EventQuery) -> bool:
+def _has_wanted_seat(event: Event, query: EventQuery, tables: Tables) -> bool:
+    for row in tables.event_seats.get(event.id, {}).values():
+        tier = tables.tiers.get((event.id, row.tier_id))
+        priced = query.max_price_minor is None or (
+            tier is not None and tier.price_minor <= query.max_price_minor
+        )
+        if priced and (not query.available_only or row.status == "AVAILABLE"):
+            return True
+    return False
+
+
+def _matches(event: Event, query: EventQuery, tables: Tables) -> bool:
     """The filters of SqlEventStore.query, one condition each (the text search is a prefix match on
     every term, as PostgreSQL's `simple` tsquery with `:*` does it)."""
     details, start = event.details, event.details.schedule.start
@@ -82,6 +93,8 @@ def _matches(event: Event, query: EventQuery) -> bool:
         not query.category or details.category == query.category,
         query.start_after is None or start >= query.start_after,
         query.start_before is None or start < query.start_before,
+        (query.max_price_minor is None and not query.available_only)
+        or _has_wanted_seat(event, query, tables),
     )
     return all(conditions)
 
@@ -102,7 +115,7 @@ class FakeEvents:
 
     async def query(self, query: EventQuery) -> Sequence[Event]:
         found = sorted(
-            (e for e in self._t.events.values() if _matches(e, query)),
+            (e for e in self._t.events.values() if _matches(e, query, self._t)),
             key=lambda e: (e.details.schedule.start, e.id),
         )
         if query.after is not None:

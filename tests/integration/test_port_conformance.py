@@ -9,6 +9,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -104,6 +106,26 @@ async def test_catalog_stores_answer_alike(twin: Twin) -> None:
     assert {e.id for e in own} == {sale.event_id, draft.event_id}
     assert [e.id for e in by_city] == [sale.event_id]
     assert elsewhere == []
+
+
+async def test_events_are_found_by_price_and_by_seats_still_free(twin: Twin) -> None:
+    word = "zp" + uuid.uuid4().hex[:6]
+    cheap = await published_event(twin.container, name=f"{word} Cheap", rows=1, per_row=2, price=100_000)
+    dear = await published_event(twin.container, name=f"{word} Dear", rows=1, per_row=2, price=900_000)
+    buyer = customer()
+    await twin.ports.claims.claim(
+        await claim_request(twin, cheap.event_id, buyer, seat("A", 1), seat("A", 2))
+    )
+
+    async def found(**narrowing: Any) -> set[UUID]:
+        async with twin.ports.unit_of_work() as uow:
+            return {e.id for e in await uow.events.query(EventQuery(text_terms=(word,), **narrowing))}
+
+    assert await found(max_price_minor=100_000) == {cheap.event_id}  # at the price counts
+    assert await found(max_price_minor=99_999) == set()
+    assert await found(max_price_minor=900_000) == {cheap.event_id, dear.event_id}
+    assert await found(available_only=True) == {dear.event_id}  # every seat of the cheap one is held
+    assert await found(available_only=True, max_price_minor=100_000) == set()
 
 
 # ----------------------------------------------------------------------------- seat claims

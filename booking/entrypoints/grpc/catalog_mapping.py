@@ -210,6 +210,8 @@ def event_query(
         category=event_filter.category,
         start_after=when(event_filter.start_after) if event_filter.HasField("start_after") else None,
         start_before=when(event_filter.start_before) if event_filter.HasField("start_before") else None,
+        max_price_minor=event_filter.max_price_minor if event_filter.HasField("max_price_minor") else None,
+        available_only=event_filter.available_only,
         organizer=organizer,
         limit=page_size,
     )

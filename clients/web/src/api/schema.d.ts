@@ -2404,6 +2404,10 @@ export interface operations {
                 "filter.startAfter"?: string;
                 /** @description Only events starting before this time. */
                 "filter.startBefore"?: string;
+                /** @description Only events with a seat priced at or under this, in the minor units of the event's own currency. */
+                "filter.maxPriceMinor"?: string;
+                /** @description Only events with a seat neither held nor sold (with max_price_minor: such a seat at that price). */
+                "filter.availableOnly"?: boolean;
                 /** @description "me" lists the caller's own events, drafts included (organizers only); empty lists published events. */
                 organizer?: string;
                 /** @description Most events to return; 50 when zero, at most 200. */
@@ -3244,6 +3248,10 @@ export interface operations {
                 "filter.startAfter"?: string;
                 /** @description Only events starting before this time. */
                 "filter.startBefore"?: string;
+                /** @description Only events with a seat priced at or under this, in the minor units of the event's own currency. */
+                "filter.maxPriceMinor"?: string;
+                /** @description Only events with a seat neither held nor sold (with max_price_minor: such a seat at that price). */
+                "filter.availableOnly"?: boolean;
                 /** @description Most events to return; 50 when zero, at most 200. */
                 pageSize?: number;
                 /** @description Token from a previous response's next_page_token. */

@@ -13,9 +13,11 @@ interface Filters {
   category: string;
   from: string; // yyyy-mm-dd
   to: string;
+  maxPrice: string; // major units, as typed: the event's own currency
+  seatsLeft: boolean;
 }
 
-const EMPTY: Filters = { query: "", city: "", category: "", from: "", to: "" };
+const EMPTY: Filters = { query: "", city: "", category: "", from: "", to: "", maxPrice: "", seatsLeft: false };
 
 function dayStart(day: string): string | undefined {
   return day ? new Date(`${day}T00:00:00`).toISOString() : undefined;
@@ -30,6 +32,9 @@ async function search(f: Filters): Promise<Event[]> {
   if (after) filter["filter.startAfter"] = after;
   const before = dayStart(f.to);
   if (before) filter["filter.startBefore"] = new Date(Date.parse(before) + 86_400_000).toISOString();
+  const price = Number(f.maxPrice);
+  if (f.maxPrice.trim() && Number.isFinite(price) && price >= 0) filter["filter.maxPriceMinor"] = String(Math.round(price * 100));
+  if (f.seatsLeft) filter["filter.availableOnly"] = "true";
   const answer = f.query.trim()
     ? await must(api.GET("/v1/events:search", { params: { query: { ...filter, query: f.query.trim() } } }))
     : await must(api.GET("/v1/events", { params: { query: filter } }));
@@ -40,7 +45,7 @@ export function EventList() {
   const [draft, setDraft] = useState<Filters>(EMPTY);
   const [filters, setFilters] = useState<Filters>(EMPTY);
   const events = useQuery<Event[], ApiError>({ queryKey: ["events", filters], queryFn: () => search(filters) });
-  const field = (key: keyof Filters, label: string, type = "text") => (
+  const field = (key: "query" | "city" | "category" | "from" | "to" | "maxPrice", label: string, type = "text") => (
     <label>
       {label}
       <input
@@ -68,6 +73,11 @@ export function EventList() {
         {field("category", "Category")}
         {field("from", "From", "date")}
         {field("to", "To", "date")}
+        {field("maxPrice", "Up to (price)", "number")}
+        <label>
+          <input type="checkbox" checked={draft.seatsLeft} onChange={(e) => { setDraft({ ...draft, seatsLeft: e.target.checked }); }} />
+          Seats left
+        </label>
         <button type="submit">Find</button>
       </form>
       {events.isPending && <p aria-busy="true">Loading events…</p>}

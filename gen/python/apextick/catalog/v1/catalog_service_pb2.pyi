@@ -552,10 +552,16 @@ class EventFilter(_message.Message):
     CATEGORY_FIELD_NUMBER: _builtins.int
     START_AFTER_FIELD_NUMBER: _builtins.int
     START_BEFORE_FIELD_NUMBER: _builtins.int
+    MAX_PRICE_MINOR_FIELD_NUMBER: _builtins.int
+    AVAILABLE_ONLY_FIELD_NUMBER: _builtins.int
     city: _builtins.str
     """Exact city, case-insensitive."""
     category: _builtins.str
     """Exact category."""
+    max_price_minor: _builtins.int
+    """Only events with a seat priced at or under this, in the minor units of the event's own currency."""
+    available_only: _builtins.bool
+    """Only events with a seat neither held nor sold (with max_price_minor: such a seat at that price)."""
     @_builtins.property
     def start_after(self) -> _timestamp_pb2.Timestamp:
         """Only events starting at or after this time."""
@@ -571,12 +577,16 @@ class EventFilter(_message.Message):
         category: _builtins.str = ...,
         start_after: _timestamp_pb2.Timestamp | None = ...,
         start_before: _timestamp_pb2.Timestamp | None = ...,
+        max_price_minor: _builtins.int | None = ...,
+        available_only: _builtins.bool = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["start_after", b"start_after", "start_before", b"start_before"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_max_price_minor", b"_max_price_minor", "max_price_minor", b"max_price_minor", "start_after", b"start_after", "start_before", b"start_before"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "city", b"city", "start_after", b"start_after", "start_before", b"start_before"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_max_price_minor", b"_max_price_minor", "available_only", b"available_only", "category", b"category", "city", b"city", "max_price_minor", b"max_price_minor", "start_after", b"start_after", "start_before", b"start_before"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__max_price_minor: _TypeAlias = _typing.Literal["max_price_minor"]  # noqa: Y015
+    _WhichOneofArgType__max_price_minor: _TypeAlias = _typing.Literal["_max_price_minor", b"_max_price_minor"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__max_price_minor) -> _WhichOneofReturnType__max_price_minor | None: ...
 
 Global___EventFilter: _TypeAlias = EventFilter  # noqa: Y015
 
