@@ -31,6 +31,8 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from devstack.mail_inbox import inbox_page
+
 RECEIVED_HEADER = "X-Catcher-Received-At"
 
 
@@ -136,7 +138,10 @@ def _summary(mail: CaughtMail) -> dict[str, Any]:
 def listing_server(folder: MailFolder, host: str, port: int) -> ThreadingHTTPServer:
     class Listing(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            if self.path in {"/", "/messages"}:
+            if self.path == "/":
+                self._reply(200, "text/html; charset=utf-8", inbox_page(m.message for m in folder.messages()))
+                return
+            if self.path == "/messages":
                 body = json.dumps([_summary(m) for m in folder.messages()], indent=1).encode()
                 self._reply(200, "application/json", body)
                 return

@@ -100,13 +100,15 @@ up() {
 
 ApexTick is up.
   web app          http://localhost:${APEXTICK_EDGE_REST_PORT:-8080}/   (sign in as demo-customer, or sign up)
+  test payment     http://localhost:$APEXTICK_TEST_CHECKOUT_PORT/pay   (stands in for Stripe's page: checkout sends you there)
   booking gRPC     127.0.0.1:$APEXTICK_BOOKING_PORT   (var/bin/grpcurl -plaintext localhost:$APEXTICK_BOOKING_PORT list)
   booking worker   hold expiry: Redis expiry listener and PostgreSQL sweeper
   outbox relay     domain events to RabbitMQ (exchange apextick.events); backlog and lag at
                    http://127.0.0.1:${APEXTICK_RELAY_METRICS_PORT:-9464}/metrics
   notification     127.0.0.1:$APEXTICK_NOTIFICATION_PORT gRPC (ticket PDFs, deliveries, resends) and its
                    bus consumer (queue notification.order_events): QR PDF tickets in var/tickets/
-  mail catcher     SMTP 127.0.0.1:$APEXTICK_SMTP_PORT; every email lands in var/mail/ (.eml), listed at
+  mail inbox       http://localhost:$APEXTICK_MAIL_HTTP_PORT/   (sign-up verification and password resets land here)
+  mail catcher     SMTP 127.0.0.1:$APEXTICK_SMTP_PORT; every email is also a file in var/mail/ (.eml), JSON at
                    http://127.0.0.1:$APEXTICK_MAIL_HTTP_PORT/messages
   REST edge        http://127.0.0.1:${APEXTICK_EDGE_REST_PORT:-8080}/v1/events   (Envoy; native gRPC on :${APEXTICK_EDGE_GRPC_PORT:-8081})
   Keycloak         $APEXTICK_OIDC_ISSUER   (admin console: http://localhost:$APEXTICK_IDENTITY_PORT/admin)

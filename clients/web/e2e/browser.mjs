@@ -51,20 +51,18 @@ export function check(condition, message) {
   if (!condition) throw new Error(message);
 }
 
-/** The newest link to Keycloak's action-token page in the n-th email to `recipient` at the mail catcher's
- * listing (devstack/mail_catcher.py), waited for. Keycloak's text part is quoted-printable. */
-export async function mailedLink(listing, recipient, nth) {
+/** Opens the local inbox (the mail catcher's page) in `page`, waits for an email to `recipient` with
+ * `subject` in it, and follows the newest one's Keycloak link, as a person would. */
+export async function followMailedLink(page, inbox, recipient, subject) {
   const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const found = (await (await fetch(`${listing}/messages`)).json()).filter((m) => m.to.includes(recipient));
-    if (found.length > nth) {
-      const raw = await (await fetch(`${listing}/messages/${found[nth].file}`)).text();
-      const text = raw.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
-      const link = /https?:\/\/[^\s"<>]*login-actions\/action-token[^\s"<>]*/.exec(text);
-      if (link) return link[0].replace(/&amp;/g, "&");
-      throw new Error(`no action link in the email to ${recipient}`);
+  for (;;) {
+    await page.goto(inbox);
+    const mail = page.locator("article", { hasText: recipient }).filter({ hasText: subject }).first();
+    if (await mail.count()) {
+      await mail.getByRole("link", { name: /login-actions\/action-token/ }).first().click();
+      return;
     }
-    await new Promise((done) => setTimeout(done, 250));
+    if (Date.now() > deadline) throw new Error(`no "${subject}" email reached ${recipient}`);
+    await new Promise((done) => setTimeout(done, 500));
   }
-  throw new Error(`no email number ${nth + 1} reached ${recipient}`);
 }

@@ -1,11 +1,11 @@
 // A newcomer, from nothing to a ticket: signs up on Keycloak's registration page, verifies the email
-// through the local mail catcher, picks two seats, holds them, pays on the test payment page (which
+// in the local inbox (the mail catcher's page, where its link is clicked), picks two seats, holds them, pays on the test payment page (which
 // sends the signed webhook as Stripe would) and waits on the return page for the webhook-confirmed
 // order and its QR codes. Then forgets the password: resets it through the emailed link and finds the
 // order again under My orders.
 // Env: APEXTICK_WEB, APEXTICK_EVENT (events/{id}), APEXTICK_SEATS ("a,b"), APEXTICK_MAIL (the mail
 // catcher's listing), APEXTICK_NEWCOMER (a fresh username), APEXTICK_SCREENS.
-import { check, context, launch, mailedLink } from "./browser.mjs";
+import { check, context, followMailedLink, launch } from "./browser.mjs";
 
 const web = process.env.APEXTICK_WEB;
 const event = process.env.APEXTICK_EVENT;
@@ -50,7 +50,8 @@ try {
   await page.screenshot({ path: `${screens}/sign-up.png`, fullPage: true });
   await page.locator("input[type=submit], button[type=submit]").first().click();
   await page.getByText(/verify your email/i).first().waitFor();
-  await page.goto(await mailedLink(mail, email, 0));
+  await page.screenshot({ path: `${screens}/verify-email.png`, fullPage: true });
+  await followMailedLink(page, mail, email, "Verify email");
   if (!askedNow) await setPassword(page, password);
   await proceedAfterAction(page);
   await page.waitForURL(`${web}/${event}?seats=${seats.join(",")}`); // signed in, the seats kept
@@ -84,7 +85,7 @@ try {
   await page.locator("#username").fill(email);
   await page.locator("input[type=submit], button[type=submit]").first().click();
   await page.getByText(/receive an email/i).first().waitFor();
-  await page.goto(await mailedLink(mail, email, 1));
+  await followMailedLink(page, mail, email, "Reset password");
   await setPassword(page, renewed);
   await proceedAfterAction(page);
   await page.getByRole("link", { name: "My orders" }).click();
