@@ -4,16 +4,13 @@ refunded)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
 
-import grpc
 import pytest
-from apextick_client import bench
 
 from devstack.purchase import buy
-from tests.browser.web_stack import WebStack, run_scenario
+from tests.browser.web_stack import WebStack, new_event, run_scenario
 from tests.integration import keycloak_support as kc
 from tests.integration.test_keycloak_edge import Realm, realm
 
@@ -24,12 +21,7 @@ __all__ = ["realm"]
 def test_an_admin_grants_a_role_and_refunds_an_order(realm: Realm, web_stack: WebStack) -> None:
     organizer, customer = (realm.token(u)["access_token"] for u in ("organizer", "customer"))
 
-    async def create() -> str:
-        async with grpc.aio.insecure_channel(web_stack.booking) as channel:
-            event, _ = await bench.create_event(channel, organizer, 4)
-        return event
-
-    event = asyncio.run(create())
+    event, _ = new_event(web_stack, organizer, 4)
     order = buy(web_stack.origin, customer, os.environ["APEXTICK_STRIPE_WEBHOOK_SECRET"], 1, event=event)[
         "order"
     ]

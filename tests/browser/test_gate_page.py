@@ -5,20 +5,17 @@ holds to: the second ticket is admitted there, once."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from pathlib import Path
 from typing import Any
 
-import grpc
 import pytest
 import zxingcpp
-from apextick_client import bench
 from PIL import Image
 
 from devstack.purchase import buy
-from tests.browser.web_stack import WebStack, run_scenario
+from tests.browser.web_stack import WebStack, new_event, run_scenario
 from tests.integration import keycloak_support as kc
 from tests.integration.test_keycloak_edge import Realm, realm
 
@@ -48,12 +45,7 @@ def test_the_gate_admits_then_says_duplicate_and_works_offline(
 ) -> None:
     organizer, customer, gate = (realm.token(u)["access_token"] for u in ("organizer", "customer", "gate"))
 
-    async def create() -> str:
-        async with grpc.aio.insecure_channel(web_stack.booking) as channel:
-            event, _ = await bench.create_event(channel, organizer, 4)
-        return event
-
-    event = asyncio.run(create())
+    event, _ = new_event(web_stack, organizer, 4)
     tickets = buy(web_stack.origin, customer, os.environ["APEXTICK_STRIPE_WEBHOOK_SECRET"], 2, event=event)[
         "tickets"
     ]

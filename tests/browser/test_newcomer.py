@@ -6,20 +6,17 @@ order found again under My orders."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
-import grpc
 import pytest
 import zxingcpp
-from apextick_client import bench
 from PIL import Image
 
 from devstack import mail_catcher
-from tests.browser.web_stack import WebStack, run_scenario
+from tests.browser.web_stack import WebStack, new_event, run_scenario
 from tests.e2e.edge_support import free_port
 from tests.integration import keycloak_support as kc
 from tests.integration.test_keycloak_edge import Realm, realm
@@ -41,11 +38,7 @@ def test_a_newcomer_signs_up_verifies_buys_and_resets_the_password(
 ) -> None:
     organizer = realm.token("organizer")["access_token"]
 
-    async def create() -> tuple[str, list[str]]:
-        async with grpc.aio.insecure_channel(web_stack.booking) as channel:
-            return await bench.create_event(channel, organizer, 6)
-
-    event, seats = asyncio.run(create())
+    event, seats = new_event(web_stack, organizer, 6)
     newcomer = f"t{secrets.token_hex(4)}-new"
     try:
         result = run_scenario("newcomer", {

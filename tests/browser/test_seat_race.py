@@ -4,14 +4,11 @@ through Keycloak's own login page, and the selection survived the sign-in."""
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 
-import grpc
 import pytest
-from apextick_client import bench
 
-from tests.browser.web_stack import WebStack, run_scenario
+from tests.browser.web_stack import WebStack, new_event, run_scenario
 from tests.integration import keycloak_support as kc
 from tests.integration.test_keycloak_edge import Realm, realm
 
@@ -22,11 +19,7 @@ __all__ = ["realm"]
 def test_two_browsers_race_for_one_seat(realm: Realm, web_stack: WebStack) -> None:
     organizer = realm.token("organizer")["access_token"]
 
-    async def create() -> tuple[str, list[str]]:
-        async with grpc.aio.insecure_channel(web_stack.booking) as channel:
-            return await bench.create_event(channel, organizer, 8)
-
-    event, seats = asyncio.run(create())
+    event, seats = new_event(web_stack, organizer, 8)
     title = kc.http(f"{web_stack.origin}/v1/{event}").json()["event"]["displayName"]
     admin = kc.admin_token(realm.url, *realm.admin)
     rival, password = f"t{secrets.token_hex(4)}-rival", secrets.token_hex(12)

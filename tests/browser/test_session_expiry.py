@@ -4,13 +4,9 @@ service then holds both seats for that customer."""
 
 from __future__ import annotations
 
-import asyncio
-
-import grpc
 import pytest
-from apextick_client import bench
 
-from tests.browser.web_stack import WebStack, run_scenario
+from tests.browser.web_stack import WebStack, new_event, run_scenario
 from tests.integration import keycloak_support as kc
 from tests.integration.test_keycloak_edge import Realm, realm
 
@@ -23,11 +19,7 @@ def test_an_ended_session_renews_or_signs_in_again_keeping_the_seats(
 ) -> None:
     organizer = realm.token("organizer")["access_token"]
 
-    async def create() -> tuple[str, list[str]]:
-        async with grpc.aio.insecure_channel(web_stack.booking) as channel:
-            return await bench.create_event(channel, organizer, 6)
-
-    event, seats = asyncio.run(create())
+    event, seats = new_event(web_stack, organizer, 6)
     result = run_scenario("session", {
         "APEXTICK_WEB": web_stack.origin, "APEXTICK_EVENT": event, "APEXTICK_SEATS": f"{seats[0]},{seats[4]}",
         "APEXTICK_USERS": f"demo-customer:{realm.password}",

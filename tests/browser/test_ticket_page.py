@@ -4,17 +4,14 @@ QR codes are read back from the screenshots, as a gate's camera would, and equal
 
 from __future__ import annotations
 
-import asyncio
 import os
 
-import grpc
 import pytest
 import zxingcpp
-from apextick_client import bench
 from PIL import Image
 
 from devstack.purchase import buy
-from tests.browser.web_stack import WebStack, run_scenario
+from tests.browser.web_stack import WebStack, new_event, run_scenario
 from tests.integration.test_keycloak_edge import Realm, realm
 
 pytestmark = pytest.mark.browser
@@ -24,12 +21,7 @@ __all__ = ["realm"]
 def test_a_paid_order_shows_its_tickets_qr_codes(realm: Realm, web_stack: WebStack) -> None:
     organizer, customer = (realm.token(user)["access_token"] for user in ("organizer", "customer"))
 
-    async def create() -> str:
-        async with grpc.aio.insecure_channel(web_stack.booking) as channel:
-            event, _ = await bench.create_event(channel, organizer, 4)
-        return event
-
-    event = asyncio.run(create())
+    event, _ = new_event(web_stack, organizer, 4)
     bought = buy(web_stack.origin, customer, os.environ["APEXTICK_STRIPE_WEBHOOK_SECRET"], 2, event=event)
     result = run_scenario("ticket", {
         "APEXTICK_WEB": web_stack.origin, "APEXTICK_ORDER": bought["order"]["name"],

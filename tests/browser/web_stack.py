@@ -5,6 +5,7 @@ origins; the test's edge listens on a free port)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
@@ -18,6 +19,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+
+import grpc
+from apextick_client import bench
 
 from devstack import web_server
 from tests.e2e.edge_support import Edge, free_port, running_edge
@@ -118,6 +122,16 @@ def web_stack_running(database_url: str, redis_url: str, workdir: Path) -> Itera
         finally:
             server.shutdown()
             server.server_close()
+
+
+def new_event(stack: WebStack, organizer_token: str, seats: int) -> tuple[str, list[str]]:
+    """A published event on sale now with `seats` seats, made over gRPC: (its name, its seat ids)."""
+
+    async def create() -> tuple[str, list[str]]:
+        async with grpc.aio.insecure_channel(stack.booking) as channel:
+            return await bench.create_event(channel, organizer_token, seats)
+
+    return asyncio.run(create())
 
 
 def run_scenario(
