@@ -1,8 +1,10 @@
 // An organizer builds an event in the browser: a new venue, two price tiers, two grid sections with the
 // live preview counting the seats, then "Create and publish". The dashboard opens showing no sale, says
 // READY (the test buys through the API) and the paid order appears without a reload; the event list
-// shows it on sale, and the attendees page lists the buyer's seats.
+// shows it on sale, and the attendees page lists the buyer's seats and exports them as CSV.
 // Env: APEXTICK_WEB, APEXTICK_TITLE (a fresh event name), APEXTICK_USERS ("user:password"), APEXTICK_SCREENS.
+import { readFile } from "node:fs/promises";
+
 import { check, context, launch, signIn } from "./browser.mjs";
 
 const web = process.env.APEXTICK_WEB;
@@ -54,9 +56,11 @@ try {
   await page.goto(`${web}/events/${event}/attendees`);
   await page.locator("tbody tr").nth(1).waitFor();
   const attendees = await page.locator("table").first().locator("tbody tr").count();
+  const [file] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export CSV" }).click()]);
+  const csvRows = (await readFile(await file.path(), "utf8")).trim().split("\n").length - 1; // less the header
   await page.screenshot({ path: `${screens}/organizer-attendees.png`, fullPage: true });
   check(ctx.problems.length === 0, `console errors: ${ctx.problems.join("; ")}`);
-  console.log(JSON.stringify({ event: `events/${event}`, paid: paidOrders, attendees }));
+  console.log(JSON.stringify({ event: `events/${event}`, paid: paidOrders, attendees, csvRows }));
 } finally {
   await browser.close();
 }

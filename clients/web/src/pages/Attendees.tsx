@@ -4,23 +4,11 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 
 import { api, must } from "../api/client";
-import { type ApiError, apiError } from "../api/errors";
+import { download } from "../api/download";
+import type { ApiError } from "../api/errors";
 import type { Order } from "../api/types";
-import { currentToken } from "../auth/auth";
 import { money } from "../money";
 import { Problem } from "./Problem";
-
-async function exportCsv(event: string): Promise<undefined> {
-  const token = await currentToken();
-  const response = await fetch(`/v1/${event}/attendees:export`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
-  if (!response.ok) throw apiError(response.status, await response.json().catch(() => null));
-  const link = document.createElement("a");
-  link.href = URL.createObjectURL(await response.blob());
-  link.download = `attendees-${event.split("/").pop() ?? ""}.csv`;
-  link.click();
-  URL.revokeObjectURL(link.href);
-  return undefined;
-}
 
 function OrderRow({ order, changed }: { order: Order; changed: () => void }) {
   const [requestId] = useState(() => crypto.randomUUID());
@@ -55,7 +43,9 @@ export function Attendees({ event }: { event: string }) {
     queryKey: ["event-orders", event],
     queryFn: async () => (await must(api.GET("/v1/events/{event}/orders", { params: { path: { event: id } } }))).orders ?? [],
   });
-  const csv = useMutation<undefined, ApiError>({ mutationFn: () => exportCsv(event) });
+  const csv = useMutation<undefined, ApiError>({
+    mutationFn: () => download(`/v1/${event}/attendees:export`, `attendees-${id}.csv`),
+  });
   const failed = people.error ?? orders.error;
   if (failed) return <Problem error={failed} retry={() => { void people.refetch(); void orders.refetch(); }} />;
   return (

@@ -3,9 +3,9 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
 
 import { api, must } from "../api/client";
-import { type ApiError, apiError } from "../api/errors";
+import { download } from "../api/download";
+import type { ApiError } from "../api/errors";
 import type { Order, Ticket } from "../api/types";
-import { currentToken } from "../auth/auth";
 import { money } from "../money";
 import { Problem } from "./Problem";
 import { QrCode } from "./QrCode";
@@ -17,19 +17,6 @@ const STATES: Record<string, string> = {
   ORDER_STATE_EXPIRED: "Expired: the payment did not arrive in time",
   ORDER_STATE_REFUNDED: "Refunded",
 };
-
-async function downloadPdf(ticket: Ticket): Promise<undefined> {
-  // The PDF needs the bearer token, so it is fetched, not linked.
-  const token = await currentToken();
-  const response = await fetch(`/v1/${ticket.name ?? ""}/pdf`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
-  if (!response.ok) throw apiError(response.status, await response.json().catch(() => null));
-  const link = document.createElement("a");
-  link.href = URL.createObjectURL(await response.blob());
-  link.download = `ticket-${ticket.seatId ?? ""}.pdf`;
-  link.click();
-  URL.revokeObjectURL(link.href);
-  return undefined;
-}
 
 export function OrderPage({ order: name }: { order: string }) {
   const id = name.split("/")[1] ?? "";
@@ -44,7 +31,9 @@ export function OrderPage({ order: name }: { order: string }) {
     enabled: paid,
     queryFn: async () => (await must(api.GET("/v1/tickets", { params: { query: { order: name } } }))).tickets ?? [],
   });
-  const pdf = useMutation<undefined, Error, Ticket>({ mutationFn: downloadPdf });
+  const pdf = useMutation<undefined, Error, Ticket>({
+    mutationFn: (t) => download(`/v1/${t.name ?? ""}/pdf`, `ticket-${t.seatId ?? ""}.pdf`),
+  });
   const refund = useMutation<Order, ApiError>({
     mutationFn: async () => {
       const body = { name, requestId: crypto.randomUUID() };
