@@ -48,6 +48,7 @@ class SigningKey:
     def __init__(self, private_pem: bytes, kid: str) -> None:
         self.private_pem = private_pem
         self.kid = kid
+        self._signer: Any = None  # the parsed key: parsing the PEM per token cost ~40 ms each
 
     @classmethod
     def generate(cls, kid: str | None = None) -> SigningKey:
@@ -82,9 +83,9 @@ class SigningKey:
 
     def sign(self, claims: Mapping[str, Any], headers: Mapping[str, Any] | None = None) -> str:
         all_headers = {"kid": self.kid, **(headers or {})}
-        return str(
-            jwt.encode(dict(claims), self.private_pem.decode(), algorithm="RS256", headers=all_headers)
-        )
+        if self._signer is None:
+            self._signer = jwk.construct(self.private_pem.decode(), "RS256")
+        return str(jwt.encode(dict(claims), self._signer, algorithm="RS256", headers=all_headers))
 
 
 def access_claims(

@@ -135,6 +135,9 @@ install_go() {
   go_tool "$go" ghz github.com/bojand/ghz/cmd/ghz "$GHZ_VERSION"
   go_tool "$go" stripe-mock github.com/stripe/stripe-mock "$STRIPE_MOCK_VERSION"
   go_tool "$go" protoc-gen-openapi github.com/google/gnostic/cmd/protoc-gen-openapi "$OPENAPI_VERSION"
+  # The project's own flash-sale load generator (benchmarks/loadgen, its versions pinned in go.sum);
+  # go build is a quick no-op when nothing changed.
+  (cd "$ROOT/benchmarks/loadgen" && "$go" build -o "$BIN/loadgen" .)
   log "go: grpcurl $GRPCURL_VERSION, ghz $GHZ_VERSION, stripe-mock $STRIPE_MOCK_VERSION," \
     "protoc-gen-openapi $OPENAPI_VERSION in $BIN"
 }

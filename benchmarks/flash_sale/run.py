@@ -1,269 +1,305 @@
 """Flash-sale benchmark: the hold path beside its two references, loaded the same way in one run.
 
-    source scripts/lib.sh && make up      # the stack under test
-    .venv/bin/python -m benchmarks.flash_sale.run [--attempts 5000 --concurrency 200 --seats 200]
+    source scripts/lib.sh && scripts/services.sh start     # PostgreSQL and Redis
+    .venv/bin/python -m benchmarks.flash_sale.run [--quick]
 
-For each target, ghz (Go, so the load generator costs little of the two shared cores) fires the same
-HoldSeats calls for random seats of a fresh 200-seat event: the no-op server, the raw claim server,
-the booking server (with and without fast rejection, and as two processes sharing the port through
-SO_REUSEPORT). The project's own Python client runs the same scenario for comparison. Tokens: the
-per-customer limit is 20 seats, so the load comes from one ghz process per simulated customer group
-(`--ghz-procs`, default 50, each with its own token). Prints figures and ratios; writes JSON to
-var/reports/bench-flash-sale.json. Timings are for the record; nothing here asserts them."""
+The run starts what it measures (a stand-in identity provider, the no-op and raw-claim reference
+servers, 1, 2 and 4 booking processes sharing a port, Envoy) and drives them all with one load
+generator process (benchmarks/loadgen). First it proves the generator is not the bottleneck: on the
+no-op server it must reach 90 % of h2load's figure, or every figure is marked generator-bound. Then:
+the headline (5,000 attempts, 200 callers, 200 seats), a concurrency sweep, the sustained sale
+(50,000 attempts over 10,000 seats), seat scale (up to 100,000 seats), process scale, and REST through
+the edge. Every answer is counted by status and ErrorInfo reason; every booking run is checked in SQL.
+Progress goes to stderr, figures to stdout, JSON to var/reports/bench-flash-sale.json. Exits 1 when a
+correctness figure is violated (timings are reported, never asserted)."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import os
-import subprocess
 import sys
 import time
-from collections import Counter
-from dataclasses import dataclass, replace
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import grpc
-import psycopg
-from apextick_client import bench
-from apextick_client.auth import KeycloakTokenSource, TokenSource
-
-from devstack.tokens import DevTokenSource
+from benchmarks.flash_sale import stack
+from benchmarks.flash_sale.checks import Verdict, check_booking, check_raw_claim
+from benchmarks.flash_sale.events import Events
+from benchmarks.flash_sale.generator import Figures, Load, run_h2load, run_loadgen
 
 ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-GHZ = ROOT / "var" / "bin" / "ghz"
-PROTOSET = ROOT / "var" / "bench" / "apextick.binpb"
-CALL = "apextick.inventory.v1.InventoryService.HoldSeats"
-ROWS, PER_ROW = 10, 20
+REPORT = ROOT / "var" / "reports" / "bench-flash-sale.json"
+GENERATOR_FLOOR = 0.9  # of h2load's figure on the no-op, or the run is generator-bound
+ATTEMPTS_PER_CUSTOMER = 10  # well under the per-customer limit of 20 seats, whatever each one wins
 
 
-@dataclass
-class Figures:
-    name: str
-    count: int
-    seconds: float
-    statuses: dict[str, int]
-    p50: float
-    p95: float
-    p99: float
+@dataclass(frozen=True)
+class Plan:
+    attempts: int = 5000
+    concurrency: int = 200
+    seats: int = 200
+    sweep: tuple[int, ...] = (50, 100, 200, 400)
+    sustained: tuple[int, int] = (50_000, 10_000)  # attempts, seats
+    seat_scale: tuple[tuple[int, int], ...] = ((5000, 200), (20_000, 10_000), (100_000, 100_000))
+    processes: tuple[int, ...] = (1, 2, 4)
+    warmup: int = 1000
 
-    @property
-    def rps(self) -> float:
-        return self.count / self.seconds if self.seconds else 0.0
-
-
-def build_protoset() -> None:
-    PROTOSET.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [str(BIN / "buf"), "build", "--as-file-descriptor-set", "-o", str(PROTOSET)], cwd=ROOT, check=True
-    )
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
-
-
-def ghz(name: str, target: str, event: str, tokens: list[str], attempts: int, concurrency: int) -> Figures:
-    """One ghz process per token, all started together; per-request samples merged."""
-    data = json.dumps(
-        {
-            "event": event,
-            "seat_ids": [f"floor-R{{{{randomInt 1 {ROWS + 1}}}}}-{{{{randomInt 1 {PER_ROW + 1}}}}}"],
-            "request_id": "{{newUUID}}",
-        }
-    )
-    procs = []
-    for token in tokens:
-        command = [
-            str(GHZ),
-            "--insecure",
-            "--protoset",
-            str(PROTOSET),
-            "--call",
-            CALL,
-            "-d",
-            data,
-            "-m",
-            json.dumps({"authorization": f"Bearer {token}"}),
-            "-c",
-            str(concurrency // len(tokens)),
-            "-n",
-            str(attempts // len(tokens)),
-            "--format",
-            "json",
-            target,
-        ]
-        procs.append(subprocess.Popen(command, stdout=subprocess.PIPE))
-    latencies: list[float] = []
-    statuses: Counter[str] = Counter()
-    seconds = 0.0
-    for proc in procs:
-        out, _ = proc.communicate(timeout=600)
-        report = json.loads(out)
-        seconds = max(seconds, report["total"] / 1e9)
-        for detail in report.get("details") or []:
-            latencies.append(detail["latency"] / 1e6)
-            statuses[detail["status"]] += 1
-    return Figures(
-        name,
-        len(latencies),
-        seconds,
-        dict(statuses),
-        percentile(latencies, 0.5),
-        percentile(latencies, 0.95),
-        percentile(latencies, 0.99),
-    )
-
-
-def start(command: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(command, env={**os.environ, **env}, cwd=ROOT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            grpc.channel_ready_future(grpc.insecure_channel(f"127.0.0.1:{port}")).result(timeout=0.5)
-            return proc
-        except grpc.FutureTimeoutError:
-            continue
-    proc.kill()
-    raise SystemExit(f"{command} did not start")
-
-
-def sql_check(database_url: str, event: str) -> dict[str, int]:
-    event_id = event.split("/")[1]
-    with psycopg.connect(database_url) as conn:
-        row = conn.execute(
-            "SELECT (SELECT count(*) FROM event_seat WHERE event_id = %(e)s AND status = 'HELD'),"
-            " (SELECT count(*) FROM (SELECT seat FROM hold, unnest(seat_ids) seat WHERE event_id = %(e)s"
-            "  AND status = 'ACTIVE' GROUP BY seat HAVING count(*) > 1) t)",
-            {"e": event_id},
-        ).fetchone()
-    assert row is not None
-    return {"seats_held": int(row[0]), "seats_held_twice": int(row[1])}
-
-
-async def fresh_event(target: str, tokens: TokenSource) -> str:
-    async with grpc.aio.insecure_channel(target) as channel:
-        event, _ = await bench.create_event(channel, tokens.organizer(), ROWS * PER_ROW)
-    return event
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--attempts", type=int, default=5000)
-    parser.add_argument("--concurrency", type=int, default=200)
-    parser.add_argument("--ghz-procs", type=int, default=50)
-    parser.add_argument("--keycloak", default="", help="real Keycloak tokens; default: dev-key tokens")
-    parser.add_argument(
-        "--edge", default=f"http://127.0.0.1:{os.environ.get('APEXTICK_EDGE_REST_PORT', '8080')}"
-    )
-    parser.add_argument("--booking", default=f"127.0.0.1:{os.environ.get('APEXTICK_BOOKING_PORT', '50051')}")
-    args = parser.parse_args()
-    database_url = os.environ["APEXTICK_DATABASE_URL"]
-    tokens: TokenSource = KeycloakTokenSource(args.keycloak) if args.keycloak else DevTokenSource()
-    customer_tokens = tokens.customers(args.ghz_procs)
-    build_protoset()
-    booking_port = int(args.booking.rsplit(":", 1)[1])
-    results: list[Figures] = []
-    checks: dict[str, dict[str, int]] = {}
-    helpers: list[subprocess.Popen[bytes]] = []
-    python = str(BIN / "python")
-    try:
-        helpers.append(
-            start([python, "-m", "benchmarks.flash_sale.reference_servers", "noop", "50061"], {}, 50061)
+    @classmethod
+    def quick(cls) -> Plan:
+        return cls(
+            sweep=(100, 200),
+            sustained=(20_000, 4_000),
+            seat_scale=((5000, 200), (10_000, 10_000)),
+            processes=(1, 2),
         )
-        helpers.append(
-            start([python, "-m", "benchmarks.flash_sale.reference_servers", "raw-claim", "50062"], {}, 50062)
+
+
+def progress(text: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+class Bench:
+    """One run: the identity, the events it created, every figure and every verdict."""
+
+    def __init__(self, plan: Plan, database_url: str, who: stack.Identity) -> None:
+        self.plan = plan
+        self.database_url = database_url
+        self.who = who
+        self.tokens = who.customers(
+            max(plan.sustained[0], *(a for a, _ in plan.seat_scale)) // ATTEMPTS_PER_CUSTOMER
         )
-        slow_env = {
-            "APEXTICK_BOOKING_PORT": "50063",
-            "APEXTICK_FAST_REJECT": "0",
-            "APEXTICK_LOG_LEVEL": "WARNING",
-        }
-        helpers.append(start([str(BIN / "apextick-booking"), "serve"], slow_env, 50063))
-        plan = [
-            ("noop reference", "127.0.0.1:50061"),
-            ("raw claim reference", "127.0.0.1:50062"),
-            ("booking", args.booking),
-            ("booking, no fast reject", "127.0.0.1:50063"),
-        ]
-        for name, target in plan:
-            event = asyncio.run(fresh_event(args.booking, tokens))
-            results.append(ghz(name, target, event, customer_tokens, args.attempts, args.concurrency))
-            if name.startswith("booking"):
-                checks[name] = sql_check(database_url, event)
-        second_env = {"APEXTICK_BOOKING_PORT": str(booking_port), "APEXTICK_LOG_LEVEL": "WARNING"}
-        helpers.append(start([str(BIN / "apextick-booking"), "serve"], second_env, booking_port))
-        event = asyncio.run(fresh_event(args.booking, tokens))
-        results.append(
-            ghz(
-                "booking x2 (SO_REUSEPORT)",
-                args.booking,
-                event,
-                customer_tokens,
-                args.attempts,
-                args.concurrency,
+        self.figures: list[Figures] = []
+        self.verdicts: list[Verdict] = []
+        self.memory: dict[str, dict[str, float]] = {}
+        self.generator: dict[str, Any] = {}
+
+    def load(self, figures: Figures) -> Figures:
+        self.figures.append(figures)
+        progress(
+            f"  {figures.name}: {figures.rps:,.0f} req/s, p95 {figures.p95_ms:.1f} ms, {figures.outcomes}"
+        )
+        return figures
+
+    def booking_sale(
+        self,
+        events: Events,
+        name: str,
+        target: str,
+        attempts: int,
+        seats: int,
+        concurrency: int,
+        rest: str = "",
+    ) -> Figures:
+        event, seat_ids = events.create(seats)
+        warm, _ = events.create(seats)
+        figures = self.load(
+            run_loadgen(
+                name,
+                Load(
+                    rest or target,
+                    event,
+                    seat_ids,
+                    self.tokens[: max(1, attempts // ATTEMPTS_PER_CUSTOMER)],
+                    attempts,
+                    concurrency,
+                    warmup=self.plan.warmup,
+                    warmup_event=warm,
+                    rest=bool(rest),
+                ),
             )
         )
-        checks["booking x2 (SO_REUSEPORT)"] = sql_check(database_url, event)
-    finally:
-        for proc in helpers:
-            proc.terminate()
-            proc.wait(timeout=20)
-    scenario = bench.Scenario(
-        seats=ROWS * PER_ROW, attempts=args.attempts, concurrency=args.concurrency, targets=(args.booking,)
-    )
-    python_client = asyncio.run(bench.run(scenario, database_url, tokens))
-    via_edge = replace(scenario, rest_edge=args.edge)
-    rest_client = asyncio.run(bench.run(via_edge, database_url, tokens))
-    report(results, checks, python_client, rest_client)
+        self.verdicts.append(check_booking(name, figures, self.database_url, event, rest=bool(rest)))
+        return figures
 
 
-def report(
-    results: list[Figures],
-    checks: dict[str, dict[str, int]],
-    python_client: dict[str, Any],
-    rest: dict[str, Any],
-) -> None:
-    by_name = {f.name: f for f in results}
-    noop, raw, booking = by_name["noop reference"], by_name["raw claim reference"], by_name["booking"]
-    print(f"{'target':<28}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}  statuses")
-    for f in results:
-        print(f"{f.name:<28}{f.count:>9}{f.rps:>9.0f}{f.p50:>9.1f}{f.p95:>9.1f}{f.p99:>9.1f}  {f.statuses}")
-    for label, run in (("python client -> gRPC", python_client), ("python client -> REST edge", rest)):
-        print(
-            f"{label:<28}{run['attempts']:>9}{run['rps']:>9.0f}{run['p50_ms']:>9.1f}{run['p95_ms']:>9.1f}"
-            f"{run['p99_ms']:>9.1f}  won {run['won']}, twice {run['seats_held_twice']},"
-            f" errors {run['errors']}"
+def generator_check(bench: Bench, noop: str) -> None:
+    """Our generator and h2load on the same no-op server, same calls and concurrency."""
+    plan = bench.plan
+    attempts = max(20_000, plan.attempts)
+    connections = 10
+    progress("generator check: h2load and loadgen on the no-op server")
+    run_h2load(noop, plan.warmup, plan.concurrency, connections)  # warm-up
+    h2 = run_h2load(noop, attempts, plan.concurrency, connections)
+    ours = bench.load(
+        run_loadgen(
+            "generator check (loadgen on no-op)",
+            Load(
+                noop, "events/noop", ["floor-A-1"], [], attempts, plan.concurrency, connections, plan.warmup
+            ),
         )
-    ratios = {
-        "booking / raw claim": booking.rps / raw.rps if raw.rps else 0.0,
-        "booking / noop": booking.rps / noop.rps if noop.rps else 0.0,
-        "REST edge / direct gRPC (python client)": rest["rps"] / python_client["rps"]
-        if python_client["rps"]
-        else 0.0,
+    )
+    ratio = ours.rps / h2["rps"] if h2["rps"] else 0.0
+    bench.generator = {
+        "h2load_rps": h2["rps"],
+        "loadgen_rps": ours.rps,
+        "ratio": ratio,
+        "floor": GENERATOR_FLOOR,
+        "generator_bound": ratio < GENERATOR_FLOOR,
+        "loadgen_cpu_us_per_call": 1e6 * ours.generator_cpu_seconds / max(1, ours.attempts),
     }
-    for label, value in ratios.items():
-        print(f"{label:<28}{value:>9.2f}x")
-    print(f"sql checks: {checks}")
-    out = ROOT / "var" / "reports" / "bench-flash-sale.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        json.dumps(
-            {
-                "ghz": [{**f.__dict__, "rps": round(f.rps, 1)} for f in results],
-                "python_client": python_client,
-                "rest_edge": rest,
-                "ratios": ratios,
-                "sql_checks": checks,
-            },
-            indent=1,
+    progress(f"  h2load {h2['rps']:,.0f} req/s, loadgen {ours.rps:,.0f} req/s: {ratio:.2f} of h2load")
+
+
+def references(bench: Bench, events: Events, noop: str, raw: str, concurrency: int, suffix: str = "") -> None:
+    plan = bench.plan
+    event, seat_ids = events.create(plan.seats)
+    bench.load(
+        run_loadgen(
+            f"noop reference{suffix}",
+            Load(noop, event, seat_ids, bench.tokens, plan.attempts, concurrency, warmup=plan.warmup),
         )
     )
+    warm, _ = events.create(plan.seats)
+    figures = bench.load(
+        run_loadgen(
+            f"raw claim reference{suffix}",
+            Load(raw, event, seat_ids, [], plan.attempts, concurrency, warmup=plan.warmup, warmup_event=warm),
+        )
+    )
+    bench.verdicts.append(check_raw_claim(f"raw claim reference{suffix}", figures, bench.database_url, event))
+
+
+def single_process(bench: Bench, es: ExitStack, noop: str, raw: str, workdir: Path) -> None:
+    plan = bench.plan
+    target, pids = es.enter_context(stack.booking(1, bench.who))
+    events = es.enter_context(Events(target, bench.who.token("customer", "organizer"), bench.database_url))
+    progress("headline: no-op, raw claim and booking, 5,000 attempts, 200 callers, 200 seats")
+    references(bench, events, noop, raw, plan.concurrency)
+    bench.booking_sale(events, "booking", target, plan.attempts, plan.seats, plan.concurrency)
+    bench.memory["booking x1 after headline"] = stack.resident_mb(pids)
+    progress("concurrency sweep")
+    for concurrency in plan.sweep:
+        references(bench, events, noop, raw, concurrency, suffix=f" c={concurrency}")
+        bench.booking_sale(events, f"booking c={concurrency}", target, plan.attempts, plan.seats, concurrency)
+    progress("sustained sale")
+    attempts, seats = plan.sustained
+    bench.booking_sale(
+        events, f"booking sustained {attempts}/{seats}", target, attempts, seats, plan.concurrency
+    )
+    progress("seat scale")
+    for attempts, seats in plan.seat_scale:
+        bench.booking_sale(events, f"booking seats={seats}", target, attempts, seats, plan.concurrency)
+    bench.memory["booking x1 after seat scale"] = stack.resident_mb(pids)
+    progress("REST through the edge, beside direct gRPC")
+    rest = es.enter_context(stack.edge(target, bench.who, workdir))
+    bench.booking_sale(
+        events, "booking direct gRPC (beside REST)", target, plan.attempts, plan.seats, plan.concurrency
+    )
+    bench.booking_sale(
+        events, "booking via REST edge", target, plan.attempts, plan.seats, plan.concurrency, rest=rest
+    )
+
+
+def process_scale(bench: Bench, count: int) -> None:
+    plan = bench.plan
+    progress(f"process scale: {count} booking processes on one port (SO_REUSEPORT)")
+    with (
+        stack.booking(count, bench.who) as (target, pids),
+        Events(target, bench.who.token("customer", "organizer"), bench.database_url) as events,
+    ):
+        bench.booking_sale(events, f"booking x{count}", target, plan.attempts, plan.seats, plan.concurrency)
+        bench.booking_sale(
+            events,
+            f"booking x{count} sustained",
+            target,
+            plan.sustained[0],
+            plan.sustained[1],
+            plan.concurrency,
+        )
+        bench.memory[f"booking x{count}"] = stack.resident_mb(pids)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="smaller sweep and scales (a few minutes)")
+    args = parser.parse_args(argv)
+    import os  # noqa: PLC0415 - read here so --help works without the environment
+
+    plan = Plan.quick() if args.quick else Plan()
+    started = time.time()
+    with stack.identity() as who, ExitStack() as es:
+        progress("minting customer tokens, starting the reference servers")
+        bench = Bench(plan, os.environ["APEXTICK_DATABASE_URL"], who)
+        commands, noop_port = stack.reference("noop")
+        es.enter_context(stack.processes(commands, {}, noop_port))
+        commands, raw_port = stack.reference("raw-claim")
+        es.enter_context(stack.processes(commands, {}, raw_port))
+        noop, raw = f"127.0.0.1:{noop_port}", f"127.0.0.1:{raw_port}"
+        generator_check(bench, noop)
+        with ExitStack() as single:
+            single_process(bench, single, noop, raw, ROOT / "var" / "bench" / "edge")
+        for count in plan.processes:
+            if count > 1:
+                process_scale(bench, count)
+    result = summary(bench, time.time() - started)
+    print_report(result)
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(json.dumps(result, indent=1))
+    progress(f"JSON in {REPORT.relative_to(ROOT)}")
+    return 0 if result["correct"] else 1
+
+
+def _ratio(a: float, b: float) -> float:
+    return round(a / b, 3) if b else 0.0
+
+
+def summary(bench: Bench, seconds: float) -> dict[str, Any]:
+    by = {f.name: f for f in bench.figures}
+    booking, noop, raw = by["booking"], by["noop reference"], by["raw claim reference"]
+    scale = [f for name, f in by.items() if name.startswith("booking seats=")]
+    ratios = {
+        "booking / noop": _ratio(booking.rps, noop.rps),
+        "booking / raw claim": _ratio(booking.rps, raw.rps),
+        "REST edge / direct gRPC": _ratio(
+            by["booking via REST edge"].rps, by["booking direct gRPC (beside REST)"].rps
+        ),
+        "largest seat count / 200 seats": _ratio(scale[-1].rps, scale[0].rps) if scale else 0.0,
+    }
+    for count in bench.plan.processes:
+        if count > 1:
+            ratios[f"booking x{count} / x1"] = _ratio(by[f"booking x{count}"].rps, booking.rps)
+    return {
+        "plan": asdict(bench.plan),
+        "seconds": round(seconds, 1),
+        "generator": bench.generator,
+        "figures": [asdict(f) for f in bench.figures],
+        "ratios": ratios,
+        "memory_mb": bench.memory,
+        "verdicts": [{**asdict(v), "correct": v.correct} for v in bench.verdicts],
+        "correct": all(v.correct for v in bench.verdicts),
+    }
+
+
+def print_report(result: dict[str, Any]) -> None:
+    gen = result["generator"]
+    bound = (
+        "GENERATOR-BOUND: figures say more about the generator than the server"
+        if gen["generator_bound"]
+        else "ok"
+    )
+    print(
+        f"generator check: loadgen {gen['loadgen_rps']:,.0f} req/s, h2load {gen['h2load_rps']:,.0f} req/s"
+        f" on the no-op = {gen['ratio']:.2f} (floor {gen['floor']}): {bound}"
+    )
+    print(f"{'target':<40}{'attempts':>9}{'req/s':>9}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}  outcomes")
+    for f in result["figures"]:
+        print(
+            f"{f['name']:<40}{f['attempts']:>9}{f['rps']:>9.0f}{f['p50_ms']:>8.1f}{f['p95_ms']:>8.1f}"
+            f"{f['p99_ms']:>8.1f}  {f['outcomes']}"
+        )
+    for label, value in result["ratios"].items():
+        print(f"{label:<40}{value:>9.2f}x")
+    for label, readings in result["memory_mb"].items():
+        print(f"peak resident memory, {label}: " + ", ".join(f"{mb:.0f} MB" for mb in readings.values()))
+    for verdict in result["verdicts"]:
+        if not verdict["correct"]:
+            print(f"VIOLATED {verdict['name']}: {verdict['problems']}")
+    print("correctness: " + ("every check held" if result["correct"] else "VIOLATED (exit 1)"))
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

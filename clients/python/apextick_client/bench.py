@@ -29,6 +29,7 @@ from apextick_client.auth import TokenSource
 from apextick_client.errors import from_rpc_error
 
 SEATS_PER_ROW = 20
+ROWS_PER_SECTION = 200  # the contract's limit: larger events get more sections
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,17 @@ def _stamp(value: datetime) -> Timestamp:
     return result
 
 
+def _sections(seats: int) -> list[venue_pb2.SectionSpec]:
+    """`floor` (and `floor2`, `floor3`... past 4,000 seats) of rows R1, R2... with 20 seats each."""
+    per_section = SEATS_PER_ROW * ROWS_PER_SECTION
+    sections = []
+    for index, start in enumerate(range(0, seats, per_section)):
+        section_id = "floor" if index == 0 else f"floor{index + 1}"
+        rows = venue_pb2.RowList(rows=_rows(min(per_section, seats - start)))
+        sections.append(venue_pb2.SectionSpec(section_id=section_id, rows=rows))
+    return sections
+
+
 def _rows(seats: int) -> list[venue_pb2.RowSpec]:
     full, rest = divmod(seats, SEATS_PER_ROW)
     labels = [f"R{i + 1}" for i in range(full + (1 if rest else 0))]
@@ -84,11 +96,11 @@ async def create_event(channel: grpc.aio.Channel, organizer: str, seats: int) ->
             metadata=auth,
         )
     ).venue
-    section = venue_pb2.SectionSpec(section_id="floor", rows=venue_pb2.RowList(rows=_rows(seats)))
+    sections = _sections(seats)
     seat_map = (
         await catalog.CreateSeatMap(
             cat.CreateSeatMapRequest(
-                parent=venue.name, display_name="Bench", sections=[section], request_id=str(uuid.uuid4())
+                parent=venue.name, display_name="Bench", sections=sections, request_id=str(uuid.uuid4())
             ),
             metadata=auth,
         )
@@ -118,7 +130,7 @@ async def create_event(channel: grpc.aio.Channel, organizer: str, seats: int) ->
             price_tier_id="standard",
             request_id=str(uuid.uuid4()),
             price_tier=event_pb2.PriceTier(
-                display_name="Standard", price_minor=500_000, section_ids=["floor"]
+                display_name="Standard", price_minor=500_000, section_ids=[s.section_id for s in sections]
             ),
         ),
         metadata=auth,
@@ -126,8 +138,17 @@ async def create_event(channel: grpc.aio.Channel, organizer: str, seats: int) ->
     await catalog.PublishEvent(
         cat.PublishEventRequest(name=event.name, request_id=str(uuid.uuid4())), metadata=auth
     )
-    seat_ids = [s.seat_id for r in seat_map.sections[0].rows for s in r.seats]
+    seat_ids = [seat.seat_id for section in seat_map.sections for row in section.rows for seat in row.seats]
     return event.name, seat_ids
+
+
+async def cancel_event(channel: grpc.aio.Channel, organizer: str, event: str) -> None:
+    """A benchmark's event leaves the catalogue once its outcome is checked (its holds end with it)."""
+    catalog = cat_grpc.CatalogServiceStub(channel)
+    await catalog.CancelEvent(
+        cat.CancelEventRequest(name=event, reason="benchmark finished", request_id=str(uuid.uuid4())),
+        metadata=(("authorization", f"Bearer {organizer}"),),
+    )
 
 
 def _pick(scenario: Scenario, seat_ids: Sequence[str], rng: random.Random) -> list[str]:

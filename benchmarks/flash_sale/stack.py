@@ -1,0 +1,165 @@
+"""What the benchmark runs against, started by the benchmark itself so a run needs only the backing
+services (PostgreSQL, Redis): a stand-in identity provider, the two reference servers, N booking
+processes sharing one port through SO_REUSEPORT, and the Envoy edge in front of them."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from devstack.identity import AUDIENCE, DemoUser, JwksServer, SigningKey, access_claims
+from edge.descriptors import build_descriptor_set
+from edge.envoy_config import bootstrap
+from edge.settings import EdgeSettings
+from edge.upstreams import all_routes, clusters_by_service
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+QUIET = {"APEXTICK_LOG_LEVEL": "WARNING"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_listening(port: int, processes: list[subprocess.Popen[bytes]], limit: float = 30) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        for process in processes:
+            if process.poll() is not None:
+                raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Mints tokens the booking servers and the edge accept, as Keycloak would (same claims)."""
+
+    key: SigningKey
+    server: JwksServer
+
+    def token(self, *roles: str) -> str:
+        user = DemoUser(f"bench-{os.urandom(5).hex()}", roles)
+        return self.key.sign(access_claims(user, self.server.issuer, ttl=4 * 3600))
+
+    def customers(self, count: int) -> list[str]:
+        return [self.token("customer") for _ in range(count)]
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"APEXTICK_OIDC_ISSUER": self.server.issuer, "APEXTICK_OIDC_JWKS_URL": self.server.jwks_url}
+
+
+@contextmanager
+def identity() -> Iterator[Identity]:
+    key = SigningKey.generate()
+    server = JwksServer([key]).start()
+    try:
+        yield Identity(key, server)
+    finally:
+        server.stop()
+
+
+@contextmanager
+def processes(commands: list[list[str]], env: dict[str, str], port: int) -> Iterator[list[int]]:
+    """Start every command (each with `env`), wait until `port` answers; stop them all at the end.
+    Yields the pids, for memory readings."""
+    started = [subprocess.Popen(command, env={**os.environ, **env}, cwd=ROOT) for command in commands]
+    try:
+        wait_listening(port, started)
+        time.sleep(0.5 * (len(started) - 1))  # the later processes bind a moment after the first
+        yield [p.pid for p in started]
+    finally:
+        for process in started:
+            process.terminate()
+        for process in started:
+            process.wait(timeout=30)
+
+
+def reference(kind: str) -> tuple[list[list[str]], int]:
+    port = free_port()
+    return [[str(BIN / "python"), "-m", "benchmarks.flash_sale.reference_servers", kind, str(port)]], port
+
+
+@contextmanager
+def booking(
+    count: int, who: Identity, extra: dict[str, str] | None = None
+) -> Iterator[tuple[str, list[int]]]:
+    """`count` booking processes on one port: the kernel spreads connections over them (SO_REUSEPORT)."""
+    port = free_port()
+    env = {**QUIET, **who.env, "APEXTICK_BOOKING_PORT": str(port), **(extra or {})}
+    commands = [[str(BIN / "apextick-booking"), "serve"] for _ in range(count)]
+    with processes(commands, env, port) as pids:
+        yield f"127.0.0.1:{port}", pids
+
+
+@contextmanager
+def edge(booking_target: str, who: Identity, workdir: Path) -> Iterator[str]:
+    """Envoy in front of the booking processes, with the production routes, JWT checks and limits;
+    yields its REST address (host:port, cleartext HTTP/2 or HTTP/1.1)."""
+    settings = EdgeSettings(
+        rest_port=free_port(),
+        grpc_port=free_port(),
+        admin_port=free_port(),
+        booking_port=int(booking_target.rsplit(":", 1)[1]),
+        identity_port=who.server.port,
+        issuer=who.server.issuer,
+        audience=AUDIENCE,
+    )
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = bootstrap(
+        settings, all_routes(), build_descriptor_set(workdir / "apextick.pb"), clusters_by_service()
+    )
+    config_file = workdir / "envoy.json"
+    config_file.write_text(json.dumps(config))
+    with ExitStack() as stack:
+        log = stack.enter_context((workdir / "envoy.log").open("wb"))
+        command = [str(BIN / "envoy"), "-c", str(config_file), "--disable-hot-restart", "-l", "warning"]
+        envoy = subprocess.Popen(command, stdout=log, stderr=log)
+        stack.callback(envoy.wait, 20)
+        stack.callback(envoy.terminate)
+        _wait_ready(settings.admin_port, envoy)
+        yield f"127.0.0.1:{settings.rest_port}"
+
+
+def _wait_ready(admin_port: int, envoy: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if envoy.poll() is not None:
+            raise RuntimeError(f"envoy exited with {envoy.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{admin_port}/ready", timeout=0.5) as response:
+                if b"LIVE" in response.read():
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("envoy did not become ready")
+
+
+def resident_mb(pids: list[int]) -> dict[str, float]:
+    """Current and peak resident memory of each process, from /proc (VmRSS, VmHWM)."""
+    readings = {}
+    for pid in pids:
+        fields = {}
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            name, _, value = line.partition(":")
+            if name in {"VmRSS", "VmHWM"}:
+                fields[name] = int(value.split()[0]) / 1024
+        readings[str(pid)] = fields.get("VmHWM", 0.0)
+    return readings
