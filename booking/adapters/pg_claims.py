@@ -7,6 +7,7 @@ of a seat changes the row; the others change nothing, and the row count tells th
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from apextick_platform.errors import DomainError, ErrorCode
+from booking.adapters.event_codec import outbox_row
 from booking.adapters.outbox import write_outbox
 from booking.domain.events import HoldExpired, HoldReleased, SeatsHeld
 from booking.domain.hold import (
@@ -34,53 +36,18 @@ from booking.domain.hold import (
 )
 from booking.service_layer.ports import Clock
 
-# Rows are locked in seat-id order first, so two overlapping multi-seat claims can never deadlock.
+# The whole winner's claim in one round trip: migration 0008's claim_seats locks the seats in seat-id
+# order, counts the claimable ones under the locks, locks the customer's row and checks the limit, then
+# writes seats, lapsed holds' live seats, the hold, its live seats and the outbox row. No rows back:
+# nothing was claimable and nothing was written. AT001 (the limit) and AT002 (a twin request committed
+# first) roll the statement back.
 CLAIM = """
-WITH locked AS (
-    SELECT seat_id FROM event_seat
-    WHERE event_id = %(event)s AND seat_id = ANY(%(seats)s)
-    ORDER BY seat_id
-    FOR UPDATE
-)
-UPDATE event_seat AS s
-SET status = 'HELD', hold_id = %(hold)s, holder = %(customer)s, hold_expires_at = %(expires)s,
-    version = s.version + 1
-FROM locked
-WHERE s.event_id = %(event)s AND s.seat_id = locked.seat_id
-  AND (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.hold_expires_at <= %(now)s))
-RETURNING s.seat_id, s.tier_id
+SELECT seat_id, tier_id FROM claim_seats(
+    %(event)s, %(seats)s, %(hold)s, %(customer)s, %(request_id)s, %(now)s, %(expires)s, %(limit)s,
+    %(tier_ids)s, %(tier_prices)s, %(currency)s, %(outbox_id)s, %(outbox_aggregate)s,
+    %(outbox_aggregate_id)s, %(outbox_type)s, %(outbox_routing_key)s, %(outbox_payload)s)
 """
-
-# The customer's row for the event: locking it makes concurrent claims of one customer take turns,
-# so the count below cannot race (a bare COUNT would let two claims both see room for their seats).
-LOCK_CUSTOMER = """
-INSERT INTO customer_event (event_id, customer) VALUES (%(event)s, %(customer)s)
-ON CONFLICT (event_id, customer) DO UPDATE SET touched_at = now()
-"""
-
-COUNT_CUSTOMER_SEATS = """
-SELECT count(*) FROM event_seat
-WHERE event_id = %(event)s AND holder = %(customer)s
-  AND (status = 'BOOKED' OR (status = 'HELD' AND hold_expires_at > %(now)s))
-"""
-
-# Seats taken over from a lapsed hold stop being that hold's live seats.
-RETIRE_LAPSED = (
-    "UPDATE hold_seat SET live = false WHERE event_id = %(event)s AND seat_id = ANY(%(seats)s) AND live"
-)
-
-INSERT_HOLD = """
-INSERT INTO hold (id, event_id, customer, request_id, seat_ids, tier_ids, prices_minor, currency_code,
-                  status, expires_at, created_at)
-VALUES (%(hold)s, %(event)s, %(customer)s, %(request_id)s, %(seats)s, %(tiers)s, %(prices)s, %(currency)s,
-        'ACTIVE', %(expires)s, %(now)s)
-ON CONFLICT (customer, request_id) DO NOTHING
-RETURNING id
-"""
-
-INSERT_HOLD_SEATS = """
-INSERT INTO hold_seat (hold_id, seat_id, event_id) SELECT %(hold)s, unnest(%(seats)s::text[]), %(event)s
-"""
+LIMIT_REACHED, TWIN_COMMITTED = "AT001", "AT002"
 
 # Why a claim failed: an earlier hold with this request id (a retry), or which seats exist at all.
 DIAGNOSE = """
@@ -193,35 +160,42 @@ class PgSeatClaims:
     async def _claim_in(
         self, conn: AsyncConnection[Any], request: ClaimRequest, params: dict[str, Any]
     ) -> Hold:
-        """One transaction: seats, customer limit, hold, live seats, outbox. Raises _Rollback (nothing
-        written) when a seat was not claimable or a twin request committed first."""
-        async with conn.transaction():
-            claimed = await (await conn.execute(CLAIM, params)).fetchall()
-            if len(claimed) < len(request.seat_ids):
-                raise _Rollback
-            await conn.execute(LOCK_CUSTOMER, params)
-            held = (await (await conn.execute(COUNT_CUSTOMER_SEATS, params)).fetchone() or (0,))[0]
-            check_customer_limit(request.terms, held, len(claimed))
-            seats = price_claim(request, dict(claimed))
-            params.update(
-                tiers=[s.tier_id for s in seats],
-                prices=[s.price_minor for s in seats],
-                currency=request.terms.currency_code,
+        """One statement, so one transaction: seats, customer limit, hold, live seats, outbox. Raises
+        _Rollback (nothing written) when a seat was not claimable or a twin request committed first."""
+        event = SeatsHeld(
+            request.hold_id, request.event_id, request.customer, request.seat_ids, request.expires_at
+        )
+        outbox = outbox_row(event, uuid.uuid4(), request.now, request.customer, request.request_id)
+        terms = request.terms
+        try:
+            cur = await conn.execute(
+                CLAIM,
+                {
+                    **params,
+                    "limit": terms.max_seats_per_customer,
+                    "tier_ids": list(terms.tier_prices),
+                    "tier_prices": list(terms.tier_prices.values()),
+                    "currency": terms.currency_code,
+                    **{f"outbox_{key}": value for key, value in outbox.items()},
+                },
             )
-            await conn.execute(RETIRE_LAPSED, params)
-            if await (await conn.execute(INSERT_HOLD, params)).fetchone() is None:
-                raise _Rollback  # a concurrent twin with this request id committed first
-            await conn.execute(INSERT_HOLD_SEATS, params)
-            event = SeatsHeld(
-                request.hold_id, request.event_id, request.customer, request.seat_ids, request.expires_at
-            )
-            await write_outbox(conn, event, request.now, request.customer, request.request_id)
+        except psycopg.Error as exc:
+            if exc.sqlstate == LIMIT_REACHED:
+                held = int(exc.diag.message_detail or 0)
+                check_customer_limit(terms, held + len(request.seat_ids), len(request.seat_ids))
+            if exc.sqlstate in {LIMIT_REACHED, TWIN_COMMITTED}:
+                raise _Rollback from None
+            raise
+        claimed = await cur.fetchall()
+        if not claimed:
+            raise _Rollback
+        seats = price_claim(request, dict(claimed))
         return Hold(
             request.hold_id,
             request.event_id,
             request.customer,
             seats,
-            request.terms.currency_code,
+            terms.currency_code,
             request.expires_at,
             HoldStatus.ACTIVE,
             request.now,

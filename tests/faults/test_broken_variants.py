@@ -40,6 +40,14 @@ REPORT: dict[str, dict[str, int]] = {}
 GATEWAYS: dict[int, FakeGateway] = {}  # the recording provider behind each stack
 
 
+INSERT_HOLD = """
+INSERT INTO hold (id, event_id, customer, request_id, seat_ids, tier_ids, prices_minor, currency_code,
+                  status, expires_at, created_at)
+VALUES (%(hold)s, %(event)s, %(customer)s, %(request_id)s, %(seats)s, %(tiers)s, %(prices)s, %(currency)s,
+        'ACTIVE', %(expires)s, %(now)s)
+"""
+
+
 class SelectThenUpdateClaims(PgSeatClaims):
     """BROKEN: reads the seats without a lock, then updates them unconditionally (and, lacking a live
     seat row, is not stopped by the partial unique index either) — the classic check-then-act race."""
@@ -68,7 +76,7 @@ class SelectThenUpdateClaims(PgSeatClaims):
                 tiers=[s.tier_id for s in seats], prices=[s.price_minor for s in seats],
                 currency=request.terms.currency_code,
             )  # fmt: skip
-            await conn.execute(pg_claims.INSERT_HOLD, params)
+            await conn.execute(INSERT_HOLD, params)
             event = SeatsHeld(
                 request.hold_id, request.event_id, request.customer, request.seat_ids, request.expires_at
             )

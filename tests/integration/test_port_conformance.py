@@ -6,6 +6,7 @@ asserts only what the port promises, never how an implementation keeps it."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -151,6 +152,23 @@ async def test_seat_claims_are_all_or_nothing_and_replayable(twin: Twin) -> None
     assert [statuses[seat("A", n)] for n in (1, 2, 3)] == ["HELD", "HELD", "AVAILABLE"]
     assert statuses[seat("B", 1)] == "AVAILABLE"
     assert await twin.events_of(hold.id) == ["SeatsHeld"]
+    # One request id, two seat sets, at once: one claim wins, the other writes nothing (PostgreSQL rolls
+    # back the seat it had already taken when the twin's hold row commits first).
+    same_id = uuid.uuid4().hex
+    left = await claim_request(twin, sale.event_id, rival, seat("A", 3), rid=same_id)
+    right = await claim_request(twin, sale.event_id, rival, seat("B", 1), rid=same_id)
+
+    async def outcome(request: ClaimRequest) -> Hold | ErrorCode:
+        try:
+            return await claims.claim(request)
+        except DomainError as error:
+            return error.code
+
+    outcomes = await asyncio.gather(outcome(left), outcome(right))
+    assert sorted(isinstance(o, Hold) for o in outcomes) == [False, True], outcomes
+    assert ErrorCode.REQUEST_ID_REUSED in outcomes
+    statuses = await claims.seat_statuses(sale.event_id)
+    assert sorted([statuses[seat("A", 3)], statuses[seat("B", 1)]]) == ["AVAILABLE", "HELD"]
 
 
 async def test_holds_end_once_and_free_only_their_own_seats(twin: Twin) -> None:
