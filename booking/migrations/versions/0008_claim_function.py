@@ -56,7 +56,8 @@ BEGIN
         SELECT s.status, s.hold_expires_at INTO seat_status, seat_expires
         FROM event_seat s WHERE s.event_id = p_event AND s.seat_id = wanted
         FOR UPDATE;
-        IF NOT FOUND OR NOT (seat_status = 'AVAILABLE' OR (seat_status = 'HELD' AND seat_expires <= p_now)) THEN
+        IF NOT FOUND
+           OR NOT (seat_status = 'AVAILABLE' OR (seat_status = 'HELD' AND seat_expires <= p_now)) THEN
             RETURN;  -- a taken or unknown seat: nothing written, the caller explains which
         END IF;
         lapsed := lapsed OR seat_status = 'HELD';
@@ -109,6 +110,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute(
-        "DROP FUNCTION IF EXISTS claim_seats(uuid, text[], uuid, text, text, timestamptz, timestamptz, integer,"
-        " text[], bigint[], text, uuid, text, text, text, text, bytea)"
+        "DROP FUNCTION IF EXISTS claim_seats(uuid, text[], uuid, text, text, timestamptz, timestamptz,"
+        " integer, text[], bigint[], text, uuid, text, text, text, text, bytea)"
     )
