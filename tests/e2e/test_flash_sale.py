@@ -17,6 +17,9 @@ from typing import Any
 import psycopg
 import pytest
 
+from benchmarks.flash_sale.checks import GRPC_LOSER, REST_LOSER, check_booking
+from benchmarks.flash_sale.events import Events
+from benchmarks.flash_sale.generator import Load, run_loadgen
 from devstack.identity import AUDIENCE
 from edge.settings import EdgeSettings
 from tests.e2e.conftest import Identity
@@ -39,6 +42,23 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], limit: float = 30
     raise AssertionError(f"booking process did not listen on {port}")
 
 
+def wait_for_listener(port: int, pid: int, limit: float = 30) -> None:
+    """Until this very process listens on the port: with SO_REUSEPORT the port answers as soon as the
+    first process binds, so a later one is checked by its own socket (ss lists the owning pids)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        listeners = subprocess.run(
+            ["ss", "-Htlnp", f"sport = :{port}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        if f"pid={pid}," in listeners:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"booking process {pid} did not listen on {port}")
+
+
 @pytest.fixture(scope="module")
 def key_file(identity: Identity, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The test identity's signing key, for the bench CLI to mint its customers' tokens."""
@@ -55,10 +75,13 @@ def start_booking(
     """Starts real `apextick-booking serve` processes; stops them all at the end of the module."""
     processes: list[subprocess.Popen[bytes]] = []
 
-    def start(count: int, *, fast_reject: bool = True) -> list[str]:
+    def start(count: int, *, fast_reject: bool = True, shared_port: bool = False) -> list[str]:
+        """`shared_port`: every process binds one port (SO_REUSEPORT) and the kernel spreads the
+        connections; otherwise each has its own and the client spreads them."""
         targets = []
+        port = free_port()
         for _ in range(count):
-            port = free_port()
+            port = port if shared_port else free_port()
             env = {
                 **os.environ,
                 "APEXTICK_DATABASE_URL": database_url,
@@ -72,8 +95,9 @@ def start_booking(
             process = subprocess.Popen([BIN / "apextick-booking", "serve"], env=env, cwd=ROOT)  # noqa: S603
             processes.append(process)
             wait_for_port(port, process)
+            wait_for_listener(port, process.pid)
             targets.append(f"127.0.0.1:{port}")
-        return targets
+        return sorted(set(targets))
 
     yield start
     for process in processes:
@@ -135,12 +159,20 @@ def test_5000_attempts_200_clients_200_seats(
     assert_no_stuck_transactions(database_url)
 
 
-def test_two_booking_processes_keep_exactly_one_winner_per_seat(
-    start_booking: Callable[..., list[str]], database_url: str, identity: Identity, key_file: Path
+@pytest.mark.parametrize("processes", [2, 4])
+def test_booking_processes_sharing_a_port_keep_exactly_one_winner_per_seat(
+    start_booking: Callable[..., list[str]],
+    database_url: str,
+    identity: Identity,
+    key_file: Path,
+    processes: int,
 ) -> None:
-    targets = start_booking(2)
+    """The benchmark's process scale (1 is the headline above), each process with its own fast-reject
+    view: PostgreSQL alone decides, so more processes never mean a seat held twice."""
+    targets = start_booking(processes, shared_port=True)
+    assert len(targets) == 1
     result = flash_sale(
-        "two-processes",
+        f"{processes}-processes",
         targets,
         database_url,
         identity,
@@ -227,3 +259,34 @@ def test_the_proof_through_the_rest_edge(
             edge.rest,
         )
     assert_every_seat_sold_once(result)
+
+
+def test_the_benchmark_generator_counts_every_answer_by_status_and_reason(
+    start_booking: Callable[..., list[str]], database_url: str, identity: Identity, tmp_path: Path
+) -> None:
+    """The benchmark's Go generator (its own HTTP/2 client) against real booking and a real Envoy:
+    its tally by status and ErrorInfo reason matches what PostgreSQL holds, directly and through the
+    REST edge, and the benchmark's checker passes the sale (its failures are tested in tests/unit)."""
+    target = start_booking(1)[0]
+    organizer = identity.token("customer", "organizer")
+    customers = [identity.token("customer") for _ in range(200)]
+    events = Events(target, organizer, database_url)
+    event, seat_ids = events.create(200)
+    direct = run_loadgen("direct", Load(target, event, seat_ids, customers, 2000, 100, connections=8))
+    assert direct.outcomes == {"OK": 200, GRPC_LOSER: 1800}
+    assert check_booking("direct", direct, database_url, event).correct
+    settings = EdgeSettings(
+        booking_port=int(target.rsplit(":", 1)[1]),
+        identity_port=identity.server.port,
+        issuer=identity.server.issuer,
+        audience=AUDIENCE,
+    )
+    with running_edge(settings, tmp_path) as edge:
+        event, seat_ids = events.create(200)
+        rest = run_loadgen(
+            "rest", Load(edge.rest.split("//")[1], event, seat_ids, customers, 1000, 100, rest=True)
+        )
+    assert rest.outcomes == {"OK": 200, REST_LOSER: 800}
+    assert check_booking("rest", rest, database_url, event, rest=True).correct
+    with events:  # leaving cancels the events, as the benchmark does
+        pass
