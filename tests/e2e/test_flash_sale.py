@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -28,6 +29,7 @@ from tests.e2e.support import HEADLINE, assert_every_seat_sold_once
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+SS = shutil.which("ss") or "/usr/bin/ss"  # iproute2
 
 
 def wait_for_port(port: int, process: subprocess.Popen[bytes], limit: float = 30) -> None:
@@ -47,8 +49,8 @@ def wait_for_listener(port: int, pid: int, limit: float = 30) -> None:
     first process binds, so a later one is checked by its own socket (ss lists the owning pids)."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        listeners = subprocess.run(
-            ["ss", "-Htlnp", f"sport = :{port}"],
+        listeners = subprocess.run(  # noqa: S603 - fixed argv
+            [SS, "-Htlnp", f"sport = :{port}"],
             capture_output=True,
             text=True,
             check=True,
