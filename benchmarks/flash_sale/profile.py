@@ -39,7 +39,7 @@ def hottest(collapsed: str, top: int) -> list[tuple[str, float]]:
     return [(frame, n / total) for frame, n in inclusive.most_common(top)] if total else []
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--attempts", type=int, default=20_000)
     parser.add_argument("--seats", type=int, default=200)
@@ -91,6 +91,7 @@ def main() -> None:
     print(f"{figures.rps:,.0f} req/s, p95 {figures.p95_ms:.1f} ms, {figures.outcomes}")
     for frame, share in hottest(OUT.read_text(), args.top):
         print(f"{share:6.1%}  {frame}")
+    return 0
 
 
 if __name__ == "__main__":
