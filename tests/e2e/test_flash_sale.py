@@ -111,10 +111,9 @@ def start_booking(
 REPORTS = ROOT / "var" / "reports"
 
 
-def flash_sale(
-    name: str, targets: list[str], database_url: str, identity: Identity, key_file: Path, *args: str
-) -> Any:
-    """Run the CLI; keep its figures under var/reports (CI prints them after the suite)."""
+def bench_cli(
+    targets: list[str], database_url: str, identity: Identity, key_file: Path, *args: str
+) -> subprocess.CompletedProcess[bytes]:
     env = {
         **os.environ,
         "APEXTICK_DATABASE_URL": database_url,
@@ -122,8 +121,25 @@ def flash_sale(
         "APEXTICK_OIDC_ISSUER": identity.server.issuer,
     }
     command = [str(BIN / "apextick"), "bench", "flash-sale", "--target", ",".join(targets), "--json", *args]
-    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, check=True, timeout=300)  # noqa: S603
+    return subprocess.run(command, env=env, cwd=ROOT, capture_output=True, check=False, timeout=300)  # noqa: S603
+
+
+def event_status(database_url: str, event: str) -> str:
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT status FROM event WHERE id = %s", (event.split("/")[1],)).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def flash_sale(
+    name: str, targets: list[str], database_url: str, identity: Identity, key_file: Path, *args: str
+) -> Any:
+    """Run the CLI (it must exit 0: no correctness figure violated); keep its figures under var/reports
+    (CI prints them after the suite)."""
+    done = bench_cli(targets, database_url, identity, key_file, *args)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
     result = json.loads(done.stdout)
+    assert result["violations"] == []
     REPORTS.mkdir(parents=True, exist_ok=True)
     (REPORTS / f"flash-sale-{name}.json").write_text(json.dumps(result, indent=1))
     return result
@@ -232,6 +248,29 @@ def test_200_clients_released_together_on_one_seat_make_one_winner(
     )
     assert (result["won"], result["rejected"], result["errors"]) == (1, 199, 0)
     assert result["seats_held_in_db"] == 1
+    assert event_status(database_url, result["event"]) == "CANCELLED"  # checked, then taken off sale
+
+
+def test_the_bench_reports_progress_apart_and_fails_a_violated_sale(
+    start_booking: Callable[..., list[str]], database_url: str, identity: Identity, key_file: Path
+) -> None:
+    """21 seats per hold is over the contract's limit: every attempt is an error, not a clean
+    rejection, so the sale is violated and the CLI says so by its exit code. Progress is on stderr and
+    stdout stays one JSON document."""
+    targets = start_booking(1)
+    done = bench_cli(
+        targets, database_url, identity, key_file,
+        "--seats", "30", "--attempts", "40", "--concurrency", "10", "--seats-per-hold", "21-21",
+        "--keep-event",
+    )  # fmt: skip
+    assert done.returncode == 1
+    result = json.loads(done.stdout)
+    assert result["errors"] == 40
+    assert result["violations"] == ["errors = 40"]
+    progress = done.stderr.decode()
+    for phase in ("creating a 30-seat event", "firing 40 attempts", "checking the outcome", "VIOLATED"):
+        assert phase in progress
+    assert event_status(database_url, result["event"]) == "PUBLISHED"  # --keep-event
 
 
 def test_the_proof_through_the_rest_edge(

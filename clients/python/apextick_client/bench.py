@@ -9,7 +9,7 @@ import statistics
 import time
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
@@ -262,13 +262,56 @@ def check_in_sql(database_url: str, event: str, won_holds: Sequence[str]) -> dic
     }
 
 
-async def run(scenario: Scenario, database_url: str, tokens: TokenSource) -> dict[str, Any]:
-    result, _ = await run_sale(scenario, database_url, tokens)
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def violations(result: dict[str, Any]) -> list[str]:
+    """The correctness figures a sale must meet, whatever its speed: no seat in two holds, no hold
+    missing a seat, no acknowledged hold lost, every seat won held in the database, every answer a
+    hold or a clean rejection, every attempt answered."""
+    found = [
+        f"{key} = {result[key]}"
+        for key in ("seats_held_twice", "partial_holds", "lost_acknowledged_holds", "errors")
+        if result[key]
+    ]
+    if result["seats_won"] != result["seats_held_in_db"]:
+        found.append(f"seats won {result['seats_won']} but {result['seats_held_in_db']} held in the database")
+    if result["won"] + result["rejected"] + result["errors"] != result["attempts"]:
+        found.append("not every attempt was answered")
+    return found
+
+
+async def run(
+    scenario: Scenario,
+    database_url: str,
+    tokens: TokenSource,
+    progress: Progress = _quiet,
+    *,
+    keep_event: bool = False,
+) -> dict[str, Any]:
+    """The sale, checked; then its event is cancelled (unless `keep_event`), so a browsed catalogue does
+    not fill with benchmark events. `violations` lists what failed (empty: correct)."""
+    organizer = tokens.organizer()
+    result, _ = await run_sale(scenario, database_url, tokens, progress, organizer=organizer)
+    result["violations"] = violations(result)
+    if not keep_event:
+        progress(f"cancelling {result['event']}")
+        async with grpc.aio.insecure_channel(scenario.targets[0]) as channel:
+            await cancel_event(channel, organizer, result["event"])
     return result
 
 
 async def run_sale(
-    scenario: Scenario, database_url: str, tokens: TokenSource
+    scenario: Scenario,
+    database_url: str,
+    tokens: TokenSource,
+    progress: Progress = _quiet,
+    *,
+    organizer: str = "",
 ) -> tuple[dict[str, Any], Outcomes]:
     """The flash sale, its figures and the raw outcomes (who won which hold), for scenarios that go on
     to check out the winners."""
@@ -280,18 +323,21 @@ async def run_sale(
         connector = aiohttp.TCPConnector(limit=scenario.concurrency)
         session = aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30))
     try:
-        event, seat_ids = await create_event(channels[0], tokens.organizer(), scenario.seats)
+        progress(f"creating a {scenario.seats}-seat event on sale now")
+        event, seat_ids = await create_event(channels[0], organizer or tokens.organizer(), scenario.seats)
         stubs = [inv_grpc.InventoryServiceStub(c) for c in channels]
         queue: asyncio.Queue[int] = asyncio.Queue()
         for i in range(scenario.attempts):
             queue.put_nowait(i)
         out = Outcomes()
         load = Load(stubs, session, event, seat_ids, scenario, queue, asyncio.Event(), out)
+        progress(f"getting {scenario.concurrency} customers' tokens")
         customers = await asyncio.to_thread(tokens.customers, scenario.concurrency)
         workers = [
             asyncio.create_task(_client(load, token, random.Random(i))) for i, token in enumerate(customers)
         ]
         await asyncio.sleep(0.05)  # every client is waiting: release them together
+        progress(f"firing {scenario.attempts} attempts from {scenario.concurrency} customers")
         began = time.perf_counter()
         load.start.set()
         await asyncio.gather(*workers)
@@ -301,6 +347,7 @@ async def run_sale(
             await channel.close(None)
         if session is not None:
             await session.close()
+    progress("checking the outcome in PostgreSQL")
     return _figures(scenario, event, out, database_url, elapsed), out
 
 

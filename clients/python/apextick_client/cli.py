@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 from apextick_client.auth import KeycloakTokenSource, TokenSource, registered_token_source
@@ -43,7 +44,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     flash.add_argument("--seats-per-hold", type=_seat_range, default=(1, 1), metavar="N or LOW-HIGH")
     flash.add_argument("--one-seat", action="store_true", help="every attempt claims the same seat")
-    flash.add_argument("--json", action="store_true", help="print one JSON object")
+    flash.add_argument("--json", action="store_true", help="print one JSON object (progress goes to stderr)")
+    flash.add_argument(
+        "--keep-event",
+        action="store_true",
+        help="leave the sale's event on sale (default: cancel it once checked)",
+    )
     flash.add_argument(
         "--rest",
         metavar="EDGE_URL",
@@ -146,9 +152,17 @@ def _flash_sale(parser: argparse.ArgumentParser, args: argparse.Namespace) -> No
         rest_edge=args.rest.rstrip("/"),
     )
     tokens = _token_source(parser, args.keycloak)
-    result = run(bench.run(scenario, database_url, tokens))
+    result = run(bench.run(scenario, database_url, tokens, _progress, keep_event=args.keep_event))
     if args.json:
         print(json.dumps(result))
     else:
         for key, value in result.items():
             print(f"{key:>26}: {value}")
+    if result["violations"]:
+        _progress(f"VIOLATED: {'; '.join(result['violations'])}")
+        sys.exit(1)
+
+
+def _progress(text: str) -> None:
+    """Progress goes to stderr, so --json output on stdout stays one clean document."""
+    print(f"[apextick bench {time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
