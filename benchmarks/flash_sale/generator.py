@@ -37,6 +37,7 @@ class Load:
     connections: int = 20
     warmup: int = 0
     warmup_event: str = ""
+    warmup_seat_ids: list[str] = field(default_factory=list)  # default: seat_ids
     rest: bool = False
 
 
@@ -86,6 +87,8 @@ def run_loadgen(name: str, load: Load) -> Figures:
         ]
         if load.tokens:
             command.append(f"-tokens={_lines(directory, 'tokens', load.tokens)}")
+        if load.warmup_seat_ids:
+            command.append(f"-warmup-seats={_lines(directory, 'warmup-seats', load.warmup_seat_ids)}")
         if load.rest:
             command.append("-rest")
         done = subprocess.run(command, capture_output=True, check=True, timeout=1800, env=GENERATOR_ENV)

@@ -28,11 +28,14 @@ from benchmarks.flash_sale import stack
 from benchmarks.flash_sale.checks import Verdict, check_booking, check_raw_claim
 from benchmarks.flash_sale.events import Events
 from benchmarks.flash_sale.generator import Figures, Load, run_h2load, run_loadgen
+from benchmarks.flash_sale.seat_map import seat_map_reads
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORT = ROOT / "var" / "reports" / "bench-flash-sale.json"
 GENERATOR_FLOOR = 0.9  # of h2load's figure on the no-op, or the run is generator-bound
 ATTEMPTS_PER_CUSTOMER = 10  # well under the per-customer limit of 20 seats, whatever each one wins
+WARMUP_SEATS = 200
+SEAT_MAP_SEATS = 10_000  # the seat-map read target of PERFORMANCE.md is for a map this size
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,8 @@ class Bench:
         self.verdicts: list[Verdict] = []
         self.memory: dict[str, dict[str, float]] = {}
         self.generator: dict[str, Any] = {}
+        self.seat_map: list[dict[str, Any]] = []
+        self.last_event = ""  # the event of the latest booking sale
 
     def load(self, figures: Figures) -> Figures:
         self.figures.append(figures)
@@ -93,7 +98,8 @@ class Bench:
         rest: str = "",
     ) -> Figures:
         event, seat_ids = events.create(seats)
-        warm, _ = events.create(seats)
+        self.last_event = event
+        warm, warm_seats = events.create(WARMUP_SEATS)  # warm-up claims its own event's seats
         figures = self.load(
             run_loadgen(
                 name,
@@ -106,6 +112,7 @@ class Bench:
                     concurrency,
                     warmup=self.plan.warmup,
                     warmup_event=warm,
+                    warmup_seat_ids=warm_seats,
                     rest=bool(rest),
                 ),
             )
@@ -181,6 +188,10 @@ def single_process(bench: Bench, es: ExitStack, noop: str, raw: str, workdir: Pa
     progress("seat scale")
     for attempts, seats in plan.seat_scale:
         bench.booking_sale(events, f"booking seats={seats}", target, attempts, seats, plan.concurrency)
+        if seats == SEAT_MAP_SEATS:
+            progress(f"  seat-map reads of the {seats:,}-seat event just sold")
+            bench.seat_map = seat_map_reads(target, bench.last_event)
+            progress(f"  {bench.seat_map}")
     bench.memory["booking x1 after seat scale"] = stack.resident_mb(pids)
     progress("REST through the edge, beside direct gRPC")
     rest = es.enter_context(stack.edge(target, bench.who, workdir))
@@ -269,6 +280,7 @@ def summary(bench: Bench, seconds: float) -> dict[str, Any]:
         "figures": [asdict(f) for f in bench.figures],
         "ratios": ratios,
         "memory_mb": bench.memory,
+        "seat_map_reads": bench.seat_map,
         "verdicts": [{**asdict(v), "correct": v.correct} for v in bench.verdicts],
         "correct": all(v.correct for v in bench.verdicts),
     }
@@ -295,6 +307,12 @@ def print_report(result: dict[str, Any]) -> None:
         print(f"{label:<40}{value:>9.2f}x")
     for label, readings in result["memory_mb"].items():
         print(f"peak resident memory, {label}: " + ", ".join(f"{mb:.0f} MB" for mb in readings.values()))
+    for reads in result["seat_map_reads"]:
+        print(
+            f"seat map of {reads['seats']:,} seats, {reads['concurrency']} at once:"
+            f" p50 {reads['p50_ms']:.1f} ms, p95 {reads['p95_ms']:.1f} ms, {reads['reads_per_s']:,.0f} reads/s"
+            f" (client decode apart: {reads['client_decode_ms']:.1f} ms)"
+        )
     for verdict in result["verdicts"]:
         if not verdict["correct"]:
             print(f"VIOLATED {verdict['name']}: {verdict['problems']}")

@@ -32,6 +32,7 @@ const holdSeats = "/apextick.inventory.v1.InventoryService/HoldSeats"
 
 type config struct {
 	target, event, warmupEvent, seatsFile, tokensFile string
+	warmupSeatsFile                                   string
 	attempts, concurrency, connections, warmup        int
 	seatsPerHold                                      int
 	rest                                              bool
@@ -198,6 +199,7 @@ func main() {
 	flag.StringVar(&cfg.event, "event", "", "the event whose seats are claimed (events/ID)")
 	flag.StringVar(&cfg.warmupEvent, "warmup-event", "", "the event the warm-up claims (default: -event)")
 	flag.StringVar(&cfg.seatsFile, "seats", "", "file with one seat id per line")
+	flag.StringVar(&cfg.warmupSeatsFile, "warmup-seats", "", "the warm-up event's seats (default: -seats)")
 	flag.StringVar(&cfg.tokensFile, "tokens", "", "file with one bearer token per line, used in turn")
 	flag.IntVar(&cfg.attempts, "n", 5000, "measured attempts")
 	flag.IntVar(&cfg.concurrency, "c", 200, "concurrent callers")
@@ -230,7 +232,11 @@ func main() {
 		if warm == "" {
 			warm = cfg.event
 		}
-		fire(cfg, conns, warm, cfg.warmup, seats, tokens)
+		warmSeats := seats
+		if cfg.warmupSeatsFile != "" {
+			warmSeats = lines(cfg.warmupSeatsFile)
+		}
+		fire(cfg, conns, warm, cfg.warmup, warmSeats, tokens)
 	}
 	before := cpuSeconds()
 	tallies, took := fire(cfg, conns, cfg.event, cfg.attempts, seats, tokens)

@@ -22,13 +22,13 @@ class _Entry:
     layout: SeatMap  # the cached layout object the response was built from
     response: svc.GetEventSeatMapResponse
     index: dict[str, int]
-    statuses: dict[str, str]
+    statuses: Mapping[str, str]  # the copy the response shows: the cache's own (shared, read-only) dict
 
 
 def _entry(view: EventSeatMap) -> _Entry:
     response = seat_map_response(view)
     index = {seat.seat_id: i for i, seat in enumerate(response.seats)}
-    return _Entry(view.seat_map, response, index, dict(view.statuses))
+    return _Entry(view.seat_map, response, index, view.statuses)
 
 
 class SeatMapResponses:
@@ -60,6 +60,8 @@ class SeatMapResponses:
 
     @staticmethod
     def _patch(entry: _Entry, statuses: Mapping[str, str]) -> None:
+        if statuses is entry.statuses:
+            return  # the cache served the same copy: nothing changed since (no 10,000-item diff)
         changed = statuses.items() - entry.statuses.items()
         for seat, status in changed:
             position = entry.index.get(seat)
@@ -67,4 +69,4 @@ class SeatMapResponses:
                 entry.response.seats[position].status = seat_status(status)
         if changed:
             count_statuses(entry.response, statuses)
-            entry.statuses = dict(statuses)
+        entry.statuses = statuses
