@@ -310,7 +310,8 @@ def print_report(result: dict[str, Any]) -> None:
     for reads in result["seat_map_reads"]:
         print(
             f"seat map of {reads['seats']:,} seats, {reads['concurrency']} at once:"
-            f" p50 {reads['p50_ms']:.1f} ms, p95 {reads['p95_ms']:.1f} ms, {reads['reads_per_s']:,.0f} reads/s"
+            f" p50 {reads['p50_ms']:.1f} ms, p95 {reads['p95_ms']:.1f} ms,"
+            f" {reads['reads_per_s']:,.0f} reads/s"
             f" (client decode apart: {reads['client_decode_ms']:.1f} ms)"
         )
     for verdict in result["verdicts"]:
