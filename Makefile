@@ -1,6 +1,6 @@
 # ApexTick developer commands. Every target works on a fresh Debian machine: the scripts install
 # what is missing (apt packages, the Python environment, Go tools) before they use it.
-.PHONY: up down status test check floors faults-long baseline gen lint typecheck protos-check
+.PHONY: up down status test check floors faults-long bench bench-report baseline gen lint typecheck protos-check
 
 PY := .venv/bin
 
@@ -20,6 +20,14 @@ test:
 # The long fault profile, on demand (ten rounds of every fault under heavier load; not in CI).
 faults-long:
 	APEXTICK_FAULT_PROFILE=long scripts/test.sh tests/faults
+
+# The flash-sale benchmark (on demand, not in CI: about ten minutes), and the same rendered into
+# docs/benchmarks.md with its plots. Needs only PostgreSQL and Redis; it starts what it measures.
+bench:
+	scripts/bench.sh run
+
+bench-report:
+	scripts/bench.sh report
 
 # Lint, types, protobuf lint and breaking-change check, and freshness of generated code.
 check:

@@ -43,6 +43,12 @@ scripts/install.sh web >/dev/null
   npx --no-install eslint .
 )
 echo "web app checks passed"
+step "load generator: gofmt and go vet (benchmarks/loadgen)"
+go_bin=$(command -v go || echo /usr/local/go/bin/go)
+unformatted=$(cd benchmarks/loadgen && "$(dirname "$go_bin")/gofmt" -l .)
+[[ -z $unformatted ]] || { echo "gofmt would change: $unformatted"; exit 1; }
+(cd benchmarks/loadgen && "$go_bin" vet .)
+echo "loadgen checks passed"
 step "dependency floors are true (lowest-direct resolution, unit tests)"
 scripts/check_floors.sh
 step "shell scripts parse"

@@ -79,8 +79,20 @@ class Bench:
         self.generator: dict[str, Any] = {}
         self.seat_map: list[dict[str, Any]] = []
         self.last_event = ""  # the event of the latest booking sale
+        self.servers: dict[str, list[int]] = {}  # target -> the pids serving it
 
-    def load(self, figures: Figures) -> Figures:
+    def fire(self, name: str, load: Load) -> Figures:
+        """One generator run; with the server's own CPU time per call when its pids are known (the
+        figure that says where a ratio comes from: every server here shares the same two cores)."""
+        pids = self.servers.get(load.target, [])
+        before = stack.cpu_seconds(pids)
+        figures = run_loadgen(name, load)
+        if pids and figures.attempts:
+            used = stack.cpu_seconds(pids) - before
+            figures.extra["server_cpu_us_per_call"] = round(1e6 * used / figures.attempts, 1)
+        return self._keep(figures)
+
+    def _keep(self, figures: Figures) -> Figures:
         self.figures.append(figures)
         progress(
             f"  {figures.name}: {figures.rps:,.0f} req/s, p95 {figures.p95_ms:.1f} ms, {figures.outcomes}"
@@ -100,22 +112,20 @@ class Bench:
         event, seat_ids = events.create(seats)
         self.last_event = event
         warm, warm_seats = events.create(WARMUP_SEATS)  # warm-up claims its own event's seats
-        figures = self.load(
-            run_loadgen(
-                name,
-                Load(
-                    rest or target,
-                    event,
-                    seat_ids,
-                    self.tokens[: max(1, attempts // ATTEMPTS_PER_CUSTOMER)],
-                    attempts,
-                    concurrency,
-                    warmup=self.plan.warmup,
-                    warmup_event=warm,
-                    warmup_seat_ids=warm_seats,
-                    rest=bool(rest),
-                ),
-            )
+        figures = self.fire(
+            name,
+            Load(
+                rest or target,
+                event,
+                seat_ids,
+                self.tokens[: max(1, attempts // ATTEMPTS_PER_CUSTOMER)],
+                attempts,
+                concurrency,
+                warmup=self.plan.warmup,
+                warmup_event=warm,
+                warmup_seat_ids=warm_seats,
+                rest=bool(rest),
+            ),
         )
         self.verdicts.append(check_booking(name, figures, self.database_url, event, rest=bool(rest)))
         return figures
@@ -129,13 +139,9 @@ def generator_check(bench: Bench, noop: str) -> None:
     progress("generator check: h2load and loadgen on the no-op server")
     run_h2load(noop, plan.warmup, plan.concurrency, connections)  # warm-up
     h2 = run_h2load(noop, attempts, plan.concurrency, connections)
-    ours = bench.load(
-        run_loadgen(
-            "generator check (loadgen on no-op)",
-            Load(
-                noop, "events/noop", ["floor-A-1"], [], attempts, plan.concurrency, connections, plan.warmup
-            ),
-        )
+    ours = bench.fire(
+        "generator check (loadgen on no-op)",
+        Load(noop, "events/noop", ["floor-A-1"], [], attempts, plan.concurrency, connections, plan.warmup),
     )
     ratio = ours.rps / h2["rps"] if h2["rps"] else 0.0
     bench.generator = {
@@ -152,18 +158,14 @@ def generator_check(bench: Bench, noop: str) -> None:
 def references(bench: Bench, events: Events, noop: str, raw: str, concurrency: int, suffix: str = "") -> None:
     plan = bench.plan
     event, seat_ids = events.create(plan.seats)
-    bench.load(
-        run_loadgen(
-            f"noop reference{suffix}",
-            Load(noop, event, seat_ids, bench.tokens, plan.attempts, concurrency, warmup=plan.warmup),
-        )
+    bench.fire(
+        f"noop reference{suffix}",
+        Load(noop, event, seat_ids, bench.tokens, plan.attempts, concurrency, warmup=plan.warmup),
     )
     warm, _ = events.create(plan.seats)
-    figures = bench.load(
-        run_loadgen(
-            f"raw claim reference{suffix}",
-            Load(raw, event, seat_ids, [], plan.attempts, concurrency, warmup=plan.warmup, warmup_event=warm),
-        )
+    figures = bench.fire(
+        f"raw claim reference{suffix}",
+        Load(raw, event, seat_ids, [], plan.attempts, concurrency, warmup=plan.warmup, warmup_event=warm),
     )
     bench.verdicts.append(check_raw_claim(f"raw claim reference{suffix}", figures, bench.database_url, event))
 
@@ -171,6 +173,7 @@ def references(bench: Bench, events: Events, noop: str, raw: str, concurrency: i
 def single_process(bench: Bench, es: ExitStack, noop: str, raw: str, workdir: Path) -> None:
     plan = bench.plan
     target, pids = es.enter_context(stack.booking(1, bench.who))
+    bench.servers[target] = pids
     events = es.enter_context(Events(target, bench.who.token("customer", "organizer"), bench.database_url))
     progress("headline: no-op, raw claim and booking, 5,000 attempts, 200 callers, 200 seats")
     references(bench, events, noop, raw, plan.concurrency)
@@ -210,6 +213,7 @@ def process_scale(bench: Bench, count: int) -> None:
         stack.booking(count, bench.who) as (target, pids),
         Events(target, bench.who.token("customer", "organizer"), bench.database_url) as events,
     ):
+        bench.servers[target] = pids
         bench.booking_sale(events, f"booking x{count}", target, plan.attempts, plan.seats, plan.concurrency)
         bench.booking_sale(
             events,
@@ -236,10 +240,11 @@ def main(argv: list[str] | None = None) -> int:
         progress("minting customer tokens, starting the reference servers")
         bench = Bench(plan, os.environ["APEXTICK_DATABASE_URL"], who)
         commands, noop_port = stack.reference("noop")
-        es.enter_context(stack.processes(commands, {}, noop_port))
+        noop_pids = es.enter_context(stack.processes(commands, {}, noop_port))
         commands, raw_port = stack.reference("raw-claim")
-        es.enter_context(stack.processes(commands, {}, raw_port))
+        raw_pids = es.enter_context(stack.processes(commands, {}, raw_port))
         noop, raw = f"127.0.0.1:{noop_port}", f"127.0.0.1:{raw_port}"
+        bench.servers.update({noop: noop_pids, raw: raw_pids})
         generator_check(bench, noop)
         with ExitStack() as single:
             single_process(bench, single, noop, raw, ROOT / "var" / "bench" / "edge")
@@ -297,11 +302,15 @@ def print_report(result: dict[str, Any]) -> None:
         f"generator check: loadgen {gen['loadgen_rps']:,.0f} req/s, h2load {gen['h2load_rps']:,.0f} req/s"
         f" on the no-op = {gen['ratio']:.2f} (floor {gen['floor']}): {bound}"
     )
-    print(f"{'target':<40}{'attempts':>9}{'req/s':>9}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}  outcomes")
+    print(
+        f"{'target':<40}{'attempts':>9}{'req/s':>9}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'cpu us':>8}"
+        "  outcomes"
+    )
     for f in result["figures"]:
+        cpu = f["extra"].get("server_cpu_us_per_call", "")
         print(
             f"{f['name']:<40}{f['attempts']:>9}{f['rps']:>9.0f}{f['p50_ms']:>8.1f}{f['p95_ms']:>8.1f}"
-            f"{f['p99_ms']:>8.1f}  {f['outcomes']}"
+            f"{f['p99_ms']:>8.1f}{cpu:>8}  {f['outcomes']}"
         )
     for label, value in result["ratios"].items():
         print(f"{label:<40}{value:>9.2f}x")
