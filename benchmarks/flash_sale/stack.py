@@ -4,33 +4,23 @@ processes sharing one port through SO_REUSEPORT, and the Envoy edge in front of 
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from devstack.identity import AUDIENCE, DemoUser, JwksServer, SigningKey, access_claims
-from edge.descriptors import build_descriptor_set
-from edge.envoy_config import bootstrap
+from edge.running import free_port, running_envoy
 from edge.settings import EdgeSettings
-from edge.upstreams import all_routes, clusters_by_service
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 QUIET = {"APEXTICK_LOG_LEVEL": "WARNING"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_listening(port: int, processes: list[subprocess.Popen[bytes]], limit: float = 30) -> None:
@@ -121,35 +111,8 @@ def edge(booking_target: str, who: Identity, workdir: Path) -> Iterator[str]:
         issuer=who.server.issuer,
         audience=AUDIENCE,
     )
-    workdir.mkdir(parents=True, exist_ok=True)
-    config = bootstrap(
-        settings, all_routes(), build_descriptor_set(workdir / "apextick.pb"), clusters_by_service()
-    )
-    config_file = workdir / "envoy.json"
-    config_file.write_text(json.dumps(config))
-    with ExitStack() as stack:
-        log = stack.enter_context((workdir / "envoy.log").open("wb"))
-        command = [str(BIN / "envoy"), "-c", str(config_file), "--disable-hot-restart", "-l", "warning"]
-        envoy = subprocess.Popen(command, stdout=log, stderr=log)
-        stack.callback(envoy.wait, 20)
-        stack.callback(envoy.terminate)
-        _wait_ready(settings.admin_port, envoy)
+    with running_envoy(settings, workdir):
         yield f"127.0.0.1:{settings.rest_port}"
-
-
-def _wait_ready(admin_port: int, envoy: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if envoy.poll() is not None:
-            raise RuntimeError(f"envoy exited with {envoy.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{admin_port}/ready", timeout=0.5) as response:
-                if b"LIVE" in response.read():
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("envoy did not become ready")
 
 
 def cpu_seconds(pids: list[int]) -> float:

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -16,18 +12,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from edge.descriptors import build_descriptor_set
-from edge.envoy_config import bootstrap
+from edge.running import free_port, running_envoy
 from edge.settings import EdgeSettings
-from edge.upstreams import all_routes, clusters_by_service
 
-ENVOY = Path(sys.executable).parent / "envoy"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+__all__ = ["Edge", "free_port", "running_edge"]  # free_port: the tests' one helper for a loopback port
 
 
 @dataclass(frozen=True)
@@ -43,39 +31,11 @@ class Edge:
         return f"127.0.0.1:{self.settings.grpc_port}"
 
 
-def _wait_ready(admin_port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"envoy exited with {process.returncode}")
-        try:
-            url = f"http://127.0.0.1:{admin_port}/ready"
-            with urllib.request.urlopen(url, timeout=0.5) as response:
-                if b"LIVE" in response.read():
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("envoy did not become ready")
-
-
 @contextmanager
 def running_edge(base: EdgeSettings, workdir: Path) -> Iterator[Edge]:
     settings = replace(base, rest_port=free_port(), grpc_port=free_port(), admin_port=free_port())
-    descriptor_set = build_descriptor_set(workdir / "apextick.pb")
-    config = bootstrap(settings, all_routes(), descriptor_set, clusters_by_service())
-    config_file = workdir / "envoy.json"
-    config_file.write_text(json.dumps(config))
-    log = (workdir / "envoy.log").open("wb")
-    command = [str(ENVOY), "-c", str(config_file), "--disable-hot-restart", "-l", "warning"]
-    process = subprocess.Popen(command, stdout=log, stderr=log)  # noqa: S603 - fixed argv
-    try:
-        _wait_ready(settings.admin_port, process)
+    with running_envoy(settings, workdir):
         yield Edge(settings)
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import pytest
 from benchmarks.flash_sale.checks import GRPC_LOSER, REST_LOSER, check_booking
 from benchmarks.flash_sale.events import Events
 from benchmarks.flash_sale.generator import Load, run_loadgen
+from benchmarks.flash_sale.stack import wait_listening
 from devstack.identity import AUDIENCE
 from edge.settings import EdgeSettings
 from tests.e2e.conftest import Identity
@@ -30,18 +30,6 @@ from tests.e2e.support import HEADLINE, assert_every_seat_sold_once
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 SS = shutil.which("ss") or "/usr/bin/ss"  # iproute2
-
-
-def wait_for_port(port: int, process: subprocess.Popen[bytes], limit: float = 30) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"booking process exited with {process.returncode}")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise AssertionError(f"booking process did not listen on {port}")
 
 
 def wait_for_listener(port: int, pid: int, limit: float = 30) -> None:
@@ -96,7 +84,7 @@ def start_booking(
             }
             process = subprocess.Popen([BIN / "apextick-booking", "serve"], env=env, cwd=ROOT)  # noqa: S603
             processes.append(process)
-            wait_for_port(port, process)
+            wait_listening(port, [process])
             wait_for_listener(port, process.pid)
             targets.append(f"127.0.0.1:{port}")
         return sorted(set(targets))
@@ -314,7 +302,9 @@ def test_the_benchmark_generator_counts_every_answer_by_status_and_reason(
     events = Events(target, organizer, database_url)
     event, seat_ids = events.create(200)
     direct = run_loadgen("direct", Load(target, event, seat_ids, customers, 2000, 100, connections=8))
-    assert direct.outcomes == {"OK": 200, GRPC_LOSER: 1800}
+    # Seats are drawn at random, so a seat may go unasked: the exact split is what PostgreSQL holds.
+    assert set(direct.outcomes) == {"OK", GRPC_LOSER}
+    assert sum(direct.outcomes.values()) == 2000
     assert check_booking("direct", direct, database_url, event).correct
     settings = EdgeSettings(
         booking_port=int(target.rsplit(":", 1)[1]),
@@ -327,7 +317,8 @@ def test_the_benchmark_generator_counts_every_answer_by_status_and_reason(
         rest = run_loadgen(
             "rest", Load(edge.rest.split("//")[1], event, seat_ids, customers, 1000, 100, rest=True)
         )
-    assert rest.outcomes == {"OK": 200, REST_LOSER: 800}
+    assert set(rest.outcomes) == {"OK", REST_LOSER}
+    assert sum(rest.outcomes.values()) == 1000
     assert check_booking("rest", rest, database_url, event, rest=True).correct
     with events:  # leaving cancels the events, as the benchmark does
         pass
