@@ -189,7 +189,8 @@ def render(result: dict[str, Any]) -> None:
         "",
         "Regenerate with `.venv/bin/python -m benchmarks.report` (about ten minutes; needs only",
         "`scripts/services.sh start`). It runs `python -m benchmarks.flash_sale.run`, which starts what it",
-        "measures, and renders this page and its plots from `var/reports/bench-flash-sale.json`.",
+        "measures, and renders this page and its plots from `var/reports/bench-flash-sale.json` (kept",
+        "beside them as `docs/benchmarks/bench-flash-sale.json`).",
         "Timings are for the record: the tests assert correctness, never a time.",
         "",
         "## Machine",
@@ -260,6 +261,8 @@ def main() -> int:
     if not args.render:
         code = flash_sale.main(["--quick"] if args.quick else [])
     render(json.loads(flash_sale.REPORT.read_text()))
+    # The run's own JSON beside the page, so every figure in it can be checked against its source.
+    shutil.copyfile(flash_sale.REPORT, PLOTS / flash_sale.REPORT.name)
     print(f"wrote {REPORT.relative_to(ROOT)} and {PLOTS.relative_to(ROOT)}/", file=sys.stderr)
     return code
 
