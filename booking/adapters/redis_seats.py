@@ -120,8 +120,9 @@ class RedisSeatCache:
     The last copy read of each event is remembered with its generation: while no change has been
     announced since, a read costs one GET instead of fetching and decoding every seat (a 10,000-seat
     HGETALL took about 8 ms of the event loop). Every change bumps the generation after its HSET, so a
-    remembered copy is only ever served for the generation it was read at or an older one's successor
-    that changed nothing. The returned dict is shared: callers read it, never change it."""
+    remembered copy is served only while the generation is still the one it was read with; a copy read
+    between a change's HSET and its bump is newer than its generation, never older. The returned dict
+    is shared: callers read it, never change it."""
 
     def __init__(self, redis: Redis, remember: int = 32) -> None:
         self._redis = redis
