@@ -68,6 +68,16 @@ class Env:
         except ValueError:
             raise SettingsError(f"{name} must be a whole number, not {value!r}") from None
 
+    def integers(self, name: str) -> tuple[int, ...]:
+        """A comma-separated list of whole numbers; () when unset."""
+        value = self.raw(name)
+        if value is None:
+            return ()
+        try:
+            return tuple(int(part) for part in value.split(",") if part.strip())
+        except ValueError:
+            raise SettingsError(f"{name} must be whole numbers separated by commas, not {value!r}") from None
+
     def number(self, name: str, default: float, *, minimum: float | None = None) -> float:
         value = self.raw(name)
         try:

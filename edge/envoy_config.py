@@ -295,14 +295,16 @@ def grpc_listener(s: EdgeSettings, clusters_by_service: dict[str, str]) -> Json:
     }
 
 
-def _cluster(name: str, port: int, *, http2: bool) -> Json:
+def _cluster(name: str, *ports: int, http2: bool) -> Json:
+    """A loopback cluster; several ports are several endpoints, balanced round robin."""
+    endpoints = [{"endpoint": {"address": _address(port)}} for port in ports]
     cluster: Json = {
         "name": name,
         "type": "STATIC",
         "connect_timeout": "2s",
-        "load_assignment": {"cluster_name": name, "endpoints": [{"lb_endpoints": [
-            {"endpoint": {"address": _address(port)}}]}]},
-    }  # fmt: skip
+        "lb_policy": "ROUND_ROBIN",
+        "load_assignment": {"cluster_name": name, "endpoints": [{"lb_endpoints": endpoints}]},
+    }
     if http2:
         cluster["typed_extension_protocol_options"] = {
             "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
@@ -326,7 +328,7 @@ def bootstrap(
                 grpc_listener(s, clusters_by_service),
             ],
             "clusters": [
-                _cluster("booking", s.booking_port, http2=True),
+                _cluster("booking", s.booking_port, *s.booking_extra_ports, http2=True),
                 _cluster("notification", s.notification_port, http2=True),
                 _cluster("identity", s.identity_port, http2=False),
                 *([_cluster("web", s.web_port, http2=False)] if s.web_port is not None else []),

@@ -14,6 +14,9 @@ class EdgeSettings:
     grpc_port: int = 8081
     admin_port: int = 9901
     booking_port: int = 50051
+    # More booking processes on ports of their own: Envoy balances over all of them (round robin, each
+    # with its own HTTP/2 connections). Processes sharing one port through SO_REUSEPORT need no entry.
+    booking_extra_ports: tuple[int, ...] = ()
     notification_port: int = 50052
     identity_port: int = 8180
     issuer: str = "http://localhost:8180/realms/apextick"
@@ -48,6 +51,7 @@ class EdgeSettings:
             grpc_port=number("APEXTICK_EDGE_GRPC_PORT", cls.grpc_port),
             admin_port=number("APEXTICK_EDGE_ADMIN_PORT", cls.admin_port),
             booking_port=number("APEXTICK_BOOKING_PORT", cls.booking_port),
+            booking_extra_ports=env.integers("APEXTICK_BOOKING_EXTRA_PORTS"),
             notification_port=number("APEXTICK_NOTIFICATION_PORT", cls.notification_port),
             identity_port=identity_port,
             issuer=env.text("APEXTICK_OIDC_ISSUER", f"http://localhost:{identity_port}/realms/apextick"),

@@ -199,7 +199,7 @@ def single_process(bench: Bench, es: ExitStack, noop: str, raw: str, workdir: Pa
             progress(f"  {bench.seat_map}")
     bench.memory["booking x1 after seat scale"] = stack.resident_mb(pids)
     progress("REST through the edge, beside direct gRPC")
-    rest = es.enter_context(stack.edge(target, bench.who, workdir))
+    rest = es.enter_context(stack.edge([target], bench.who, workdir))
     bench.booking_sale(
         events, "booking direct gRPC (beside REST)", target, plan.attempts, plan.seats, plan.concurrency
     )
@@ -226,6 +226,14 @@ def process_scale(bench: Bench, count: int) -> None:
             plan.concurrency,
         )
         bench.memory[f"booking x{count}"] = stack.resident_mb(pids)
+    with (
+        stack.booking_apart(count, bench.who) as (targets, _),
+        Events(targets[0], bench.who.token("customer", "organizer"), bench.database_url) as events,
+        stack.edge(targets, bench.who, ROOT / "var" / "bench" / f"edge-x{count}") as rest,
+    ):
+        progress(f"  and {count} processes on ports of their own behind Envoy (round robin)")
+        name = f"booking x{count} via REST edge"
+        bench.booking_sale(events, name, targets[0], plan.attempts, plan.seats, plan.concurrency, rest=rest)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -277,9 +285,13 @@ def summary(bench: Bench, seconds: float) -> dict[str, Any]:
         ),
         "largest seat count / 200 seats": _ratio(scale[-1].rps, scale[0].rps) if scale else 0.0,
     }
+    rest_x1 = by["booking via REST edge"]
     for count in bench.plan.processes:
         if count > 1:
             ratios[f"booking x{count} / x1"] = _ratio(by[f"booking x{count}"].rps, booking.rps)
+            ratios[f"REST x{count} / REST x1"] = _ratio(
+                by[f"booking x{count} via REST edge"].rps, rest_x1.rps
+            )
     return {
         "plan": asdict(bench.plan),
         "seconds": round(seconds, 1),

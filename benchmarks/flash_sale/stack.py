@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,14 +99,24 @@ def booking(
 
 
 @contextmanager
-def edge(booking_target: str, who: Identity, workdir: Path) -> Iterator[str]:
-    """Envoy in front of the booking processes, with the production routes, JWT checks and limits;
-    yields its REST address (host:port, cleartext HTTP/2 or HTTP/1.1)."""
+def booking_apart(count: int, who: Identity) -> Iterator[tuple[list[str], list[int]]]:
+    """`count` booking processes, each on a port of its own (for Envoy to balance over)."""
+    with ExitStack() as stack:
+        started = [stack.enter_context(booking(1, who)) for _ in range(count)]
+        yield [target for target, _ in started], [pid for _, pids in started for pid in pids]
+
+
+@contextmanager
+def edge(booking_targets: list[str], who: Identity, workdir: Path) -> Iterator[str]:
+    """Envoy in front of the booking processes (round robin over their ports), with the production
+    routes, JWT checks and limits; yields its REST address (host:port, cleartext HTTP/2 or HTTP/1.1)."""
+    ports = [int(target.rsplit(":", 1)[1]) for target in booking_targets]
     settings = EdgeSettings(
         rest_port=free_port(),
         grpc_port=free_port(),
         admin_port=free_port(),
-        booking_port=int(booking_target.rsplit(":", 1)[1]),
+        booking_port=ports[0],
+        booking_extra_ports=tuple(ports[1:]),
         identity_port=who.server.port,
         issuer=who.server.issuer,
         audience=AUDIENCE,

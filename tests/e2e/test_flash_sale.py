@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -322,3 +324,32 @@ def test_the_benchmark_generator_counts_every_answer_by_status_and_reason(
     assert check_booking("rest", rest, database_url, event, rest=True).correct
     with events:  # leaving cancels the events, as the benchmark does
         pass
+
+
+def test_the_edge_balances_over_booking_processes_on_their_own_ports(
+    start_booking: Callable[..., list[str]], database_url: str, identity: Identity, tmp_path: Path
+) -> None:
+    """Two booking processes, each on its own port, behind one Envoy (booking_extra_ports): both take
+    requests (Envoy's per-host counters say so) and the sale through them is exactly one winner per seat."""
+    first, second = start_booking(2)
+    settings = EdgeSettings(
+        booking_port=int(first.rsplit(":", 1)[1]),
+        booking_extra_ports=(int(second.rsplit(":", 1)[1]),),
+        identity_port=identity.server.port,
+        issuer=identity.server.issuer,
+        audience=AUDIENCE,
+    )
+    customers = [identity.token("customer") for _ in range(200)]
+    with Events(first, identity.token("customer", "organizer"), database_url) as events:
+        event, seat_ids = events.create(200)
+        with running_edge(settings, tmp_path) as edge:
+            rest = run_loadgen(
+                "rest", Load(edge.rest.split("//")[1], event, seat_ids, customers, 2000, 100, rest=True)
+            )
+            with urllib.request.urlopen(f"http://127.0.0.1:{edge.settings.admin_port}/clusters") as reply:
+                counters = reply.read().decode()
+        assert check_booking("rest", rest, database_url, event, rest=True).correct
+    for target in (first, second):
+        served = re.search(rf"^booking::{re.escape(target)}::rq_total::(\d+)$", counters, re.MULTILINE)
+        assert served is not None, target
+        assert int(served.group(1)) > 100, target

@@ -71,3 +71,13 @@ def test_no_secret_reaches_a_repr() -> None:
     assert "127.0.0.1:5432" in shown
     assert "hold_ttl_seconds=600.0" in shown
     assert "***" in shown
+
+
+def test_the_edge_reads_the_extra_booking_ports_as_a_list() -> None:
+    from edge.settings import EdgeSettings  # noqa: PLC0415 - the dev stack's settings, only here
+
+    assert EdgeSettings.from_env({}).booking_extra_ports == ()
+    listed = EdgeSettings.from_env({"APEXTICK_BOOKING_EXTRA_PORTS": "50061, 50062"})
+    assert listed.booking_extra_ports == (50061, 50062)
+    with pytest.raises(SettingsError, match="APEXTICK_BOOKING_EXTRA_PORTS"):
+        EdgeSettings.from_env({"APEXTICK_BOOKING_EXTRA_PORTS": "50061;50062"})
