@@ -85,13 +85,15 @@ class Bench:
 
     def fire(self, name: str, load: Load) -> Figures:
         """One generator run; with the server's own CPU time per call when its pids are known (the
-        figure that says where a ratio comes from: every server here shares the same two cores)."""
+        figure that says where a ratio comes from: every server here shares the same two cores). The
+        reading spans the warm-up too, so it is divided by every call the server answered."""
         pids = self.servers.get(load.target, [])
         before = stack.cpu_seconds(pids)
         figures = run_loadgen(name, load)
         if pids and figures.attempts:
             used = stack.cpu_seconds(pids) - before
-            figures.extra["server_cpu_us_per_call"] = round(1e6 * used / figures.attempts, 1)
+            calls = figures.attempts + load.warmup
+            figures.extra["server_cpu_us_per_call"] = round(1e6 * used / calls, 1)
         return self._keep(figures)
 
     def _keep(self, figures: Figures) -> Figures:
