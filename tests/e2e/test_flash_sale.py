@@ -114,6 +114,21 @@ def bench_cli(
     return subprocess.run(command, env=env, cwd=ROOT, capture_output=True, check=False, timeout=300)  # noqa: S603
 
 
+def edge_settings(identity: Identity, target: str, *more: str) -> EdgeSettings:
+    """The edge in front of booking processes at `target` (and `more`), trusting the test identity."""
+
+    def port(address: str) -> int:
+        return int(address.rsplit(":", 1)[1])
+
+    return EdgeSettings(
+        booking_port=port(target),
+        booking_extra_ports=tuple(port(address) for address in more),
+        identity_port=identity.server.port,
+        issuer=identity.server.issuer,
+        audience=AUDIENCE,
+    )
+
+
 def event_status(database_url: str, event: str) -> str:
     with psycopg.connect(database_url) as conn:
         row = conn.execute("SELECT status FROM event WHERE id = %s", (event.split("/")[1],)).fetchone()
@@ -272,12 +287,7 @@ def test_the_proof_through_the_rest_edge(
 ) -> None:
     """The same claim through Envoy: REST transcoding, JWT checks and the production rate limits."""
     target = start_booking(1)[0]
-    settings = EdgeSettings(
-        booking_port=int(target.rsplit(":", 1)[1]),
-        identity_port=identity.server.port,
-        issuer=identity.server.issuer,
-        audience=AUDIENCE,
-    )
+    settings = edge_settings(identity, target)
     with running_edge(settings, tmp_path) as edge:
         result = flash_sale(
             "rest-edge",
@@ -308,12 +318,7 @@ def test_the_benchmark_generator_counts_every_answer_by_status_and_reason(
     assert set(direct.outcomes) == {"OK", GRPC_LOSER}
     assert sum(direct.outcomes.values()) == 2000
     assert check_booking("direct", direct, database_url, event).correct
-    settings = EdgeSettings(
-        booking_port=int(target.rsplit(":", 1)[1]),
-        identity_port=identity.server.port,
-        issuer=identity.server.issuer,
-        audience=AUDIENCE,
-    )
+    settings = edge_settings(identity, target)
     with running_edge(settings, tmp_path) as edge:
         event, seat_ids = events.create(200)
         rest = run_loadgen(
@@ -332,13 +337,7 @@ def test_the_edge_balances_over_booking_processes_on_their_own_ports(
     """Two booking processes, each on its own port, behind one Envoy (booking_extra_ports): both take
     requests (Envoy's per-host counters say so) and the sale through them is exactly one winner per seat."""
     first, second = start_booking(2)
-    settings = EdgeSettings(
-        booking_port=int(first.rsplit(":", 1)[1]),
-        booking_extra_ports=(int(second.rsplit(":", 1)[1]),),
-        identity_port=identity.server.port,
-        issuer=identity.server.issuer,
-        audience=AUDIENCE,
-    )
+    settings = edge_settings(identity, first, second)
     customers = [identity.token("customer") for _ in range(200)]
     with Events(first, identity.token("customer", "organizer"), database_url) as events:
         event, seat_ids = events.create(200)
