@@ -18,8 +18,8 @@ from apextick.inventory.v1 import inventory_service_pb2 as svc
 ROOT = Path(__file__).resolve().parents[2]
 LOADGEN = ROOT / "var" / "bin" / "loadgen"
 HOLD_SEATS = "/apextick.inventory.v1.InventoryService/HoldSeats"
-# One runtime thread and a lazier collector: on two shared cores, that left more of them to the server.
 H2LOAD = shutil.which("h2load") or "/usr/bin/h2load"  # Debian's nghttp2-client (scripts/install.sh)
+# One runtime thread and a lazier collector: on two shared cores, that left more of them to the server.
 GENERATOR_ENV = {"GOMAXPROCS": "1", "GOGC": "400"}
 
 
@@ -59,10 +59,6 @@ class Figures:
     @property
     def ok(self) -> int:
         return self.outcomes.get("OK", 0)
-
-    def errors(self, expected: frozenset[str]) -> int:
-        """Answers that are neither a success nor one of the expected refusals."""
-        return sum(n for outcome, n in self.outcomes.items() if outcome != "OK" and outcome not in expected)
 
 
 def _lines(directory: Path, name: str, values: list[str]) -> Path:

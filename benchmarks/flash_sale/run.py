@@ -80,7 +80,6 @@ class Bench:
         self.memory: dict[str, dict[str, float]] = {}
         self.generator: dict[str, Any] = {}
         self.seat_map: list[dict[str, Any]] = []
-        self.last_event = ""  # the event of the latest booking sale
         self.servers: dict[str, list[int]] = {}  # target -> the pids serving it
 
     def fire(self, name: str, load: Load) -> Figures:
@@ -112,9 +111,9 @@ class Bench:
         seats: int,
         concurrency: int,
         rest: str = "",
-    ) -> Figures:
+    ) -> str:
+        """One checked sale on a fresh event; returns the event."""
         event, seat_ids = events.create(seats)
-        self.last_event = event
         warm, warm_seats = events.create(WARMUP_SEATS)  # warm-up claims its own event's seats
         figures = self.fire(
             name,
@@ -132,7 +131,7 @@ class Bench:
             ),
         )
         self.verdicts.append(check_booking(name, figures, self.database_url, event, rest=bool(rest)))
-        return figures
+        return event
 
 
 def generator_check(bench: Bench, noop: str) -> None:
@@ -194,10 +193,10 @@ def single_process(bench: Bench, es: ExitStack, noop: str, raw: str, workdir: Pa
     )
     progress("seat scale")
     for attempts, seats in plan.seat_scale:
-        bench.booking_sale(events, f"booking seats={seats}", target, attempts, seats, plan.concurrency)
+        sold = bench.booking_sale(events, f"booking seats={seats}", target, attempts, seats, plan.concurrency)
         if seats == SEAT_MAP_SEATS:
             progress(f"  seat-map reads of the {seats:,}-seat event just sold")
-            bench.seat_map = seat_map_reads(target, bench.last_event)
+            bench.seat_map = seat_map_reads(target, sold)
             progress(f"  {bench.seat_map}")
     bench.memory["booking x1 after seat scale"] = stack.resident_mb(pids)
     progress("REST through the edge, beside direct gRPC")

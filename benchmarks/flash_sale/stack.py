@@ -5,7 +5,7 @@ processes sharing one port through SO_REUSEPORT, and the Envoy edge in front of 
 from __future__ import annotations
 
 import os
-import socket
+import shutil
 import subprocess
 import sys
 import time
@@ -23,17 +23,26 @@ BIN = Path(sys.executable).parent
 QUIET = {"APEXTICK_LOG_LEVEL": "WARNING"}
 
 
+SS = shutil.which("ss") or "/usr/bin/ss"  # iproute2
+
+
 def wait_listening(port: int, processes: list[subprocess.Popen[bytes]], limit: float = 30) -> None:
+    """Until every one of these processes listens on the port itself: with SO_REUSEPORT the port
+    answers as soon as the first binds, so each is checked by its own socket (ss names the pids)."""
     deadline = time.monotonic() + limit
+    waiting = {process.pid for process in processes}
     while time.monotonic() < deadline:
         for process in processes:
             if process.poll() is not None:
                 raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
+        listeners = subprocess.run(
+            [SS, "-Htlnp", f"sport = :{port}"], capture_output=True, text=True, check=True
+        ).stdout
+        waiting = {pid for pid in waiting if f"pid={pid}," not in listeners}
+        if not waiting:
+            return
         time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on {port}")
+    raise RuntimeError(f"processes {sorted(waiting)} did not listen on {port}")
 
 
 @dataclass(frozen=True)
@@ -72,7 +81,6 @@ def processes(commands: list[list[str]], env: dict[str, str], port: int) -> Iter
     started = [subprocess.Popen(command, env={**os.environ, **env}, cwd=ROOT) for command in commands]
     try:
         wait_listening(port, started)
-        time.sleep(0.5 * (len(started) - 1))  # the later processes bind a moment after the first
         yield [p.pid for p in started]
     finally:
         for process in started:
@@ -136,13 +144,11 @@ def cpu_seconds(pids: list[int]) -> float:
 
 
 def resident_mb(pids: list[int]) -> dict[str, float]:
-    """Current and peak resident memory of each process, from /proc (VmRSS, VmHWM)."""
+    """Peak resident memory of each process so far, from /proc (VmHWM), by pid."""
     readings = {}
     for pid in pids:
-        fields = {}
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             name, _, value = line.partition(":")
-            if name in {"VmRSS", "VmHWM"}:
-                fields[name] = int(value.split()[0]) / 1024
-        readings[str(pid)] = fields.get("VmHWM", 0.0)
+            if name == "VmHWM":
+                readings[str(pid)] = int(value.split()[0]) / 1024
     return readings
