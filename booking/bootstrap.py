@@ -253,7 +253,14 @@ def adapters(
         sales=PgSales(pool),
         users=directory,
     )
-    return ports, Infrastructure(engine, pool, redis, SeatChangeHub(redis, view), providers, directory)
+    return ports, Infrastructure(
+        engine,
+        pool,
+        redis,
+        SeatChangeHub(redis, [view.apply] if view is not None else []),
+        providers,
+        directory,
+    )
 
 
 def build(

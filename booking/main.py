@@ -1,4 +1,4 @@
-"""`apextick-booking serve | worker | relay | migrate`: the process entry point.
+"""`apextick-booking serve | seatmap | worker | relay | migrate`: the process entry point.
 
 Each command imports only what it runs: the migration tool (alembic), the relay's broker client and
 the workers stay out of the serve process, about 13 MB of its resident memory (PERFORMANCE.md sets a
@@ -24,6 +24,14 @@ async def serve(settings: BookingSettings) -> None:
     from booking.entrypoints.grpc.server import BookingServer  # noqa: PLC0415 - per command (docstring)
 
     server = BookingServer(bootstrap.build(settings), f"{settings.host}:{settings.port}")
+    await until_signalled(server.start, lambda: server.stop(settings.shutdown_grace_seconds))
+
+
+async def seatmap(settings: BookingSettings) -> None:
+    """The live seat map alone (seat_map_server.py), on its own port."""
+    from booking.entrypoints.grpc.seat_map_server import SeatMapServer  # noqa: PLC0415 - per command
+
+    server = SeatMapServer(bootstrap.build(settings), f"{settings.host}:{settings.seatmap_port}")
     await until_signalled(server.start, lambda: server.stop(settings.shutdown_grace_seconds))
 
 
@@ -70,7 +78,7 @@ def relay(settings: BookingSettings) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="apextick-booking")
-    parser.add_argument("command", choices=["serve", "worker", "relay", "migrate"])
+    parser.add_argument("command", choices=["serve", "seatmap", "worker", "relay", "migrate"])
     args = parser.parse_args(argv)
     settings = BookingSettings.from_env()
     logs.configure(settings.log_level)
@@ -83,4 +91,5 @@ def main(argv: list[str] | None = None) -> None:
         relay(settings)
         return
     with contextlib.suppress(KeyboardInterrupt):
-        uvloop.run(serve(settings) if args.command == "serve" else work(settings))
+        commands = {"serve": serve, "seatmap": seatmap, "worker": work}
+        uvloop.run(commands[args.command](settings))

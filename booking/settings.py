@@ -93,7 +93,13 @@ class BookingSettings(RedactedRepr):
     watch_heartbeat_seconds: float = 20.0
     # Stretches of the event loop longer than this are logged ("event loop held").
     loop_watch_ms: float = 100.0
-    watch_backlog: int = 10_000
+    watch_backlog: int = 64  # deltas a seat-map stream may lag behind before it must resync
+    # The live map's tick (seat_feed.TickPolicy): shortest and longest, and the share of one core the
+    # process may spend before the tick lengthens.
+    watch_tick_floor_ms: float = 100.0
+    watch_tick_ceiling_ms: float = 2000.0
+    watch_cpu_budget: float = 0.2
+    seatmap_port: int = 50053  # `apextick-booking seatmap`: the live map apart from the claim path
     relay: RelaySettings = field(default_factory=RelaySettings)
     orders: OrderSettings = field(default_factory=OrderSettings)
     payments: PaymentSettings = field(default_factory=PaymentSettings)  # no provider unless configured
@@ -138,6 +144,14 @@ class BookingSettings(RedactedRepr):
                 "APEXTICK_WATCH_HEARTBEAT_SECONDS", cls.watch_heartbeat_seconds, minimum=0.1
             ),
             watch_backlog=env.integer("APEXTICK_WATCH_BACKLOG", cls.watch_backlog, minimum=1),
+            watch_tick_floor_ms=env.number(
+                "APEXTICK_WATCH_TICK_FLOOR_MS", cls.watch_tick_floor_ms, minimum=1
+            ),
+            watch_tick_ceiling_ms=env.number(
+                "APEXTICK_WATCH_TICK_CEILING_MS", cls.watch_tick_ceiling_ms, minimum=1
+            ),
+            watch_cpu_budget=env.number("APEXTICK_WATCH_CPU_BUDGET", cls.watch_cpu_budget, minimum=0.01),
+            seatmap_port=env.integer("APEXTICK_SEATMAP_PORT", cls.seatmap_port, minimum=0),
             relay=RelaySettings.from_env(env),
             orders=OrderSettings.from_env(env),
             payments=PaymentSettings.from_env(env),

@@ -75,6 +75,18 @@ def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], 
     return parse
 
 
+def _passing_bytes(serializer: Callable[[Any], bytes] | None) -> Callable[[Any], bytes] | None:
+    """A stream may yield a message it encoded once for many streams (the live seat map does): those
+    bytes go out as they are."""
+    if serializer is None:
+        return None
+
+    def serialize(message: Any) -> bytes:
+        return message if type(message) is bytes else serializer(message)
+
+    return serialize
+
+
 class CallPipeline(_Interceptor):
     """`transient` names the exceptions of a service's backing stores that mean "unreachable right now"
     (a lost database connection, Redis down): they answer UNAVAILABLE with a retry hint, not INTERNAL.
@@ -110,8 +122,10 @@ class CallPipeline(_Interceptor):
             return wrapped
         handler = await continuation(handler_call_details)
         policy = self._policies.get(method)
-        if policy is None:
-            return handler  # health, reflection, unknown methods: not ours, no policy to apply
+        if policy is None or handler is None:
+            # Health, reflection, unknown methods: not ours, no policy to apply. A contract method this
+            # server does not register (the seat-map process serves one RPC) stays UNIMPLEMENTED.
+            return handler
         wrapped = self._wrap(method, policy, handler)
         self._wrapped[method] = wrapped
         return wrapped
@@ -128,7 +142,7 @@ class CallPipeline(_Interceptor):
             return grpc.unary_stream_rpc_method_handler(
                 self._streaming(method, policy, cast("Streaming", handler.unary_stream)),
                 request_deserializer=deserializer,
-                response_serializer=handler.response_serializer,
+                response_serializer=_passing_bytes(handler.response_serializer),
             )
         return handler
 

@@ -10,7 +10,7 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -196,23 +196,16 @@ class TakenSeatsView:
         return [seat for seat, _ in taken]
 
 
-@dataclass(eq=False)  # identity semantics: watchers live in a set
-class Watcher:
-    """One stream's mailbox. A watcher too slow to keep up is cut off (overflowed) rather than
-    silently missing changes: its client reconnects and starts again from a snapshot."""
-
-    queue: asyncio.Queue[SeatChange]
-    overflowed: bool = False
+SeatChangeSink = Callable[[SeatChange], None]
 
 
 class SeatChangeHub:
-    """One subscription per process to every event's seat changes, fanned out to local watchers
-    (WatchSeatMap streams) and to the taken-seats view."""
+    """One subscription per process to every event's seat changes, handed to each sink in turn: the
+    taken-seats view, and the seat-map fan-out where this process serves the live map."""
 
-    def __init__(self, redis: Redis, view: TakenSeatsView | None) -> None:
+    def __init__(self, redis: Redis, sinks: Sequence[SeatChangeSink] = ()) -> None:
         self._redis = redis
-        self._view = view
-        self._watchers: dict[UUID, set[Watcher]] = {}
+        self._sinks = list(sinks)
         self._task: asyncio.Task[None] | None = None
         self.ready = asyncio.Event()
 
@@ -225,14 +218,8 @@ class SeatChangeHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    @contextlib.contextmanager
-    def watching(self, event_id: UUID, capacity: int = 10_000) -> Iterator[Watcher]:
-        watcher = Watcher(asyncio.Queue(maxsize=capacity))
-        self._watchers.setdefault(event_id, set()).add(watcher)
-        try:
-            yield watcher
-        finally:
-            self._watchers[event_id].discard(watcher)
+    def add_sink(self, sink: SeatChangeSink) -> None:
+        self._sinks.append(sink)
 
     async def _run(self) -> None:
         while True:
@@ -253,16 +240,9 @@ class SeatChangeHub:
                     self._dispatch(message["channel"].decode(), message["data"].decode())
 
     def _dispatch(self, channel: str, data: str) -> None:
-        event_id = UUID(channel.removeprefix(CHANNEL))
-        change = SeatChange.decode(event_id, data)
-        if self._view is not None:
-            self._view.apply(change)
-        for watcher in list(self._watchers.get(event_id, ())):
-            if watcher.queue.full():
-                watcher.overflowed = True
-                self._watchers[event_id].discard(watcher)
-                continue
-            watcher.queue.put_nowait(change)
+        change = SeatChange.decode(UUID(channel.removeprefix(CHANNEL)), data)
+        for sink in self._sinks:
+            sink(change)
 
 
 async def expired_holds(redis: Redis, ready: asyncio.Event | None = None) -> AsyncIterator[UUID]:

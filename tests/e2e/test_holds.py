@@ -161,12 +161,14 @@ async def test_the_seat_map_stream_sends_a_snapshot_then_changes(
     hold = (await inventory.HoldSeats(hold_request(built.event.name, "main-A-2"), metadata=me)).hold
     change = await asyncio.wait_for(stream.read(), timeout=5)
     assert isinstance(change, inv.WatchSeatMapResponse)
-    assert (list(change.change.seat_ids), change.change.status) == (["main-A-2"], event_pb2.SEAT_STATUS_HELD)
+    assert [(list(c.seat_ids), c.status) for c in change.delta.changes] == [
+        (["main-A-2"], event_pb2.SEAT_STATUS_HELD)
+    ]
 
     await inventory.ReleaseHold(inv.ReleaseHoldRequest(name=hold.name, request_id=rid()), metadata=me)
     freed = await asyncio.wait_for(stream.read(), timeout=5)
     assert isinstance(freed, inv.WatchSeatMapResponse)
-    assert freed.change.status == event_pb2.SEAT_STATUS_AVAILABLE
+    assert [c.status for c in freed.delta.changes] == [event_pb2.SEAT_STATUS_AVAILABLE]
     stream.cancel()
 
     error = await rich_error(

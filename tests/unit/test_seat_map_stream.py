@@ -1,6 +1,7 @@
-"""WatchSeatMap's stream on the real hub (no Redis: changes are dispatched by hand): a quiet stream
-sends heartbeats, a stream that falls behind ends with ABORTED STREAM_BEHIND instead of a silent OK,
-and a caller may hold only so many streams."""
+"""WatchSeatMap's stream on the real hub and fan-out (no Redis: changes are dispatched by hand, and
+ticks are flushed by hand): changes within a tick arrive as one delta with each seat's latest
+status, encoded once for every watcher; a quiet stream sends heartbeats; a stream that falls behind
+ends with ABORTED STREAM_BEHIND instead of a silent OK; a caller may hold only so many streams."""
 
 from __future__ import annotations
 
@@ -10,13 +11,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from apextick.catalog.v1 import event_pb2
 from apextick.inventory.v1 import inventory_service_pb2 as svc
 
 from apextick_platform import call_context
 from apextick_platform.errors import DomainError, ErrorCode
 from booking.adapters.redis_seats import CHANNEL, SeatChange, SeatChangeHub
 from booking.domain.hold import SeatStatus
-from booking.entrypoints.grpc.inventory_servicer import InventoryServicer, StreamQuota, WatchLimits
+from booking.domain.seat_feed import TickPolicy
+from booking.entrypoints.grpc.inventory_servicer import SeatMapStreams, StreamQuota, WatchLimits
+from booking.entrypoints.grpc.seat_map_fanout import SeatMapFanout
 
 EVENT = uuid.uuid4()
 
@@ -34,60 +38,118 @@ class Context:
         return "ipv4:127.0.0.1:5555"
 
 
-def servicer(hub: SeatChangeHub, **limits: Any) -> InventoryServicer:
-    return InventoryServicer(Statuses(), hub, lambda: datetime.now(UTC), WatchLimits(**limits))  # type: ignore[arg-type]
+class Wiring:
+    def __init__(self, **limits: Any) -> None:
+        settings = WatchLimits(**limits)
+        self.fanout = SeatMapFanout(
+            TickPolicy(), settings.backlog, settings.heartbeat_seconds, lambda: datetime.now(UTC)
+        )
+        self.hub = SeatChangeHub(None, [self.fanout.collect])  # type: ignore[arg-type]
+        self.streams = SeatMapStreams(Statuses(), self.fanout, settings)
+
+    def stream(self) -> Any:
+        call_context.begin(call_context.Call("req-1", None))
+        request = svc.WatchSeatMapRequest(event=f"events/{EVENT}")
+        return self.streams.WatchSeatMap(request, Context()).__aiter__()
+
+    def publish(self, status: SeatStatus, *seats: str) -> None:
+        self.hub._dispatch(f"{CHANNEL}{EVENT}", SeatChange(EVENT, status, seats, 0.0, "c").encode())
 
 
-def stream(watching: InventoryServicer) -> Any:
-    call_context.begin(call_context.Call("req-1", None))
-    return watching.WatchSeatMap(svc.WatchSeatMapRequest(event=f"events/{EVENT}"), Context()).__aiter__()
+def decoded(message: Any) -> svc.WatchSeatMapResponse:
+    return svc.WatchSeatMapResponse.FromString(message) if isinstance(message, bytes) else message
 
 
-async def drain(messages: Any) -> None:
-    while True:
-        await asyncio.wait_for(anext(messages), 1)
+async def test_changes_within_a_tick_arrive_as_one_delta_shared_by_every_watcher() -> None:
+    wiring = Wiring(heartbeat_seconds=60)
+    first, second = wiring.stream(), wiring.stream()
+    assert decoded(await anext(first)).WhichOneof("update") == "snapshot"
+    assert decoded(await anext(second)).WhichOneof("update") == "snapshot"
+    wiring.publish(SeatStatus.HELD, "A-1", "A-2")
+    wiring.publish(SeatStatus.AVAILABLE, "A-1")  # the same tick: only A-1's latest status is sent
+    assert wiring.fanout.flush() == 2
+    one, two = await anext(first), await anext(second)
+    assert one is two  # encoded once, the same bytes for every stream
+    delta = decoded(one).delta
+    assert {(c.status, tuple(c.seat_ids)) for c in delta.changes} == {
+        (event_pb2.SEAT_STATUS_HELD, ("A-2",)),
+        (event_pb2.SEAT_STATUS_AVAILABLE, ("A-1",)),
+    }
+    await first.aclose()
+    await second.aclose()
+    assert wiring.fanout.watchers == 0
 
 
-def publish(hub: SeatChangeHub, seat: str) -> None:
-    hub._dispatch(f"{CHANNEL}{EVENT}", SeatChange(EVENT, SeatStatus.HELD, (seat,), 0.0, "c").encode())
+async def test_a_tick_with_no_change_sends_nothing_until_the_heartbeat_is_due() -> None:
+    wiring = Wiring(heartbeat_seconds=0.05)
+    messages = wiring.stream()
+    await anext(messages)
+    assert wiring.fanout.flush() == 0  # nothing changed, heartbeat not yet due
+    await asyncio.sleep(0.06)
+    assert wiring.fanout.flush() == 1
+    assert decoded(await anext(messages)).WhichOneof("update") == "heartbeat"
+    await messages.aclose()
 
 
-async def test_a_quiet_stream_sends_heartbeats_and_then_the_change() -> None:
-    hub = SeatChangeHub(None, None)  # type: ignore[arg-type]
-    messages = stream(servicer(hub, heartbeat_seconds=0.05))
-    assert (await anext(messages)).WhichOneof("update") == "snapshot"
-    assert (await anext(messages)).WhichOneof("update") == "heartbeat"
-    publish(hub, "A-1")
-    change = await anext(messages)
-    while change.WhichOneof("update") == "heartbeat":
-        change = await anext(messages)
-    assert list(change.change.seat_ids) == ["A-1"]
+async def test_changes_to_an_unwatched_event_are_not_kept() -> None:
+    wiring = Wiring()
+    wiring.publish(SeatStatus.HELD, "A-1")
+    assert wiring.fanout.flush() == 0
+    messages = wiring.stream()
+    await anext(messages)
+    assert wiring.fanout.flush() == 0  # the earlier change was dropped, not queued for later watchers
     await messages.aclose()
 
 
 async def test_a_stream_that_falls_behind_is_told_to_resync() -> None:
-    hub = SeatChangeHub(None, None)  # type: ignore[arg-type]
-    messages = stream(servicer(hub, backlog=2, heartbeat_seconds=5))
-    await anext(messages)  # the snapshot; the client then reads nothing while changes pour in
+    wiring = Wiring(backlog=2, heartbeat_seconds=60)
+    messages = wiring.stream()
+    await anext(messages)  # the snapshot; the client then reads nothing while ticks pour in
     for n in range(5):
-        publish(hub, f"A-{n}")
+        wiring.publish(SeatStatus.HELD, f"A-{n}")
+        wiring.fanout.flush()
     with pytest.raises(DomainError) as behind:
-        await drain(messages)
+        await anext(messages)
     assert behind.value.code is ErrorCode.STREAM_BEHIND
 
 
+async def test_a_stream_within_the_backlog_gets_every_delta_in_order() -> None:
+    wiring = Wiring(backlog=3, heartbeat_seconds=60)
+    messages = wiring.stream()
+    await anext(messages)
+    for n in range(3):
+        wiring.publish(SeatStatus.HELD, f"A-{n}")
+        wiring.fanout.flush()
+    seen = [list(decoded(await anext(messages)).delta.changes[0].seat_ids) for _ in range(3)]
+    assert seen == [["A-0"], ["A-1"], ["A-2"]]
+    await messages.aclose()
+
+
+async def test_the_fanout_ticks_by_itself_once_started() -> None:
+    wiring = Wiring(heartbeat_seconds=60)
+    messages = wiring.stream()
+    await anext(messages)
+    wiring.fanout.start()
+    try:
+        wiring.publish(SeatStatus.BOOKED, "A-2")
+        delta = decoded(await asyncio.wait_for(anext(messages), 2)).delta
+        assert list(delta.changes[0].seat_ids) == ["A-2"]
+    finally:
+        await wiring.fanout.stop()
+        await messages.aclose()
+
+
 async def test_a_caller_holds_only_so_many_streams() -> None:
-    hub = SeatChangeHub(None, None)  # type: ignore[arg-type]
-    watching = servicer(hub, streams_per_caller=2, heartbeat_seconds=5)
-    first, second, third = stream(watching), stream(watching), stream(watching)
+    wiring = Wiring(streams_per_caller=2, heartbeat_seconds=5)
+    first, second, third = wiring.stream(), wiring.stream(), wiring.stream()
     await anext(first)
     await anext(second)
     with pytest.raises(DomainError) as refused:
         await anext(third)
     assert refused.value.code is ErrorCode.RATE_LIMITED
     await first.aclose()  # a stream that ends gives its place back
-    fourth = stream(watching)
-    assert (await anext(fourth)).WhichOneof("update") == "snapshot"
+    fourth = wiring.stream()
+    assert decoded(await anext(fourth)).WhichOneof("update") == "snapshot"
     await second.aclose()
     await fourth.aclose()
 

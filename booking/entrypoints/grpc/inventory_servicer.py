@@ -7,7 +7,8 @@ import contextlib
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
+from uuid import UUID
 
 from apextick.catalog.v1 import event_pb2
 from apextick.inventory.v1 import hold_pb2
@@ -16,10 +17,10 @@ from apextick.inventory.v1 import inventory_service_pb2_grpc as svc_grpc
 
 from apextick_platform import call_context
 from apextick_platform.errors import DomainError, ErrorCode
-from apextick_platform.proto_time import stamp, timestamp
-from booking.adapters.redis_seats import SeatChangeHub
+from apextick_platform.proto_time import stamp
 from booking.domain.hold import Hold
 from booking.entrypoints.grpc import names
+from booking.entrypoints.grpc.seat_map_fanout import SeatMapFanout
 from booking.service_layer.hold_use_cases import HoldUseCases
 
 Context = Any
@@ -50,7 +51,7 @@ def _status(value: str) -> event_pb2.SeatStatus.ValueType:
 class WatchLimits:
     streams_per_caller: int = 16  # a caller is its subject when signed in, else its address
     heartbeat_seconds: float = 20.0  # well inside the edge's stream idle timeout
-    backlog: int = 10_000  # changes a stream may lag behind before it is told to resync
+    backlog: int = 64  # deltas (one per tick) a stream may lag behind before it is told to resync
 
 
 class StreamQuota:
@@ -89,12 +90,6 @@ def caller_of(context: Context) -> str:
     return f"peer:{context.peer()}"
 
 
-def stream_behind() -> DomainError:
-    return DomainError(
-        ErrorCode.STREAM_BEHIND, "the stream fell behind the seat changes; reconnect for a fresh snapshot"
-    )
-
-
 def _snapshot(statuses: Mapping[str, str]) -> svc.SeatMapSnapshot:
     """Built in a worker thread: a 50,000-seat snapshot would hold the event loop for everyone."""
     return svc.SeatMapSnapshot(
@@ -102,15 +97,36 @@ def _snapshot(statuses: Mapping[str, str]) -> svc.SeatMapSnapshot:
     )
 
 
+class SeatStatuses(Protocol):
+    async def seat_statuses(self, event_id: UUID) -> dict[str, str]: ...
+
+
+class SeatMapStreams:
+    """WatchSeatMap, served by the booking server and by the seat-map process alike: a snapshot, then
+    the fan-out's messages, already encoded (the call pipeline passes bytes through unserialized)."""
+
+    def __init__(self, statuses: SeatStatuses, fanout: SeatMapFanout, limits: WatchLimits) -> None:
+        self._statuses = statuses
+        self._fanout = fanout
+        self._quota = StreamQuota(limits.streams_per_caller)
+
+    async def WatchSeatMap(
+        self, request: svc.WatchSeatMapRequest, context: Context
+    ) -> AsyncIterator[svc.WatchSeatMapResponse | bytes]:
+        event_id = names.event_id(request.event, "event")
+        # Join the feed before the snapshot, so nothing slips between the two.
+        with self._quota.held(caller_of(context)), self._fanout.watching(event_id) as cursor:
+            statuses = await self._statuses.seat_statuses(event_id)
+            yield svc.WatchSeatMapResponse(snapshot=await asyncio.to_thread(_snapshot, statuses))
+            while True:
+                yield await cursor.next()
+
+
 class InventoryServicer(svc_grpc.InventoryServiceServicer):
-    def __init__(
-        self, holds: HoldUseCases, hub: SeatChangeHub, clock: Any, limits: WatchLimits | None = None
-    ) -> None:
+    def __init__(self, holds: HoldUseCases, streams: SeatMapStreams, clock: Any) -> None:
         self._holds = holds
-        self._hub = hub
+        self._streams = streams
         self._clock = clock
-        self._limits = limits or WatchLimits()
-        self._quota = StreamQuota(self._limits.streams_per_caller)
 
     def _message(self, hold: Hold) -> hold_pb2.Hold:
         return hold_message(hold, hold.state_at(self._clock()).value)
@@ -134,24 +150,7 @@ class InventoryServicer(svc_grpc.InventoryServiceServicer):
         )
         return svc.ReleaseHoldResponse(hold=self._message(hold))
 
-    async def WatchSeatMap(
+    def WatchSeatMap(  # type: ignore[override] # the pipeline passes encoded bytes through
         self, request: svc.WatchSeatMapRequest, context: Context
-    ) -> AsyncIterator[svc.WatchSeatMapResponse]:
-        event_id = names.event_id(request.event, "event")
-        # Subscribe before the snapshot, so nothing slips between the two.
-        subscription = self._hub.watching(event_id, self._limits.backlog)
-        with self._quota.held(caller_of(context)), subscription as watcher:
-            statuses = await self._holds.seat_statuses(event_id)
-            yield svc.WatchSeatMapResponse(snapshot=await asyncio.to_thread(_snapshot, statuses))
-            while True:
-                if watcher.overflowed:
-                    raise stream_behind()  # not an OK end: the client must know to resync
-                try:
-                    change = await asyncio.wait_for(watcher.queue.get(), self._limits.heartbeat_seconds)
-                except TimeoutError:
-                    beat = svc.SeatMapHeartbeat(send_time=timestamp(self._clock()))
-                    yield svc.WatchSeatMapResponse(heartbeat=beat)
-                    continue
-                yield svc.WatchSeatMapResponse(
-                    change=svc.SeatChange(seat_ids=change.seat_ids, status=_status(change.status.value))
-                )
+    ) -> AsyncIterator[svc.WatchSeatMapResponse | bytes]:
+        return self._streams.WatchSeatMap(request, context)

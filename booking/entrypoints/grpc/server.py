@@ -21,12 +21,14 @@ from apextick.tickets.v1 import ticket_service_pb2, ticket_service_pb2_grpc
 from apextick_platform.grpc.hosting import HostedServer
 from apextick_platform.tokens import TokenVerifier
 from booking.adapters.redis_seats import SeatChangeHub
+from booking.domain.seat_feed import TickPolicy
 from booking.entrypoints.grpc.admin_servicer import AdminServicer
 from booking.entrypoints.grpc.catalog_servicer import CatalogServicer
 from booking.entrypoints.grpc.gate_servicer import GateServicer
-from booking.entrypoints.grpc.inventory_servicer import InventoryServicer, WatchLimits
+from booking.entrypoints.grpc.inventory_servicer import InventoryServicer, SeatMapStreams, WatchLimits
 from booking.entrypoints.grpc.order_servicer import OrderServicer, TicketServicer
 from booking.entrypoints.grpc.sales_servicer import SalesServicer
+from booking.entrypoints.grpc.seat_map_fanout import SeatMapFanout
 from booking.entrypoints.grpc.webhook_servicer import WebhookServicer
 from booking.service_layer.event_use_cases import EventUseCases
 from booking.service_layer.gate_use_cases import GateUseCases
@@ -90,11 +92,23 @@ class Backend(Protocol):
 
 B = TypeVar("B", bound=Backend)
 
+# A lost database connection (terminated, restarting server, pool exhausted) or Redis being away is
+# "retry shortly", not an internal error.
+TRANSIENT = (psycopg.OperationalError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
-def watch_limits(settings: BookingSettings) -> WatchLimits:
-    return WatchLimits(
+
+def seat_map_streams(container: Backend) -> tuple[SeatMapStreams, SeatMapFanout]:
+    """The live map's fan-out, fed by the container's seat-change hub, and the streams it serves."""
+    settings = container.settings
+    policy = TickPolicy(
+        settings.watch_tick_floor_ms / 1000, settings.watch_tick_ceiling_ms / 1000, settings.watch_cpu_budget
+    )
+    fanout = SeatMapFanout(policy, settings.watch_backlog, settings.watch_heartbeat_seconds, container.clock)
+    container.hub.add_sink(fanout.collect)
+    limits = WatchLimits(
         settings.watch_streams_per_caller, settings.watch_heartbeat_seconds, settings.watch_backlog
     )
+    return SeatMapStreams(container.holds, fanout, limits), fanout
 
 
 class BookingServer(Generic[B]):
@@ -107,24 +121,16 @@ class BookingServer(Generic[B]):
             SERVICES,
             container.verifier,
             options=[("grpc.so_reuseport", 1), ("grpc.max_receive_message_length", 4 * 1024 * 1024)],
-            # A lost database connection (terminated, restarting server, pool exhausted) or Redis being
-            # away is "retry shortly", not an internal error.
-            transient=(
-                psycopg.OperationalError,
-                redis.exceptions.ConnectionError,
-                redis.exceptions.TimeoutError,
-            ),
+            transient=TRANSIENT,
             loop_watch_ms=container.settings.loop_watch_ms,
         )
         server = self.hosted.server
+        streams, self.fanout = seat_map_streams(container)
         catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(
             CatalogServicer(container.venues, container.events, container.clock), server
         )
         inventory_service_pb2_grpc.add_InventoryServiceServicer_to_server(
-            InventoryServicer(
-                container.holds, container.hub, container.clock, watch_limits(container.settings)
-            ),
-            server,
+            InventoryServicer(container.holds, streams, container.clock), server
         )
         order_service_pb2_grpc.add_OrderServiceServicer_to_server(
             OrderServicer(container.orders, container.refunds), server
@@ -142,9 +148,11 @@ class BookingServer(Generic[B]):
 
     async def start(self) -> None:
         await self.container.open()
+        self.fanout.start()
         await self.hosted.start()
 
     async def stop(self, grace: float) -> None:
         await self.hosted.drain(grace)
+        await self.fanout.stop()
         await self.container.close()
         log.info("booking server stopped")

@@ -363,8 +363,11 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * @description Streams the event's seat map: first every seat's status, then each change as it commits on
-         *      any booking replica, and a heartbeat when nothing changed for a while. A stream that falls too
+         * @description Streams the event's seat map: first every seat's status, then the changes that committed on any
+         *      booking replica, coalesced into one delta per short tick (a seat that changed twice within a
+         *      tick appears once, with its latest status), and a heartbeat when nothing changed for a while.
+         *      Under a large audience the tick lengthens so the seat claims keep their share of the machine.
+         *      Older servers sent `change` messages one at a time; clients should accept both. A stream that falls too
          *      far behind ends with ABORTED `STREAM_BEHIND`: reconnect for a fresh snapshot. A caller may hold a
          *      few streams at once; more answer RESOURCE_EXHAUSTED `RATE_LIMITED`.
          */
@@ -1802,6 +1805,11 @@ export interface components {
              */
             status?: "SEAT_STATUS_UNSPECIFIED" | "SEAT_STATUS_AVAILABLE" | "SEAT_STATUS_HELD" | "SEAT_STATUS_BOOKED";
         };
+        /** @description The seat changes of one tick. */
+        "apextick.inventory.v1.SeatMapDelta": {
+            /** @description One entry per status; a seat appears in at most one of them. */
+            changes?: components["schemas"]["apextick.inventory.v1.SeatChange"][];
+        };
         /** @description A sign of life on a quiet seat-map stream. */
         "apextick.inventory.v1.SeatMapHeartbeat": {
             /**
@@ -1834,6 +1842,8 @@ export interface components {
             change?: components["schemas"]["apextick.inventory.v1.SeatChange"];
             /** @description Nothing changed for a while: sent so that a quiet stream outlives idle timeouts on the way. */
             heartbeat?: components["schemas"]["apextick.inventory.v1.SeatMapHeartbeat"];
+            /** @description Every seat that changed during one tick, grouped by its latest status; apply in order. */
+            delta?: components["schemas"]["apextick.inventory.v1.SeatMapDelta"];
         };
         /** @description One parked message. */
         "apextick.notification.v1.DeadLetter": {

@@ -1,13 +1,20 @@
 // The live seat map: WatchSeatMap through the edge as newline-delimited JSON. The stream starts with a
-// snapshot of every seat, then carries each change; a dropped stream is reopened with backoff, and the
-// snapshot it starts with resyncs whatever was missed meanwhile.
+// snapshot of every seat, then carries one delta per tick (every seat that changed, with its latest
+// status); a dropped stream is reopened with backoff, and the snapshot it starts with resyncs whatever
+// was missed meanwhile.
 import { useEffect, useState } from "react";
 
 import type { SeatStatus } from "../api/types";
 
+interface Change {
+  seatIds?: string[];
+  status?: SeatStatus;
+}
+
 interface Update {
   snapshot?: { seats?: { seatId?: string; status?: SeatStatus }[] };
-  change?: { seatIds?: string[]; status?: SeatStatus };
+  delta?: { changes?: Change[] };
+  change?: Change; // what servers before the coalesced delta sent, one change at a time
 }
 
 export interface LiveSeats {
@@ -21,12 +28,14 @@ export function applyUpdate(current: Map<string, SeatStatus>, update: Update): M
   if (update.snapshot) {
     return new Map((update.snapshot.seats ?? []).map((s) => [s.seatId ?? "", s.status ?? "SEAT_STATUS_AVAILABLE"]));
   }
-  if (update.change?.seatIds && update.change.status) {
-    const next = new Map(current);
-    for (const id of update.change.seatIds) next.set(id, update.change.status);
-    return next;
+  const changes = update.delta?.changes ?? (update.change ? [update.change] : []);
+  if (changes.length === 0) return current; // a heartbeat
+  const next = new Map(current);
+  for (const change of changes) {
+    if (!change.status) continue;
+    for (const id of change.seatIds ?? []) next.set(id, change.status);
   }
-  return current; // a heartbeat
+  return next;
 }
 
 async function follow(url: string, signal: AbortSignal, onUpdate: (u: Update) => void): Promise<void> {

@@ -204,6 +204,7 @@ class WatchSeatMapResponse(_message.Message):
     SNAPSHOT_FIELD_NUMBER: _builtins.int
     CHANGE_FIELD_NUMBER: _builtins.int
     HEARTBEAT_FIELD_NUMBER: _builtins.int
+    DELTA_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def snapshot(self) -> Global___SeatMapSnapshot:
         """Every seat's status: the first message of the stream."""
@@ -216,22 +217,51 @@ class WatchSeatMapResponse(_message.Message):
     def heartbeat(self) -> Global___SeatMapHeartbeat:
         """Nothing changed for a while: sent so that a quiet stream outlives idle timeouts on the way."""
 
+    @_builtins.property
+    def delta(self) -> Global___SeatMapDelta:
+        """Every seat that changed during one tick, grouped by its latest status; apply in order."""
+
     def __init__(
         self,
         *,
         snapshot: Global___SeatMapSnapshot | None = ...,
         change: Global___SeatChange | None = ...,
         heartbeat: Global___SeatMapHeartbeat | None = ...,
+        delta: Global___SeatMapDelta | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "heartbeat", b"heartbeat", "snapshot", b"snapshot", "update", b"update"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "delta", b"delta", "heartbeat", b"heartbeat", "snapshot", b"snapshot", "update", b"update"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "heartbeat", b"heartbeat", "snapshot", b"snapshot", "update", b"update"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "delta", b"delta", "heartbeat", b"heartbeat", "snapshot", b"snapshot", "update", b"update"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_update: _TypeAlias = _typing.Literal["snapshot", "change", "heartbeat"]  # noqa: Y015
+    _WhichOneofReturnType_update: _TypeAlias = _typing.Literal["snapshot", "change", "heartbeat", "delta"]  # noqa: Y015
     _WhichOneofArgType_update: _TypeAlias = _typing.Literal["update", b"update"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_update) -> _WhichOneofReturnType_update | None: ...
 
 Global___WatchSeatMapResponse: _TypeAlias = WatchSeatMapResponse  # noqa: Y015
+
+@_typing.final
+class SeatMapDelta(_message.Message):
+    """The seat changes of one tick."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANGES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___SeatChange]:
+        """One entry per status; a seat appears in at most one of them."""
+
+    def __init__(
+        self,
+        *,
+        changes: _abc.Iterable[Global___SeatChange] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changes", b"changes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SeatMapDelta: _TypeAlias = SeatMapDelta  # noqa: Y015
 
 @_typing.final
 class SeatMapHeartbeat(_message.Message):

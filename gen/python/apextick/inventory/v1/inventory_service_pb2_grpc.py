@@ -88,8 +88,11 @@ class InventoryServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def WatchSeatMap(self, request, context):
-        """Streams the event's seat map: first every seat's status, then each change as it commits on
-        any booking replica, and a heartbeat when nothing changed for a while. A stream that falls too
+        """Streams the event's seat map: first every seat's status, then the changes that committed on any
+        booking replica, coalesced into one delta per short tick (a seat that changed twice within a
+        tick appears once, with its latest status), and a heartbeat when nothing changed for a while.
+        Under a large audience the tick lengthens so the seat claims keep their share of the machine.
+        Older servers sent `change` messages one at a time; clients should accept both. A stream that falls too
         far behind ends with ABORTED `STREAM_BEHIND`: reconnect for a fresh snapshot. A caller may hold a
         few streams at once; more answer RESOURCE_EXHAUSTED `RATE_LIMITED`.
         """

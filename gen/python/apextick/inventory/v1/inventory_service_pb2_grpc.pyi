@@ -45,8 +45,11 @@ class InventoryServiceStub:
     ReleaseHold: _grpc.UnaryUnaryMultiCallable[_inventory_service_pb2.ReleaseHoldRequest, _inventory_service_pb2.ReleaseHoldResponse]
     """Releases one of the caller's active holds; its seats become available at once."""
     WatchSeatMap: _grpc.UnaryStreamMultiCallable[_inventory_service_pb2.WatchSeatMapRequest, _inventory_service_pb2.WatchSeatMapResponse]
-    """Streams the event's seat map: first every seat's status, then each change as it commits on
-    any booking replica, and a heartbeat when nothing changed for a while. A stream that falls too
+    """Streams the event's seat map: first every seat's status, then the changes that committed on any
+    booking replica, coalesced into one delta per short tick (a seat that changed twice within a
+    tick appears once, with its latest status), and a heartbeat when nothing changed for a while.
+    Under a large audience the tick lengthens so the seat claims keep their share of the machine.
+    Older servers sent `change` messages one at a time; clients should accept both. A stream that falls too
     far behind ends with ABORTED `STREAM_BEHIND`: reconnect for a fresh snapshot. A caller may hold a
     few streams at once; more answer RESOURCE_EXHAUSTED `RATE_LIMITED`.
     """
@@ -68,8 +71,11 @@ class InventoryServiceAsyncStub(InventoryServiceStub):
     ReleaseHold: _aio.UnaryUnaryMultiCallable[_inventory_service_pb2.ReleaseHoldRequest, _inventory_service_pb2.ReleaseHoldResponse]  # type: ignore[assignment]
     """Releases one of the caller's active holds; its seats become available at once."""
     WatchSeatMap: _aio.UnaryStreamMultiCallable[_inventory_service_pb2.WatchSeatMapRequest, _inventory_service_pb2.WatchSeatMapResponse]  # type: ignore[assignment]
-    """Streams the event's seat map: first every seat's status, then each change as it commits on
-    any booking replica, and a heartbeat when nothing changed for a while. A stream that falls too
+    """Streams the event's seat map: first every seat's status, then the changes that committed on any
+    booking replica, coalesced into one delta per short tick (a seat that changed twice within a
+    tick appears once, with its latest status), and a heartbeat when nothing changed for a while.
+    Under a large audience the tick lengthens so the seat claims keep their share of the machine.
+    Older servers sent `change` messages one at a time; clients should accept both. A stream that falls too
     far behind ends with ABORTED `STREAM_BEHIND`: reconnect for a fresh snapshot. A caller may hold a
     few streams at once; more answer RESOURCE_EXHAUSTED `RATE_LIMITED`.
     """
@@ -112,8 +118,11 @@ class InventoryServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _inventory_service_pb2.WatchSeatMapRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_inventory_service_pb2.WatchSeatMapResponse], _abc.AsyncIterator[_inventory_service_pb2.WatchSeatMapResponse]]:
-        """Streams the event's seat map: first every seat's status, then each change as it commits on
-        any booking replica, and a heartbeat when nothing changed for a while. A stream that falls too
+        """Streams the event's seat map: first every seat's status, then the changes that committed on any
+        booking replica, coalesced into one delta per short tick (a seat that changed twice within a
+        tick appears once, with its latest status), and a heartbeat when nothing changed for a while.
+        Under a large audience the tick lengthens so the seat claims keep their share of the machine.
+        Older servers sent `change` messages one at a time; clients should accept both. A stream that falls too
         far behind ends with ABORTED `STREAM_BEHIND`: reconnect for a fresh snapshot. A caller may hold a
         few streams at once; more answer RESOURCE_EXHAUSTED `RATE_LIMITED`.
         """

@@ -1,0 +1,54 @@
+"""`apextick-booking seatmap`: the live seat map in a process of its own, apart from the claim path.
+
+It serves InventoryService's WatchSeatMap only (every other method answers UNIMPLEMENTED here), with
+the same streams, fan-out and call pipeline as the booking server. The edge sends the map's watchers
+here, so thousands of open streams cost the claims' event loop nothing, and this process's tick
+keeps its own CPU within budget (seat_feed.TickPolicy)."""
+
+from __future__ import annotations
+
+import logging
+
+import grpc
+from apextick.inventory.v1 import inventory_service_pb2 as svc
+
+from apextick_platform.grpc.hosting import HostedServer
+from booking.entrypoints.grpc.server import TRANSIENT, Backend, seat_map_streams
+
+log = logging.getLogger(__name__)
+
+SERVICE = svc.DESCRIPTOR.services_by_name["InventoryService"]
+
+
+class SeatMapServer:
+    def __init__(self, container: Backend, address: str) -> None:
+        self.container = container
+        self.hosted = HostedServer(
+            "seatmap",
+            (SERVICE,),
+            container.verifier,
+            options=[("grpc.so_reuseport", 1)],
+            transient=TRANSIENT,
+            loop_watch_ms=container.settings.loop_watch_ms,
+        )
+        streams, self.fanout = seat_map_streams(container)
+        watch = grpc.unary_stream_rpc_method_handler(
+            streams.WatchSeatMap,
+            request_deserializer=svc.WatchSeatMapRequest.FromString,
+            response_serializer=svc.WatchSeatMapResponse.SerializeToString,
+        )
+        self.hosted.server.add_generic_rpc_handlers(
+            [grpc.method_handlers_generic_handler(SERVICE.full_name, {"WatchSeatMap": watch})]
+        )
+        self.port = self.hosted.listen(address)
+
+    async def start(self) -> None:
+        await self.container.open()
+        self.fanout.start()
+        await self.hosted.start()
+
+    async def stop(self, grace: float) -> None:
+        await self.hosted.drain(grace)
+        await self.fanout.stop()
+        await self.container.close()
+        log.info("seat-map server stopped")
