@@ -17,6 +17,18 @@ Json = dict[str, Any]
 API = "type.googleapis.com/envoy.extensions.filters.http"
 HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 HOLD_RPC = "/apextick.inventory.v1.InventoryService/HoldSeats"
+# Served apart from the rest of booking when a seat-map process is configured: thousands of open map
+# streams then cost the claims' event loop nothing.
+WATCH_RPC = "/apextick.inventory.v1.InventoryService/WatchSeatMap"
+# Envoy's default circuit breaker allows 1,024 requests in flight per cluster; every watcher of the
+# map is one for as long as it watches.
+WATCHERS_IN_FLIGHT = 200_000
+
+
+def _upstream(s: EdgeSettings, rpc: str, cluster: str) -> str:
+    return "seatmap" if s.seatmap_port is not None and rpc == WATCH_RPC else cluster
+
+
 LUA = "envoy.filters.http.lua"
 LUA_OFF = {"@type": f"{API}.lua.v3.LuaPerRoute", "disabled": True}
 USER_HEADER = "x-apextick-sub"  # set from the verified token's sub; Envoy strips client-sent copies
@@ -141,7 +153,10 @@ def rest_route(s: EdgeSettings, route: RestRoute) -> Json:
             "safe_regex": {"regex": route.regex},
             "headers": [{"name": ":method", "string_match": {"exact": route.verb}}],
         },
-        "route": {"cluster": route.cluster, "timeout": "0s" if route.streaming else "15s"},
+        "route": {
+            "cluster": _upstream(s, route.rpc, route.cluster),
+            "timeout": "0s" if route.streaming else "15s",
+        },
         "typed_per_filter_config": per_filter,
         **extra,
     }
@@ -273,6 +288,9 @@ def grpc_listener(s: EdgeSettings, clusters_by_service: dict[str, str]) -> Json:
          "route": {"cluster": "booking", "timeout": "15s"},
          "typed_per_filter_config": {**public,
                                      "envoy.filters.http.local_ratelimit": _limits(s, HOLD_RPC)}},
+        *([{"name": "seatmap", "match": {"path": WATCH_RPC, "grpc": {}},
+            "route": {"cluster": "seatmap", "timeout": "0s"}, "typed_per_filter_config": public}]
+          if s.seatmap_port is not None else []),
         *({"name": service, "match": {"prefix": f"/{service}/", "grpc": {}},
            "route": {"cluster": cluster, "timeout": "0s"}, "typed_per_filter_config": public}
           for service, cluster in sorted(clusters_by_service.items()) if cluster != "booking"),
@@ -315,6 +333,13 @@ def _cluster(name: str, *ports: int, http2: bool) -> Json:
     return cluster
 
 
+def _seatmap_cluster(port: int) -> Json:
+    cluster = _cluster("seatmap", port, http2=True)
+    limit = {"max_requests": WATCHERS_IN_FLIGHT, "max_pending_requests": WATCHERS_IN_FLIGHT}
+    cluster["circuit_breakers"] = {"thresholds": [limit]}
+    return cluster
+
+
 def bootstrap(
     s: EdgeSettings, routes: list[RestRoute], descriptor_set: Path, clusters_by_service: dict[str, str]
 ) -> Json:
@@ -332,6 +357,7 @@ def bootstrap(
                 _cluster("notification", s.notification_port, http2=True),
                 _cluster("identity", s.identity_port, http2=False),
                 *([_cluster("web", s.web_port, http2=False)] if s.web_port is not None else []),
+                *([_seatmap_cluster(s.seatmap_port)] if s.seatmap_port is not None else []),
             ],
         },
     }

@@ -33,6 +33,8 @@ class EdgeSettings:
     webhook_per_source_per_second: int = 200
     # The web app's static server behind the same origin (every path outside /v1/); None: no web app.
     web_port: int | None = None
+    # The live seat map's own process (`apextick-booking seatmap`); None: booking serves the map too.
+    seatmap_port: int | None = None
 
     @property
     def jwks_path(self) -> str:
@@ -67,4 +69,5 @@ class EdgeSettings:
                 "APEXTICK_EDGE_WEBHOOK_RPS", cls.webhook_per_source_per_second
             ),
             web_port=env.optional_integer("APEXTICK_WEB_PORT"),
+            seatmap_port=env.optional_integer("APEXTICK_SEATMAP_PORT"),
         )

@@ -2,7 +2,7 @@
 # The whole local platform in one command:
 #
 #   scripts/stack.sh up       install what is missing, start PostgreSQL, Redis, RabbitMQ, the mail
-#                             catcher, Keycloak, the booking server, worker and relay, the notification
+#                             catcher, Keycloak, the booking server, seat-map server, worker and relay, the notification
 #                             server and consumer and the edge; migrate; seed the demo event
 #   scripts/stack.sh down     stop exactly the processes `up` started (by pid), services included
 #   scripts/stack.sh status   what is running
@@ -83,6 +83,9 @@ up() {
   app_start mail "$APEXTICK_SMTP_PORT" "$PY_BIN/apextick-dev" mail-catcher
   "$ROOT/scripts/keycloak.sh" start
   app_start booking "$APEXTICK_BOOKING_PORT" "$PY_BIN/apextick-booking" serve
+  # The live seat map in its own process; the edge sends the map's watchers there.
+  export APEXTICK_SEATMAP_PORT="${APEXTICK_SEATMAP_PORT:-50053}"
+  app_start seatmap "$APEXTICK_SEATMAP_PORT" "$PY_BIN/apextick-booking" seatmap
   app_start worker - "$PY_BIN/apextick-booking" worker
   APEXTICK_RELAY_METRICS_PORT="${APEXTICK_RELAY_METRICS_PORT:-9464}" \
     app_start relay - "$PY_BIN/apextick-booking" relay
@@ -102,6 +105,7 @@ ApexTick is up.
   web app          http://localhost:${APEXTICK_EDGE_REST_PORT:-8080}/   (sign in as demo-customer, or sign up)
   test payment     http://localhost:$APEXTICK_TEST_CHECKOUT_PORT/pay   (stands in for Stripe's page: checkout sends you there)
   booking gRPC     127.0.0.1:$APEXTICK_BOOKING_PORT   (var/bin/grpcurl -plaintext localhost:$APEXTICK_BOOKING_PORT list)
+  seat-map gRPC    127.0.0.1:$APEXTICK_SEATMAP_PORT   (WatchSeatMap streams, apart from the claims)
   booking worker   hold expiry: Redis expiry listener and PostgreSQL sweeper
   outbox relay     domain events to RabbitMQ (exchange apextick.events); backlog and lag at
                    http://127.0.0.1:${APEXTICK_RELAY_METRICS_PORT:-9464}/metrics
@@ -126,6 +130,7 @@ down() {
   app_stop notification
   app_stop relay
   app_stop worker
+  app_stop seatmap
   app_stop booking
   "$ROOT/scripts/keycloak.sh" stop
   app_stop mail
@@ -135,7 +140,7 @@ down() {
 status() {
   local name
   "$ROOT/scripts/keycloak.sh" status || true
-  for name in booking worker relay notification notification-consumer mail web edge; do
+  for name in booking seatmap worker relay notification notification-consumer mail web edge; do
     if pid_alive "$RUN/$name.pid"; then echo "$name: running (pid $(pid_of "$RUN/$name.pid"))"; else echo "$name: stopped"; fi
   done
   "$ROOT/scripts/services.sh" status || true

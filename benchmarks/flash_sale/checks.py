@@ -4,6 +4,7 @@ generator's count of answers. A violated check makes the run exit 1; figures are
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from benchmarks.flash_sale.events import held_seats
 from benchmarks.flash_sale.generator import Figures
@@ -45,7 +46,28 @@ def judge(name: str, figures: Figures, database: dict[str, int], loser: str) -> 
 def check_booking(
     name: str, figures: Figures, database_url: str, event: str, *, rest: bool = False
 ) -> Verdict:
-    return judge(name, figures, held_seats(database_url, event), REST_LOSER if rest else GRPC_LOSER)
+    verdict = judge(name, figures, held_seats(database_url, event), REST_LOSER if rest else GRPC_LOSER)
+    if "watch" in figures.extra:
+        verdict.problems += watch_problems(figures)
+    return verdict
+
+
+def watch_problems(figures: Figures) -> list[str]:
+    """The live map during the sale: every watcher got its snapshot and then every won seat, saw no
+    seat HELD that nobody won, and no stream ended."""
+    watch: dict[str, Any] = figures.extra["watch"]  # type: ignore[assignment]
+    problems = []
+    if watch["snapshots"] != watch["watchers"]:
+        problems.append(f"{watch['watchers'] - watch['snapshots']} watchers got no snapshot")
+    if watch["seats_won"] != figures.ok:
+        problems.append(f"{figures.ok} successes but the watchers' tally saw {watch['seats_won']} wins")
+    if watch["complete"] != watch["watchers"]:
+        problems.append(f"{watch['missing_views']} views of won seats never reached their watcher")
+    if watch["phantom_views"]:
+        problems.append(f"{watch['phantom_views']} views showed HELD a seat that no hold won")
+    if watch["ended"]:
+        problems.append(f"streams ended during the sale: {watch['ended']}")
+    return problems
 
 
 def check_raw_claim(name: str, figures: Figures, database_url: str, event: str) -> Verdict:

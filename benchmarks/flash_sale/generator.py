@@ -39,6 +39,10 @@ class Load:
     warmup_event: str = ""
     warmup_seat_ids: list[str] = field(default_factory=list)  # default: seat_ids
     rest: bool = False
+    # WatchSeatMap streams on `event` held open during the measured calls (loadgen's watch.go).
+    watchers: int = 0
+    watch_target: str = ""  # default: target
+    watch_rest: bool = False  # through the edge's REST stream (NDJSON), as the browser watches
 
 
 @dataclass
@@ -87,8 +91,12 @@ def run_loadgen(name: str, load: Load) -> Figures:
             command.append(f"-warmup-seats={_lines(directory, 'warmup-seats', load.warmup_seat_ids)}")
         if load.rest:
             command.append("-rest")
+        if load.watchers:
+            command += [f"-watchers={load.watchers}", f"-watch-target={load.watch_target or load.target}"]
+            command += ["-watch-rest"] if load.watch_rest else []
         done = subprocess.run(command, capture_output=True, check=True, timeout=1800, env=GENERATOR_ENV)
     raw = json.loads(done.stdout)
+    extra: dict[str, object] = {"watch": raw["watch"]} if "watch" in raw else {}
     return Figures(
         name=name,
         attempts=raw["attempts"],
@@ -101,6 +109,7 @@ def run_loadgen(name: str, load: Load) -> Figures:
         outcomes=raw["outcomes"],
         generator_cpu_seconds=raw["generator_cpu_seconds"],
         concurrency=raw["concurrency"],
+        extra=extra,
     )
 
 

@@ -68,13 +68,15 @@ def progress(text: str) -> None:
 class Bench:
     """One run: the identity, the events it created, every figure and every verdict."""
 
-    def __init__(self, plan: Plan, database_url: str, who: stack.Identity) -> None:
+    def __init__(
+        self, plan: Plan, database_url: str, who: stack.Identity, customers: int | None = None
+    ) -> None:
+        """`customers`: the most attempts one sale of this run makes (default: the plan's largest)."""
         self.plan = plan
         self.database_url = database_url
         self.who = who
-        self.tokens = who.customers(
-            max(plan.sustained[0], *(a for a, _ in plan.seat_scale)) // ATTEMPTS_PER_CUSTOMER
-        )
+        most = customers or max(plan.sustained[0], *(a for a, _ in plan.seat_scale))
+        self.tokens = who.customers(most // ATTEMPTS_PER_CUSTOMER)
         self.figures: list[Figures] = []
         self.verdicts: list[Verdict] = []
         self.memory: dict[str, dict[str, float]] = {}

@@ -107,6 +107,15 @@ def booking(
 
 
 @contextmanager
+def seat_map_process(who: Identity, extra: dict[str, str] | None = None) -> Iterator[tuple[str, list[int]]]:
+    """`apextick-booking seatmap`: the live map's streams in a process of their own."""
+    port = free_port()
+    env = {**QUIET, **who.env, "APEXTICK_SEATMAP_PORT": str(port), **(extra or {})}
+    with processes([[str(BIN / "apextick-booking"), "seatmap"]], env, port) as pids:
+        yield f"127.0.0.1:{port}", pids
+
+
+@contextmanager
 def booking_apart(count: int, who: Identity) -> Iterator[tuple[list[str], list[int]]]:
     """`count` booking processes, each on a port of its own (for Envoy to balance over)."""
     with ExitStack() as stack:

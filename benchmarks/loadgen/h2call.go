@@ -30,6 +30,8 @@ const receiveWindow = 1 << 30 // granted at once, so the server never waits for 
 // call is one unary call, or (control set) a frame of the connection's own housekeeping that the
 // reader hands to the writer, which alone writes to the framer.
 type call struct {
+	method  string       // POST unless set (a REST watch is a GET)
+	stream  *watchStream // set for a server-streaming watch: its DATA is fed to it
 	path    string
 	token   string
 	body    []byte
@@ -110,8 +112,12 @@ func (c *h2conn) write() {
 				continue
 			}
 			headers.Reset()
+			method := pending.method
+			if method == "" {
+				method = "POST"
+			}
 			for _, field := range [][2]string{
-				{":method", "POST"}, {":scheme", "http"}, {":path", pending.path}, {":authority", c.authority},
+				{":method", method}, {":scheme", "http"}, {":path", pending.path}, {":authority", c.authority},
 				{"content-type", c.contentType}, {"te", "trailers"},
 			} {
 				_ = encoder.WriteField(hpack.HeaderField{Name: field[0], Value: field[1]})
@@ -134,10 +140,11 @@ func (c *h2conn) write() {
 			next += 2
 			c.calls[id] = pending
 			c.mu.Unlock()
+			bodiless := method == "GET"
 			err := c.framer.WriteHeaders(http2.HeadersFrameParam{
-				StreamID: id, BlockFragment: headers.Bytes(), EndHeaders: true,
+				StreamID: id, BlockFragment: headers.Bytes(), EndHeaders: true, EndStream: bodiless,
 			})
-			if err == nil {
+			if err == nil && !bodiless {
 				err = c.framer.WriteData(id, true, frame)
 			}
 			if err != nil {
@@ -207,13 +214,16 @@ func (c *h2conn) data(f *http2.DataFrame) {
 		c.received = 0
 		c.control(func() error { return c.framer.WriteWindowUpdate(0, grant) })
 	}
-	if c.rest {
-		c.mu.Lock()
-		if pending := c.calls[f.StreamID]; pending != nil {
+	c.mu.Lock()
+	if pending := c.calls[f.StreamID]; pending != nil {
+		switch {
+		case pending.stream != nil:
+			pending.stream.feed(f.Data())
+		case c.rest:
 			pending.reply = append(pending.reply, f.Data()...)
 		}
-		c.mu.Unlock()
 	}
+	c.mu.Unlock()
 	if f.StreamEnded() {
 		c.end(f.StreamID)
 	}

@@ -36,6 +36,10 @@ type config struct {
 	attempts, concurrency, connections, warmup        int
 	seatsPerHold                                      int
 	rest                                              bool
+	watchers, watchConnections                        int
+	watchTarget                                       string
+	watchRest                                         bool
+	watchTimeout, settle, watchIdle                   time.Duration
 }
 
 type result struct {
@@ -50,6 +54,7 @@ type result struct {
 	CPUSeconds  float64        `json:"generator_cpu_seconds"`
 	Connections int            `json:"connections"`
 	Concurrency int            `json:"concurrency"`
+	Watch       *watchResult   `json:"watch,omitempty"`
 }
 
 func lines(path string) []string {
@@ -108,7 +113,7 @@ type tally struct {
 	outcomes  map[string]int
 }
 
-func fire(cfg config, conns []*h2conn, event string, n int, seats, tokens []string) ([]tally, time.Duration) {
+func fire(cfg config, conns []*h2conn, event string, n int, seats, tokens []string, won *wins) ([]tally, time.Duration) {
 	var next atomic.Int64
 	path := holdSeats
 	if cfg.rest {
@@ -145,6 +150,9 @@ func fire(cfg config, conns []*h2conn, event string, n int, seats, tokens []stri
 				}
 				began := time.Now()
 				outcome := conn.invoke(path, token, body)
+				if won != nil && outcome == "OK" {
+					won.record(pick)
+				}
 				t.latencies = append(t.latencies, time.Since(began))
 				t.outcomes[outcome]++
 			}
@@ -193,6 +201,38 @@ func summarize(cfg config, tallies []tally, took time.Duration, cpu float64) res
 	return r
 }
 
+func indexOf(seats []string) map[string]int {
+	index := make(map[string]int, len(seats))
+	for i, seat := range seats {
+		index[seat] = i
+	}
+	return index
+}
+
+func dialWatchers(cfg config) []*h2conn {
+	target := cfg.watchTarget
+	if target == "" {
+		target = cfg.target
+	}
+	n := cfg.watchConnections
+	if n <= 0 {
+		n = max(1, cfg.watchers/16)
+	}
+	proto := protocol{contentType: "application/grpc"}
+	if cfg.watchRest {
+		proto = protocol{contentType: "application/json", rest: true}
+	}
+	conns := make([]*h2conn, n)
+	for i := range conns {
+		conn, err := dial(target, proto)
+		if err != nil {
+			fail(err)
+		}
+		conns[i] = conn
+	}
+	return conns
+}
+
 func main() {
 	var cfg config
 	flag.StringVar(&cfg.target, "target", "127.0.0.1:50051", "host:port of the InventoryService")
@@ -207,6 +247,13 @@ func main() {
 	flag.IntVar(&cfg.warmup, "warmup", 0, "warm-up attempts before the measured ones (not counted)")
 	flag.IntVar(&cfg.seatsPerHold, "seats-per-hold", 1, "seats per attempt")
 	flag.BoolVar(&cfg.rest, "rest", false, "call the REST edge (POST /v1/{event}/holds, JSON) instead of gRPC")
+	flag.IntVar(&cfg.watchers, "watchers", 0, "WatchSeatMap streams on -event held open during the holds (watch.go)")
+	flag.StringVar(&cfg.watchTarget, "watch-target", "", "host:port the watchers call (default: -target)")
+	flag.IntVar(&cfg.watchConnections, "watch-connections", 0, "HTTP/2 connections the watchers share (default: one per 16)")
+	flag.BoolVar(&cfg.watchRest, "watch-rest", false, "watch through the REST edge (GET /v1/{event}/seats:watch, NDJSON)")
+	flag.DurationVar(&cfg.watchTimeout, "watch-timeout", 3*time.Minute, "how long the watchers may take to get their snapshots")
+	flag.DurationVar(&cfg.watchIdle, "watch-idle", 3*time.Second, "how long the watchers sit on the map before the sale opens, as people do")
+	flag.DurationVar(&cfg.settle, "settle", 20*time.Second, "how long after the holds every watcher may take to see every won seat")
 	flag.Parse()
 	if cfg.event == "" {
 		fail(fmt.Errorf("-event is required"))
@@ -236,11 +283,27 @@ func main() {
 		if cfg.warmupSeatsFile != "" {
 			warmSeats = lines(cfg.warmupSeatsFile)
 		}
-		fire(cfg, conns, warm, cfg.warmup, warmSeats, tokens)
+		fire(cfg, conns, warm, cfg.warmup, warmSeats, tokens, nil)
+	}
+	var won *wins
+	var watched *watching
+	var watchConns []*h2conn
+	if cfg.watchers > 0 {
+		won = &wins{}
+		watchConns = dialWatchers(cfg)
+		watched = openWatchers(watchConns, cfg.event, cfg.watchers, cfg.watchRest, indexOf(seats), won, cfg.watchTimeout)
+		fmt.Fprintf(os.Stderr, "loadgen: %d of %d watchers have their snapshot (%.1f s)\n",
+			watched.snapshots(), cfg.watchers, watched.opened.Seconds())
+		time.Sleep(cfg.watchIdle)
 	}
 	before := cpuSeconds()
-	tallies, took := fire(cfg, conns, cfg.event, cfg.attempts, seats, tokens)
+	tallies, took := fire(cfg, conns, cfg.event, cfg.attempts, seats, tokens, won)
 	out := summarize(cfg, tallies, took, cpuSeconds()-before)
+	if watched != nil {
+		settled := watched.settle(won, cfg.settle)
+		result := watched.result(watchConns, won, settled)
+		out.Watch = &result
+	}
 	if err := json.NewEncoder(os.Stdout).Encode(out); err != nil {
 		fail(err)
 	}

@@ -51,8 +51,8 @@ class TickPolicy:
     cpu_budget: float = 0.2
 
     def next_interval(self, current: float, cpu_fraction: float) -> float:
-        """`cpu_fraction`: CPU seconds the process used over the last interval, per wall second."""
+        """`cpu_fraction`: CPU seconds the process used over the last interval, per wall second. The
+        next tick is as long as that CPU time would take within budget: a fixed cost per tick settles
+        in one step, and a quiet tick returns to the floor at once (the next change is sent soon)."""
         wanted = current * cpu_fraction / self.cpu_budget
-        if wanted < current:
-            wanted = max(wanted, current * 0.8)  # shorten gently: one quiet tick is not a trend
         return min(self.ceiling_seconds, max(self.floor_seconds, wanted))

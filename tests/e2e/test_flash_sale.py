@@ -11,6 +11,7 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +48,12 @@ def start_booking(
     """Starts real `apextick-booking serve` processes; stops them all at the end of the module."""
     processes: list[subprocess.Popen[bytes]] = []
 
-    def start(count: int, *, fast_reject: bool = True, shared_port: bool = False) -> list[str]:
+    def start(
+        count: int, *, fast_reject: bool = True, shared_port: bool = False, command: str = "serve"
+    ) -> list[str]:
         """`shared_port`: every process binds one port (SO_REUSEPORT) and the kernel spreads the
-        connections; otherwise each has its own and the client spreads them."""
+        connections; otherwise each has its own and the client spreads them. `command` "seatmap"
+        starts the live map's own process instead (every watcher from this one host: no quota)."""
         targets = []
         port = free_port()
         for _ in range(count):
@@ -59,12 +63,14 @@ def start_booking(
                 "APEXTICK_DATABASE_URL": database_url,
                 "APEXTICK_REDIS_URL": redis_url,
                 "APEXTICK_BOOKING_PORT": str(port),
+                "APEXTICK_SEATMAP_PORT": str(port),
+                "APEXTICK_WATCH_STREAMS_PER_CALLER": "100000",
                 "APEXTICK_OIDC_ISSUER": identity.server.issuer,
                 "APEXTICK_OIDC_JWKS_URL": identity.server.jwks_url,
                 "APEXTICK_FAST_REJECT": "1" if fast_reject else "0",
                 "APEXTICK_LOG_LEVEL": "WARNING",
             }
-            process = subprocess.Popen([BIN / "apextick-booking", "serve"], env=env, cwd=ROOT)  # noqa: S603
+            process = subprocess.Popen([BIN / "apextick-booking", command], env=env, cwd=ROOT)  # noqa: S603
             processes.append(process)
             wait_listening(port, [process])  # this very process, even on a port another one shares
             targets.append(f"127.0.0.1:{port}")
@@ -331,3 +337,37 @@ def test_the_edge_balances_over_booking_processes_on_their_own_ports(
         served = re.search(rf"^booking::{re.escape(target)}::rq_total::(\d+)$", counters, re.MULTILINE)
         assert served is not None, target
         assert int(served.group(1)) > 100, target
+
+
+def test_watchers_through_the_edge_and_direct_follow_a_sale_from_the_seat_map_process(
+    start_booking: Callable[..., list[str]], database_url: str, identity: Identity, tmp_path: Path
+) -> None:
+    """The live map during a sale, at a size CI affords: 2,000 attempts on 200 seats while 200
+    watchers follow through the edge's REST stream (as browsers do) and, in a second sale, 200 over
+    gRPC straight to the seat-map process. Every watcher sees every won seat and no other; Envoy's
+    counters show the map's streams went to the seat-map process, not to booking."""
+    (booking,) = start_booking(1)
+    (seatmap,) = start_booking(1, command="seatmap")
+    settings = replace(edge_settings(identity, booking), seatmap_port=int(seatmap.rsplit(":", 1)[1]))
+    customers = [identity.token("customer") for _ in range(200)]
+    with Events(booking, identity.token("customer", "organizer"), database_url) as events:
+        (via_edge, seats), (direct, direct_seats) = events.create(200), events.create(200)
+        with running_edge(settings, tmp_path) as edge:
+            through_edge = Load(
+                booking, via_edge, seats, customers, 2000, 100,
+                watchers=200, watch_target=edge.rest.split("//")[1], watch_rest=True,
+            )  # fmt: skip
+            browsers = run_loadgen("rest", through_edge)
+            with urllib.request.urlopen(f"http://127.0.0.1:{edge.settings.admin_port}/clusters") as reply:
+                counters = reply.read().decode()
+        stubs = run_loadgen(
+            "grpc",
+            Load(booking, direct, direct_seats, customers, 2000, 100, watchers=200, watch_target=seatmap),
+        )
+        for name, sale, event in (("via edge", browsers, via_edge), ("direct", stubs, direct)):
+            verdict = check_booking(name, sale, database_url, event)
+            assert verdict.correct, verdict.problems
+            assert sale.extra["watch"]["deliveries"] == 200 * sale.ok  # type: ignore[index]
+    streams = re.search(rf"^seatmap::{re.escape(seatmap)}::rq_total::(\d+)$", counters, re.MULTILINE)
+    assert streams is not None
+    assert int(streams.group(1)) == 200

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.flash_sale.checks import GRPC_LOSER, judge
+from benchmarks.flash_sale.checks import GRPC_LOSER, judge, watch_problems
 from benchmarks.flash_sale.generator import Figures
 
 CLEAN = {"seats_held": 200, "seats_held_twice": 0, "partial_holds": 0, "active_holds": 200}
@@ -35,3 +35,35 @@ def test_each_broken_sale_is_named(outcomes: dict[str, int], database: dict[str,
     verdict = judge("sale", figures(outcomes), database, GRPC_LOSER)
     assert not verdict.correct
     assert any(named in problem for problem in verdict.problems), verdict.problems
+
+
+WATCHED = {
+    "watchers": 1000, "snapshots": 1000, "seats_won": 200, "complete": 1000, "missing_views": 0,
+    "phantom_views": 0, "ended": {},
+}  # fmt: skip
+
+
+def watched(**changes: object) -> Figures:
+    sale = figures({"OK": 200, GRPC_LOSER: 4800})
+    sale.extra["watch"] = {**WATCHED, **changes}
+    return sale
+
+
+def test_a_clean_live_map_passes() -> None:
+    assert watch_problems(watched()) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"snapshots": 990}, "10 watchers got no snapshot"),
+        ({"seats_won": 199}, "the watchers' tally saw 199 wins"),
+        ({"complete": 999, "missing_views": 3}, "3 views of won seats never reached"),
+        ({"phantom_views": 1}, "no hold won"),
+        ({"ended": {"Aborted/STREAM_BEHIND": 2}}, "STREAM_BEHIND"),
+    ],
+    ids=["no-snapshot", "lost-win", "missed-seat", "phantom-seat", "ended-stream"],
+)
+def test_each_broken_live_map_is_named(changes: dict[str, object], named: str) -> None:
+    problems = watch_problems(watched(**changes))
+    assert any(named in problem for problem in problems), problems

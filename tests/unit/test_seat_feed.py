@@ -1,6 +1,6 @@
 """The live map's pace, as pure rules: coalescing keeps each seat's latest status once; the tick
-lengthens in proportion when the process spends more than its budget, shortens gently, and stays
-between its floor and ceiling."""
+lengthens in proportion when the process spends more than its budget, shortens as soon as it spends
+less, and stays between its floor and ceiling."""
 
 from __future__ import annotations
 
@@ -33,14 +33,21 @@ def test_the_tick_never_passes_its_ceiling_nor_its_floor() -> None:
     assert POLICY.next_interval(0.1, 0.0) == 0.1
 
 
-def test_under_budget_the_tick_shortens_gently() -> None:
-    assert POLICY.next_interval(1.0, 0.02) == pytest.approx(0.8)
-    assert POLICY.next_interval(1.0, 0.18) == pytest.approx(0.9)
+def test_under_budget_the_tick_shortens_in_proportion() -> None:
+    assert POLICY.next_interval(1.0, 0.1) == pytest.approx(0.5)
+    assert POLICY.next_interval(1.0, 0.02) == pytest.approx(0.1)  # a quiet tick: back to the floor
 
 
-def test_a_fixed_cost_per_tick_settles_where_it_meets_the_budget() -> None:
+def test_a_fixed_cost_per_tick_settles_in_one_step_where_it_meets_the_budget() -> None:
     cost_per_tick = 0.1  # CPU seconds each tick's writes take, however long the tick
+    interval = POLICY.next_interval(POLICY.floor_seconds, cost_per_tick / POLICY.floor_seconds)
+    assert interval == pytest.approx(cost_per_tick / POLICY.cpu_budget)
+    assert POLICY.next_interval(interval, cost_per_tick / interval) == pytest.approx(interval)
+
+
+def test_a_steady_load_beside_the_fanout_within_budget_still_settles() -> None:
+    cost_per_tick, other_work = 0.05, 0.1  # CPU per tick; CPU per second spent on anything else
     interval = POLICY.floor_seconds
-    for _ in range(20):
-        interval = POLICY.next_interval(interval, cost_per_tick / interval)
-    assert interval == pytest.approx(cost_per_tick / POLICY.cpu_budget, rel=0.01)
+    for _ in range(50):
+        interval = POLICY.next_interval(interval, cost_per_tick / interval + other_work)
+    assert interval == pytest.approx(cost_per_tick / (POLICY.cpu_budget - other_work), rel=0.01)

@@ -20,7 +20,7 @@ from apextick_platform.errors import DomainError, ErrorCode
 from apextick_platform.proto_time import stamp
 from booking.domain.hold import Hold
 from booking.entrypoints.grpc import names
-from booking.entrypoints.grpc.seat_map_fanout import SeatMapFanout
+from booking.entrypoints.grpc.seat_map_fanout import Cursor, SeatMapFanout
 from booking.service_layer.hold_use_cases import HoldUseCases
 
 Context = Any
@@ -90,15 +90,43 @@ def caller_of(context: Context) -> str:
     return f"peer:{context.peer()}"
 
 
-def _snapshot(statuses: Mapping[str, str]) -> svc.SeatMapSnapshot:
+def _snapshot(statuses: Mapping[str, str]) -> bytes:
     """Built in a worker thread: a 50,000-seat snapshot would hold the event loop for everyone."""
-    return svc.SeatMapSnapshot(
-        seats=[svc.SeatStatusEntry(seat_id=seat, status=_status(status)) for seat, status in statuses.items()]
-    )
+    seats = [svc.SeatStatusEntry(seat_id=seat, status=_status(status)) for seat, status in statuses.items()]
+    return svc.WatchSeatMapResponse(snapshot=svc.SeatMapSnapshot(seats=seats)).SerializeToString()
 
 
 class SeatStatuses(Protocol):
     async def seat_statuses(self, event_id: UUID) -> dict[str, str]: ...
+
+
+class SharedSnapshots:
+    """When a drop opens, thousands join one event's map within a second: they share one read of its
+    statuses and one encoding instead of each reading Redis (10,000 at once exhausted its connection
+    pool) and encoding alike. The read runs as a task of its own, so a joiner that leaves does not
+    cancel it for the others. Each sharer's cursor is rewound to where the read began: a delta
+    published while it ran may be missing from the snapshot."""
+
+    def __init__(self, statuses: SeatStatuses) -> None:
+        self._statuses = statuses
+        self._reading: dict[UUID, tuple[int, asyncio.Task[bytes]]] = {}
+
+    async def read(self, event_id: UUID, cursor: Cursor) -> bytes:
+        reading = self._reading.get(event_id)
+        if reading is None:
+            task = asyncio.create_task(self._read(event_id))
+            task.add_done_callback(lambda done: done.cancelled() or done.exception())  # retrieved
+            reading = self._reading[event_id] = (cursor.position, task)
+        start, task = reading
+        cursor.rewind(start)
+        return await asyncio.shield(task)
+
+    async def _read(self, event_id: UUID) -> bytes:
+        try:
+            statuses = await self._statuses.seat_statuses(event_id)
+            return await asyncio.to_thread(_snapshot, statuses)
+        finally:
+            del self._reading[event_id]
 
 
 class SeatMapStreams:
@@ -106,7 +134,7 @@ class SeatMapStreams:
     the fan-out's messages, already encoded (the call pipeline passes bytes through unserialized)."""
 
     def __init__(self, statuses: SeatStatuses, fanout: SeatMapFanout, limits: WatchLimits) -> None:
-        self._statuses = statuses
+        self._snapshots = SharedSnapshots(statuses)
         self._fanout = fanout
         self._quota = StreamQuota(limits.streams_per_caller)
 
@@ -116,8 +144,7 @@ class SeatMapStreams:
         event_id = names.event_id(request.event, "event")
         # Join the feed before the snapshot, so nothing slips between the two.
         with self._quota.held(caller_of(context)), self._fanout.watching(event_id) as cursor:
-            statuses = await self._statuses.seat_statuses(event_id)
-            yield svc.WatchSeatMapResponse(snapshot=await asyncio.to_thread(_snapshot, statuses))
+            yield await self._snapshots.read(event_id, cursor)
             while True:
                 yield await cursor.next()
 

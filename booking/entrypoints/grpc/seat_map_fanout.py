@@ -74,6 +74,15 @@ class Cursor:
         self._feed = feed
         self._seen = feed.sent
 
+    @property
+    def position(self) -> int:
+        return self._seen
+
+    def rewind(self, position: int) -> None:
+        """Replay from an earlier place: a stream whose snapshot was read from that moment on must get
+        every delta published since (applying a delta twice changes nothing)."""
+        self._seen = min(self._seen, position)
+
     async def next(self) -> bytes:
         feed = self._feed
         while self._seen == feed.sent:

@@ -13,7 +13,7 @@ import grpc
 from apextick.inventory.v1 import inventory_service_pb2 as svc
 
 from apextick_platform.grpc.hosting import HostedServer
-from booking.entrypoints.grpc.server import TRANSIENT, Backend, seat_map_streams
+from booking.entrypoints.grpc.server import PENDING_CALLS, TRANSIENT, Backend, seat_map_streams
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ class SeatMapServer:
             "seatmap",
             (SERVICE,),
             container.verifier,
-            options=[("grpc.so_reuseport", 1)],
+            options=[("grpc.so_reuseport", 1), PENDING_CALLS],
             transient=TRANSIENT,
             loop_watch_ms=container.settings.loop_watch_ms,
         )
