@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import threading
 
@@ -28,7 +29,8 @@ async def serve(settings: BookingSettings) -> None:
 
 
 async def seatmap(settings: BookingSettings) -> None:
-    """The live seat map alone (seat_map_server.py), on its own port."""
+    """The live seat map alone (seat_map_server.py), on its own port, at a lower CPU priority."""
+    os.nice(settings.seatmap_nice)
     from booking.entrypoints.grpc.seat_map_server import SeatMapServer  # noqa: PLC0415 - per command
 
     server = SeatMapServer(bootstrap.build(settings), f"{settings.host}:{settings.seatmap_port}")

@@ -9,8 +9,8 @@ generator process (benchmarks/loadgen). First it proves the generator is not the
 no-op server it must reach 90 % of h2load's figure, or every figure is marked generator-bound. Then:
 the headline (5,000 attempts, 200 callers, 200 seats), a concurrency sweep, the sustained sale
 (50,000 attempts over 10,000 seats), seat scale (to 50,000 seats, the map limit), process scale,
-and REST through the edge. Every answer is counted by status and ErrorInfo reason; every booking run
-is checked in SQL. Progress goes to stderr, figures to stdout, JSON to var/reports/bench-flash-sale.json.
+REST through the edge, and the live seat map with 1,000 and 10,000 watchers (live_map.py). Every
+answer is counted by status and ErrorInfo reason; every booking run is checked in SQL. Progress goes to stderr, figures to stdout, JSON to var/reports/bench-flash-sale.json.
 Exits 1 when a correctness figure is violated (timings are reported, never asserted)."""
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ class Plan:
     seat_scale: tuple[tuple[int, int], ...] = ((5000, 200), (20_000, 10_000), (100_000, 50_000))
     processes: tuple[int, ...] = (1, 2, 4)
     warmup: int = 1000
+    watchers: tuple[int, ...] = (1000, 10_000)  # the live map's audiences (live_map.py)
 
     @classmethod
     def quick(cls) -> Plan:
@@ -58,6 +59,7 @@ class Plan:
             sustained=(20_000, 4_000),
             seat_scale=((5000, 200), (10_000, 10_000)),
             processes=(1, 2),
+            watchers=(1000,),
         )
 
 
@@ -83,6 +85,7 @@ class Bench:
         self.generator: dict[str, Any] = {}
         self.seat_map: list[dict[str, Any]] = []
         self.servers: dict[str, list[int]] = {}  # target -> the pids serving it
+        self.live_map: dict[str, Any] = {}
 
     def fire(self, name: str, load: Load) -> Figures:
         """One generator run; with the server's own CPU time per call when its pids are known (the
@@ -264,6 +267,10 @@ def main(argv: list[str] | None = None) -> int:
         for count in plan.processes:
             if count > 1:
                 process_scale(bench, count)
+        # Imported here: live_map builds on this module's Bench and Plan.
+        from benchmarks.flash_sale.live_map import live_map  # noqa: PLC0415
+
+        bench.live_map = live_map(bench, plan.watchers, ROOT / "var" / "bench" / "edge-live-map")
     result = summary(bench, time.time() - started)
     print_report(result)
     REPORT.parent.mkdir(parents=True, exist_ok=True)
@@ -303,6 +310,7 @@ def summary(bench: Bench, seconds: float) -> dict[str, Any]:
         "ratios": ratios,
         "memory_mb": bench.memory,
         "seat_map_reads": bench.seat_map,
+        "live_map": bench.live_map,
         "verdicts": [{**asdict(v), "correct": v.correct} for v in bench.verdicts],
         "correct": all(v.correct for v in bench.verdicts),
     }
@@ -340,6 +348,8 @@ def print_report(result: dict[str, Any]) -> None:
             f" {reads['reads_per_s']:,.0f} reads/s"
             f" (client decode apart: {reads['client_decode_ms']:.1f} ms)"
         )
+    for label, value in result["live_map"].get("ratios", {}).items():
+        print(f"{label:<40}{value:>9.2f}x")
     for verdict in result["verdicts"]:
         if not verdict["correct"]:
             print(f"VIOLATED {verdict['name']}: {verdict['problems']}")

@@ -123,11 +123,18 @@ def booking_apart(count: int, who: Identity) -> Iterator[tuple[list[str], list[i
         yield [target for target, _ in started], [pid for _, pids in started for pid in pids]
 
 
+def _port(target: str) -> int:
+    return int(target.rsplit(":", 1)[1])
+
+
 @contextmanager
-def edge(booking_targets: list[str], who: Identity, workdir: Path) -> Iterator[str]:
+def edge(
+    booking_targets: list[str], who: Identity, workdir: Path, seatmap: str | None = None
+) -> Iterator[str]:
     """Envoy in front of the booking processes (round robin over their ports), with the production
-    routes, JWT checks and limits; yields its REST address (host:port, cleartext HTTP/2 or HTTP/1.1)."""
-    ports = [int(target.rsplit(":", 1)[1]) for target in booking_targets]
+    routes, JWT checks and limits, and the map's watchers sent to `seatmap` when given; yields its
+    REST address (host:port, cleartext HTTP/2 or HTTP/1.1)."""
+    ports = [_port(target) for target in booking_targets]
     settings = EdgeSettings(
         rest_port=free_port(),
         grpc_port=free_port(),
@@ -137,6 +144,7 @@ def edge(booking_targets: list[str], who: Identity, workdir: Path) -> Iterator[s
         identity_port=who.server.port,
         issuer=who.server.issuer,
         audience=AUDIENCE,
+        seatmap_port=_port(seatmap) if seatmap else None,
     )
     with running_envoy(settings, workdir):
         yield f"127.0.0.1:{settings.rest_port}"

@@ -201,14 +201,6 @@ func summarize(cfg config, tallies []tally, took time.Duration, cpu float64) res
 	return r
 }
 
-func indexOf(seats []string) map[string]int {
-	index := make(map[string]int, len(seats))
-	for i, seat := range seats {
-		index[seat] = i
-	}
-	return index
-}
-
 func dialWatchers(cfg config) []*h2conn {
 	target := cfg.watchTarget
 	if target == "" {
@@ -289,9 +281,9 @@ func main() {
 	var watched *watching
 	var watchConns []*h2conn
 	if cfg.watchers > 0 {
-		won = &wins{}
+		won = newWins(seats)
 		watchConns = dialWatchers(cfg)
-		watched = openWatchers(watchConns, cfg.event, cfg.watchers, cfg.watchRest, indexOf(seats), won, cfg.watchTimeout)
+		watched = openWatchers(watchConns, cfg.event, cfg.watchers, cfg.watchRest, won, cfg.watchTimeout)
 		fmt.Fprintf(os.Stderr, "loadgen: %d of %d watchers have their snapshot (%.1f s)\n",
 			watched.snapshots(), cfg.watchers, watched.opened.Seconds())
 		time.Sleep(cfg.watchIdle)

@@ -12,7 +12,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -25,40 +24,82 @@ const (
 	histogramMs  = 60_000
 )
 
-// wins: when each won seat's answer reached its caller (unix nanoseconds), written by the hold callers.
+// wins: when each won seat's answer reached its caller (unix nanoseconds, 0: not won), by seat index,
+// written by the hold callers.
 type wins struct {
-	at    sync.Map
+	index map[string]int
+	at    []atomic.Int64
 	count atomic.Int64
+}
+
+func newWins(seats []string) *wins {
+	index := make(map[string]int, len(seats))
+	for i, seat := range seats {
+		index[seat] = i
+	}
+	return &wins{index: index, at: make([]atomic.Int64, len(seats))}
 }
 
 func (w *wins) record(seats []string) {
 	now := time.Now().UnixNano()
 	for _, seat := range seats {
-		w.at.Store(seat, now)
+		if i, ok := w.index[seat]; ok {
+			w.at[i].Store(now)
+		}
 	}
 	w.count.Add(int64(len(seats)))
+}
+
+// connTally is what the watchers of one connection share, touched only by its reader goroutine: one
+// latency histogram (one bucket per millisecond), and the last message decoded. Every stream of an
+// event receives the same bytes each tick (the server encodes a delta once), so a connection decodes
+// each delta once, not once per watcher: the generator's own cost must stay small beside the server's.
+type connTally struct {
+	latencyMs []uint32
+	last      []byte
+	lastHeld  []int32
+	lastSnap  bool
+}
+
+func newConnTally() *connTally { return &connTally{latencyMs: make([]uint32, histogramMs+1)} }
+
+// decode: the seat indices a message shows HELD, and whether it is a snapshot.
+func (t *connTally) decode(message []byte, rest bool, won *wins) ([]int32, bool) {
+	if bytes.Equal(message, t.last) {
+		return t.lastHeld, t.lastSnap
+	}
+	var held []string
+	snapshot := false
+	if rest {
+		held, snapshot = heldInJSON(message)
+	} else {
+		held, snapshot = heldInProto(message)
+	}
+	t.last = append(t.last[:0], message...)
+	t.lastHeld, t.lastSnap = t.lastHeld[:0], snapshot
+	for _, seat := range held {
+		if i, ok := won.index[seat]; ok {
+			t.lastHeld = append(t.lastHeld, int32(i))
+		}
+	}
+	return t.lastHeld, t.lastSnap
 }
 
 // watchStream is one watcher; only its connection's reader goroutine touches it, except the atomics.
 type watchStream struct {
 	rest        bool
-	seatIndex   map[string]int
 	won         *wins
+	tally       *connTally
 	buf         []byte
 	seen        []bool
-	latencyMs   []uint32 // a histogram, one bucket per millisecond
 	snapshotted atomic.Bool
 	heldSeen    atomic.Int64
-	phantoms    int // seats seen HELD that no hold of this run won (checked at the end)
 	messages    int
 	bytes       int
 }
 
-func newWatchStream(rest bool, seatIndex map[string]int, won *wins) *watchStream {
-	return &watchStream{
-		rest: rest, seatIndex: seatIndex, won: won,
-		seen: make([]bool, len(seatIndex)), latencyMs: make([]uint32, histogramMs+1),
-	}
+func newWatchStream(rest bool, won *wins, tally *connTally) *watchStream {
+	return &watchStream{rest: rest, won: won, tally: tally, seen: make([]bool, len(won.at))}
 }
 
 // feed takes a DATA frame's bytes and applies every whole message in them.
@@ -74,7 +115,6 @@ func (w *watchStream) feed(data []byte) {
 				break
 			}
 			message, w.buf = w.buf[:end], w.buf[end+1:]
-			w.applyJSON(message, now)
 		} else {
 			if len(w.buf) < 5 {
 				break
@@ -84,8 +124,8 @@ func (w *watchStream) feed(data []byte) {
 				break
 			}
 			message, w.buf = w.buf[5:5+size], w.buf[5+size:]
-			w.applyProto(message, now)
 		}
+		w.apply(message, now)
 		w.messages++
 	}
 	if len(w.buf) == 0 {
@@ -93,102 +133,104 @@ func (w *watchStream) feed(data []byte) {
 	}
 }
 
-func (w *watchStream) held(seat string, now int64) {
-	i, ok := w.seatIndex[seat]
-	if !ok || w.seen[i] {
-		return
+func (w *watchStream) apply(message []byte, now int64) {
+	held, snapshot := w.tally.decode(message, w.rest, w.won)
+	if snapshot {
+		w.snapshotted.Store(true)
+		return // what was HELD before the sale is not a delivery of this run's wins
 	}
-	w.seen[i] = true
-	w.heldSeen.Add(1)
-	latency := int64(0)
-	if at, ok := w.won.at.Load(seat); ok {
-		latency = max(0, now-at.(int64))
-	}
-	w.latencyMs[min(histogramMs, latency/int64(time.Millisecond))]++
-}
-
-// applyProto reads WatchSeatMapResponse{snapshot=1, change=2, heartbeat=3, delta=4} by hand.
-func (w *watchStream) applyProto(message []byte, now int64) {
-	for len(message) > 0 {
-		num, typ, n := protowire.ConsumeTag(message)
-		if n < 0 {
-			return
-		}
-		message = message[n:]
-		if typ != protowire.BytesType {
-			n = protowire.ConsumeFieldValue(num, typ, message)
-			message = message[max(n, 0):]
+	for _, i := range held {
+		if w.seen[i] {
 			continue
 		}
-		value, n := protowire.ConsumeBytes(message)
-		if n < 0 {
-			return
+		w.seen[i] = true
+		w.heldSeen.Add(1)
+		latency := int64(0)
+		if at := w.won.at[i].Load(); at != 0 {
+			latency = max(0, now-at)
 		}
-		message = message[n:]
-		switch num {
-		case 1:
-			w.snapshotted.Store(true)
-		case 2:
-			w.applyChange(value, now)
-		case 4:
-			forEachBytes(value, 1, func(change []byte) { w.applyChange(change, now) })
-		}
+		w.tally.latencyMs[min(histogramMs, latency/int64(time.Millisecond))]++
 	}
 }
 
-// applyChange reads SeatChange{seat_ids=1, status=2}.
-func (w *watchStream) applyChange(change []byte, now int64) {
+// heldInProto reads WatchSeatMapResponse{snapshot=1, change=2, heartbeat=3, delta=4} by hand.
+func heldInProto(message []byte) (held []string, snapshot bool) {
+	forEachBytes(message, func(num protowire.Number, value []byte) {
+		switch num {
+		case 1:
+			snapshot = true
+		case 2:
+			held = append(held, heldInChange(value)...)
+		case 4:
+			forEachBytes(value, func(num protowire.Number, change []byte) {
+				if num == 1 {
+					held = append(held, heldInChange(change)...)
+				}
+			})
+		}
+	})
+	return held, snapshot
+}
+
+// heldInChange reads SeatChange{seat_ids=1, status=2}: its seats if their status is HELD.
+func heldInChange(change []byte) []string {
 	var seats []string
 	status := 0
 	for len(change) > 0 {
 		num, typ, n := protowire.ConsumeTag(change)
 		if n < 0 {
-			return
+			return nil
 		}
 		change = change[n:]
 		switch {
 		case num == 1 && typ == protowire.BytesType:
 			seat, m := protowire.ConsumeString(change)
 			if m < 0 {
-				return
+				return nil
 			}
 			seats, change = append(seats, seat), change[m:]
 		case num == 2 && typ == protowire.VarintType:
 			v, m := protowire.ConsumeVarint(change)
 			if m < 0 {
-				return
+				return nil
 			}
 			status, change = int(v), change[m:]
 		default:
 			m := protowire.ConsumeFieldValue(num, typ, change)
-			change = change[max(m, 0):]
+			if m < 0 {
+				return nil
+			}
+			change = change[m:]
 		}
 	}
-	if status == seatHeld {
-		for _, seat := range seats {
-			w.held(seat, now)
-		}
+	if status != seatHeld {
+		return nil
 	}
+	return seats
 }
 
-func forEachBytes(message []byte, field protowire.Number, each func([]byte)) {
+// forEachBytes calls each for every length-delimited field of a message.
+func forEachBytes(message []byte, each func(protowire.Number, []byte)) {
 	for len(message) > 0 {
 		num, typ, n := protowire.ConsumeTag(message)
 		if n < 0 {
 			return
 		}
 		message = message[n:]
-		if num == field && typ == protowire.BytesType {
+		if typ == protowire.BytesType {
 			value, m := protowire.ConsumeBytes(message)
 			if m < 0 {
 				return
 			}
-			each(value)
+			each(num, value)
 			message = message[m:]
 			continue
 		}
 		m := protowire.ConsumeFieldValue(num, typ, message)
-		message = message[max(m, 0):]
+		if m < 0 {
+			return
+		}
+		message = message[m:]
 	}
 }
 
@@ -197,8 +239,8 @@ type jsonChange struct {
 	Status  string   `json:"status"`
 }
 
-// applyJSON reads one line of the edge's newline-delimited JSON stream.
-func (w *watchStream) applyJSON(line []byte, now int64) {
+// heldInJSON reads one line of the edge's newline-delimited JSON stream.
+func heldInJSON(line []byte) (held []string, snapshot bool) {
 	var update struct {
 		Snapshot *json.RawMessage `json:"snapshot"`
 		Change   *jsonChange      `json:"change"`
@@ -207,10 +249,7 @@ func (w *watchStream) applyJSON(line []byte, now int64) {
 		} `json:"delta"`
 	}
 	if json.Unmarshal(line, &update) != nil {
-		return
-	}
-	if update.Snapshot != nil {
-		w.snapshotted.Store(true)
+		return nil, false
 	}
 	var changes []jsonChange
 	if update.Change != nil {
@@ -221,11 +260,10 @@ func (w *watchStream) applyJSON(line []byte, now int64) {
 	}
 	for _, change := range changes {
 		if change.Status == "SEAT_STATUS_HELD" {
-			for _, seat := range change.SeatIDs {
-				w.held(seat, now)
-			}
+			held = append(held, change.SeatIDs...)
 		}
 	}
+	return held, update.Snapshot != nil
 }
 
 type watchResult struct {
@@ -250,22 +288,25 @@ type watchResult struct {
 
 type watching struct {
 	streams []*watchStream
+	tallies []*connTally
 	ended   chan string
 	conns   int
 	opened  time.Duration
 }
 
 // openWatchers opens n streams over conns and waits until each has its snapshot (or the timeout).
-func openWatchers(conns []*h2conn, event string, n int, rest bool, seatIndex map[string]int, won *wins,
-	timeout time.Duration) *watching {
+func openWatchers(conns []*h2conn, event string, n int, rest bool, won *wins, timeout time.Duration) *watching {
 	started := time.Now()
 	w := &watching{ended: make(chan string, n), conns: len(conns)}
+	for range conns {
+		w.tallies = append(w.tallies, newConnTally())
+	}
 	path, method, body := watchSeatMap, "POST", protowire.AppendString(protowire.AppendTag(nil, 1, protowire.BytesType), event)
 	if rest {
 		path, method, body = "/v1/"+event+"/seats:watch", "GET", nil
 	}
 	for i := range n {
-		stream := newWatchStream(rest, seatIndex, won)
+		stream := newWatchStream(rest, won, w.tallies[i%len(conns)])
 		w.streams = append(w.streams, stream)
 		conns[i%len(conns)].queue <- &call{path: path, method: method, body: body, stream: stream, done: w.ended}
 	}
@@ -314,21 +355,21 @@ func (w *watching) result(conns []*h2conn, won *wins, settled time.Duration) wat
 		c.mu.Lock() // the reader writes the streams under no lock of ours: take a consistent look
 	}
 	histogram := make([]int64, histogramMs+1)
+	for _, t := range w.tallies {
+		for ms, count := range t.latencyMs {
+			histogram[ms] += int64(count)
+		}
+	}
 	for _, s := range w.streams {
 		seen := s.heldSeen.Load()
 		if seen >= r.SeatsWon {
 			r.Complete++
 		}
 		r.Missing += max(0, r.SeatsWon-seen)
-		for seat, i := range s.seatIndex {
-			if s.seen[i] {
-				if _, ok := won.at.Load(seat); !ok {
-					r.Phantoms++
-				}
+		for i, shown := range s.seen {
+			if shown && won.at[i].Load() == 0 {
+				r.Phantoms++
 			}
-		}
-		for ms, count := range s.latencyMs {
-			histogram[ms] += int64(count)
 		}
 		r.Messages += s.messages
 		r.Bytes += s.bytes
