@@ -10,7 +10,8 @@ no-op server it must reach 90 % of h2load's figure, or every figure is marked ge
 the headline (5,000 attempts, 200 callers, 200 seats), a concurrency sweep, the sustained sale
 (50,000 attempts over 10,000 seats), seat scale (to 50,000 seats, the map limit), process scale,
 REST through the edge, and the live seat map with 1,000 and 10,000 watchers (live_map.py). Every
-answer is counted by status and ErrorInfo reason; every booking run is checked in SQL. Progress goes to stderr, figures to stdout, JSON to var/reports/bench-flash-sale.json.
+answer is counted by status and ErrorInfo reason; every booking run is checked in SQL. Progress goes
+to stderr, figures to stdout, JSON to var/reports/bench-flash-sale.json.
 Exits 1 when a correctness figure is violated (timings are reported, never asserted)."""
 
 from __future__ import annotations
