@@ -6,6 +6,7 @@ ends with ABORTED STREAM_BEHIND instead of a silent OK; a caller may hold only s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -160,3 +161,77 @@ def test_the_quota_counts_per_caller() -> None:
         pass
     with quota.held("a"):
         pass  # released again
+
+
+class GatedStatuses:
+    """A read that waits until let go, and counts itself."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+        self.gate = asyncio.Event()
+
+    async def seat_statuses(self, event_id: uuid.UUID) -> dict[str, str]:
+        self.reads += 1
+        await self.gate.wait()
+        return {"A-1": "AVAILABLE", "A-2": "AVAILABLE"}
+
+
+def gated(wiring: Wiring) -> GatedStatuses:
+    statuses = GatedStatuses()
+    limits = WatchLimits(streams_per_caller=100, heartbeat_seconds=60)
+    wiring.streams = SeatMapStreams(statuses, wiring.fanout, limits)
+    return statuses
+
+
+async def test_joiners_at_once_share_one_read_and_one_encoding() -> None:
+    wiring = Wiring()
+    statuses = gated(wiring)
+    streams = [wiring.stream() for _ in range(50)]
+    pending = [asyncio.ensure_future(anext(s)) for s in streams]
+    await asyncio.sleep(0.01)
+    statuses.gate.set()
+    snapshots = await asyncio.gather(*pending)
+    assert statuses.reads == 1
+    assert all(s is snapshots[0] for s in snapshots)  # the same bytes for every joiner
+    for s in streams:
+        await s.aclose()
+
+
+async def test_a_joiner_sharing_a_read_gets_the_deltas_published_since_it_began() -> None:
+    wiring = Wiring()
+    statuses = gated(wiring)
+    first = wiring.stream()
+    first_snapshot = asyncio.ensure_future(anext(first))
+    await asyncio.sleep(0.01)  # the read has begun
+    wiring.publish(SeatStatus.HELD, "A-1")
+    wiring.fanout.flush()  # published while the read runs: the snapshot may predate it
+    late = wiring.stream()
+    late_snapshot = asyncio.ensure_future(anext(late))
+    await asyncio.sleep(0.01)
+    statuses.gate.set()
+    await first_snapshot
+    await late_snapshot
+    assert statuses.reads == 1
+    replayed = decoded(await asyncio.wait_for(anext(late), 1)).delta
+    assert list(replayed.changes[0].seat_ids) == ["A-1"]  # the late joiner is rewound to the read's start
+    await first.aclose()
+    await late.aclose()
+
+
+async def test_a_new_feed_of_the_event_reads_afresh() -> None:
+    wiring = Wiring()
+    statuses = gated(wiring)
+    first = wiring.stream()
+    waiting = asyncio.ensure_future(anext(first))
+    await asyncio.sleep(0.01)
+    waiting.cancel()  # the only watcher leaves while its read runs: the feed goes
+    with contextlib.suppress(asyncio.CancelledError):
+        await waiting
+    await first.aclose()
+    second = wiring.stream()
+    again = asyncio.ensure_future(anext(second))
+    await asyncio.sleep(0.01)
+    statuses.gate.set()
+    await again
+    assert statuses.reads == 2
+    await second.aclose()

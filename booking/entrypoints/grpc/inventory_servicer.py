@@ -109,24 +109,24 @@ class SharedSnapshots:
 
     def __init__(self, statuses: SeatStatuses) -> None:
         self._statuses = statuses
-        self._reading: dict[UUID, tuple[int, asyncio.Task[bytes]]] = {}
+        self._reading: dict[object, tuple[int, asyncio.Task[bytes]]] = {}  # by feed
 
     async def read(self, event_id: UUID, cursor: Cursor) -> bytes:
-        reading = self._reading.get(event_id)
+        reading = self._reading.get(cursor.feed)
         if reading is None:
-            task = asyncio.create_task(self._read(event_id))
+            task = asyncio.create_task(self._read(event_id, cursor.feed))
             task.add_done_callback(lambda done: done.cancelled() or done.exception())  # retrieved
-            reading = self._reading[event_id] = (cursor.position, task)
+            reading = self._reading[cursor.feed] = (cursor.position, task)
         start, task = reading
         cursor.rewind(start)
         return await asyncio.shield(task)
 
-    async def _read(self, event_id: UUID) -> bytes:
+    async def _read(self, event_id: UUID, feed: object) -> bytes:
         try:
             statuses = await self._statuses.seat_statuses(event_id)
             return await asyncio.to_thread(_snapshot, statuses)
         finally:
-            del self._reading[event_id]
+            del self._reading[feed]
 
 
 class SeatMapStreams:

@@ -78,6 +78,12 @@ class Cursor:
     def position(self) -> int:
         return self._seen
 
+    @property
+    def feed(self) -> object:
+        """Its feed, as a key: streams of one feed may share a snapshot read, a later feed of the same
+        event (after every watcher left) may not, as it missed whatever came in between."""
+        return self._feed
+
     def rewind(self, position: int) -> None:
         """Replay from an earlier place: a stream whose snapshot was read from that moment on must get
         every delta published since (applying a delta twice changes nothing)."""
