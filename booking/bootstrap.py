@@ -17,7 +17,7 @@ from typing import Any
 
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -65,6 +65,9 @@ from booking.service_layer.venue_use_cases import VenueUseCases
 from booking.settings import BookingSettings, OrderSettings
 
 log = logging.getLogger(__name__)
+
+REDIS_CONNECTIONS = 100
+REDIS_WAIT_SECONDS = 5.0  # past it, the caller's own error path, as any Redis failure
 
 
 def utc_now() -> datetime:
@@ -224,7 +227,14 @@ def adapters(
         configure=_configure_claim_connection,
         open=False,
     )
-    redis = Redis.from_url(settings.redis_url)
+    # Bounded, and waiting when all are busy: redis-py's default pool raises at its 101st concurrent
+    # user, which a burst of winners' after-commit signals reached (the live map then missed those
+    # seats until its watchers reconnected).
+    redis = Redis.from_pool(  # the client owns the pool: closing it closes the pool
+        BlockingConnectionPool.from_url(
+            settings.redis_url, max_connections=REDIS_CONNECTIONS, timeout=REDIS_WAIT_SECONDS
+        )
+    )
     view = TakenSeatsView() if settings.fast_reject else None
     providers = dict(gateways) if gateways is not None else dict(build_gateways(settings.payments))
     signer = ticket_signer(settings.orders)

@@ -212,6 +212,20 @@ async def test_signals_keep_a_cached_event_current_and_leave_a_cold_one_cold(twi
     assert (await cache.get(cold)).statuses is None
 
 
+async def test_a_burst_of_signals_beyond_the_connection_pool_waits_rather_than_fails(twin: Twin) -> None:
+    """300 winners' after-commit signals at once, three times the Redis pool: each waits for a
+    connection (a failed signal is a seat change the live map never hears of)."""
+    cache, signals = twin.ports.seat_cache, twin.ports.signals
+    event_id = uuid.uuid4()
+    miss = await cache.get(event_id)
+    seats = {f"A-{n}": "AVAILABLE" for n in range(300)}
+    assert await cache.put(event_id, seats, miss.generation)
+    until = twin.clock() + timedelta(minutes=5)
+    notes = [SeatChangeNote(event_id, uuid.uuid4(), (seat,), SeatStatus.HELD, "c", until) for seat in seats]
+    await asyncio.gather(*(signals.changed(note) for note in notes))
+    assert set((await cache.get(event_id)).statuses.values()) == {"HELD"}  # type: ignore[union-attr]
+
+
 async def test_a_fill_that_a_change_overtook_is_refused(twin: Twin) -> None:
     cache, signals = twin.ports.seat_cache, twin.ports.signals
     event_id = uuid.uuid4()
