@@ -103,6 +103,8 @@ class BookingSettings(RedactedRepr):
     # Its CPU priority (nice): on cores it shares with the claims, the kernel then serves the claims
     # first and the map's ticks wait (in a cluster, the pod's CPU limit does this instead).
     seatmap_nice: int = 10
+    # Prometheus /metrics of this process (each process its own port; unset: not served).
+    metrics_port: int | None = None
     relay: RelaySettings = field(default_factory=RelaySettings)
     orders: OrderSettings = field(default_factory=OrderSettings)
     payments: PaymentSettings = field(default_factory=PaymentSettings)  # no provider unless configured
@@ -156,6 +158,7 @@ class BookingSettings(RedactedRepr):
             watch_cpu_budget=env.number("APEXTICK_WATCH_CPU_BUDGET", cls.watch_cpu_budget, minimum=0.01),
             seatmap_port=env.integer("APEXTICK_SEATMAP_PORT", cls.seatmap_port, minimum=0),
             seatmap_nice=env.integer("APEXTICK_SEATMAP_NICE", cls.seatmap_nice, minimum=0),
+            metrics_port=env.optional_integer("APEXTICK_METRICS_PORT"),
             relay=RelaySettings.from_env(env),
             orders=OrderSettings.from_env(env),
             payments=PaymentSettings.from_env(env),

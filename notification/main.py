@@ -12,6 +12,7 @@ import uvloop
 
 from apextick_platform import logs
 from apextick_platform.grpc.hosting import until_signalled
+from apextick_platform.metrics import MetricsEndpoint
 from notification import bootstrap
 from notification.adapters.dead_letters import replay_dead_letters
 from notification.entrypoints.consumer import run_consumer
@@ -21,7 +22,8 @@ from notification.settings import NotificationSettings
 
 
 async def serve(settings: NotificationSettings) -> None:
-    server = NotificationServer(bootstrap.build(settings), f"{settings.host}:{settings.port}")
+    metrics = MetricsEndpoint(settings.host, settings.metrics_port)
+    server = NotificationServer(bootstrap.build(settings), f"{settings.host}:{settings.port}", metrics)
     await until_signalled(server.start, lambda: server.stop(settings.shutdown_grace_seconds))
 
 

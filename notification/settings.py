@@ -37,6 +37,8 @@ class NotificationSettings(RedactedRepr):
     log_level: str = "INFO"
     shutdown_grace_seconds: float = 5.0
     report_interval_seconds: float = 30.0
+    # Prometheus /metrics of this process (each process its own port; unset: not served).
+    metrics_port: int | None = None
 
     @property
     def libpq_url(self) -> str:
@@ -69,6 +71,7 @@ class NotificationSettings(RedactedRepr):
             amqp_url=env.text("APEXTICK_AMQP_URL"),
             host=env.text("APEXTICK_NOTIFICATION_HOST", cls.host),
             port=env.integer("APEXTICK_NOTIFICATION_PORT", cls.port, minimum=0),
+            metrics_port=env.optional_integer("APEXTICK_METRICS_PORT"),
             queue=env.text("APEXTICK_NOTIFICATION_QUEUE", QUEUE),
             prefetch=env.integer("APEXTICK_NOTIFICATION_PREFETCH", cls.prefetch, minimum=1),
             redelivery=redelivery,

@@ -82,14 +82,18 @@ up() {
   # Before Keycloak, which sends its verification and reset emails to the same catcher.
   app_start mail "$APEXTICK_SMTP_PORT" "$PY_BIN/apextick-dev" mail-catcher
   "$ROOT/scripts/keycloak.sh" start
-  app_start booking "$APEXTICK_BOOKING_PORT" "$PY_BIN/apextick-booking" serve
+  # Each process serves its own Prometheus /metrics (histograms add up across processes in PromQL).
+  APEXTICK_METRICS_PORT="${APEXTICK_BOOKING_METRICS_PORT:-9470}" \
+    app_start booking "$APEXTICK_BOOKING_PORT" "$PY_BIN/apextick-booking" serve
   # The live seat map in its own process; the edge sends the map's watchers there.
   export APEXTICK_SEATMAP_PORT="${APEXTICK_SEATMAP_PORT:-50053}"
-  app_start seatmap "$APEXTICK_SEATMAP_PORT" "$PY_BIN/apextick-booking" seatmap
+  APEXTICK_METRICS_PORT="${APEXTICK_SEATMAP_METRICS_PORT:-9471}" \
+    app_start seatmap "$APEXTICK_SEATMAP_PORT" "$PY_BIN/apextick-booking" seatmap
   app_start worker - "$PY_BIN/apextick-booking" worker
   APEXTICK_RELAY_METRICS_PORT="${APEXTICK_RELAY_METRICS_PORT:-9464}" \
     app_start relay - "$PY_BIN/apextick-booking" relay
-  app_start notification "$APEXTICK_NOTIFICATION_PORT" "$PY_BIN/apextick-notification" serve
+  APEXTICK_METRICS_PORT="${APEXTICK_NOTIFICATION_METRICS_PORT:-9472}" \
+    app_start notification "$APEXTICK_NOTIFICATION_PORT" "$PY_BIN/apextick-notification" serve
   app_start notification-consumer - "$PY_BIN/apextick-notification" consume
   build_web
   app_start web "$APEXTICK_WEB_PORT" "$PY_BIN/apextick-dev" web
@@ -106,6 +110,7 @@ ApexTick is up.
   test payment     http://localhost:$APEXTICK_TEST_CHECKOUT_PORT/pay   (stands in for Stripe's page: checkout sends you there)
   booking gRPC     127.0.0.1:$APEXTICK_BOOKING_PORT   (var/bin/grpcurl -plaintext localhost:$APEXTICK_BOOKING_PORT list)
   seat-map gRPC    127.0.0.1:$APEXTICK_SEATMAP_PORT   (WatchSeatMap streams, apart from the claims)
+  metrics          http://127.0.0.1:${APEXTICK_BOOKING_METRICS_PORT:-9470}/metrics (booking), :${APEXTICK_SEATMAP_METRICS_PORT:-9471} (seat map), :${APEXTICK_NOTIFICATION_METRICS_PORT:-9472} (notification)
   booking worker   hold expiry: Redis expiry listener and PostgreSQL sweeper
   outbox relay     domain events to RabbitMQ (exchange apextick.events); backlog and lag at
                    http://127.0.0.1:${APEXTICK_RELAY_METRICS_PORT:-9464}/metrics

@@ -10,6 +10,7 @@ import gc
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
+from wsgiref.simple_server import WSGIServer
 
 import grpc
 from google.protobuf import message_factory
@@ -21,6 +22,7 @@ from grpc_reflection.v1alpha import reflection
 from apextick_platform.grpc.pipeline import CallPipeline
 from apextick_platform.grpc.policy import policies_of
 from apextick_platform.loop_watch import LoopWatch
+from apextick_platform.metrics import MetricsEndpoint, RpcMetrics, new_registry
 from apextick_platform.tokens import TokenVerifier
 
 log = logging.getLogger(__name__)
@@ -37,10 +39,17 @@ class HostedServer:
         options: Sequence[tuple[str, int]],
         transient: tuple[type[BaseException], ...] = (),
         loop_watch_ms: float = 100.0,
+        metrics: MetricsEndpoint | None = None,
     ) -> None:
         self.label = label
         self.health = HealthServicer()
-        pipeline = CallPipeline(policies_of(services), verifier, transient)
+        self.registry = new_registry()
+        self._metrics = metrics or MetricsEndpoint()
+        self._metrics_server: WSGIServer | None = None
+        # Recorded only where they are served: nobody could read them otherwise.
+        served = self._metrics.port is not None
+        rpc_metrics = RpcMetrics(self.registry, label) if served else None
+        pipeline = CallPipeline(policies_of(services), verifier, transient, rpc_metrics)
         pipeline.warm(
             message_factory.GetMessageClass(method.input_type)
             for service in services
@@ -59,12 +68,17 @@ class HostedServer:
         self.port = self.server.add_insecure_port(address)
         return self.port
 
+    @property
+    def metrics_port(self) -> int | None:
+        return None if self._metrics_server is None else int(self._metrics_server.server_address[1])
+
     async def start(self) -> None:
         # What start-up made (modules, the container) lives as long as the process: out of the
         # collector's sight, a full collection no longer walks it, which otherwise held the event loop
         # ~100 ms at times. Done before the port opens, so no request waits for it.
         gc.collect()
         gc.freeze()
+        self._metrics_server = self._metrics.start(self.registry)
         self.loop_watch.start()
         await self.server.start()
         for name in ["", *self._names]:
@@ -78,6 +92,9 @@ class HostedServer:
         await asyncio.sleep(min(grace, 1.0))
         await self.server.stop(grace)
         await self.loop_watch.stop()
+        if self._metrics_server is not None:
+            self._metrics_server.shutdown()
+            self._metrics_server.server_close()
 
 
 async def until_signalled(start: Callable[[], Awaitable[None]], stop: Callable[[], Awaitable[None]]) -> None:

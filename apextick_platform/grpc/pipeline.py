@@ -16,9 +16,10 @@ from google.protobuf.message import Message
 
 from apextick_platform import call_context
 from apextick_platform.errors import DomainError, ErrorCode, FieldViolation
-from apextick_platform.grpc.status import internal_error, to_status
+from apextick_platform.grpc.status import STATUS_BY_CODE, internal_error, to_status
 from apextick_platform.grpc.text_guard import reject_nul_characters
 from apextick_platform.identity import CallerPolicy, Principal, authorize
+from apextick_platform.metrics import RpcMetrics
 from apextick_platform.tokens import TokenVerifier
 
 log = logging.getLogger("apextick.access")
@@ -97,10 +98,12 @@ class CallPipeline(_Interceptor):
         policies: Mapping[str, CallerPolicy],
         verifier: TokenVerifier,
         transient: tuple[type[BaseException], ...] = (),
+        metrics: RpcMetrics | None = None,
     ) -> None:
         self._policies = policies
         self._verifier = verifier
         self._transient = transient
+        self._metrics = metrics
         self._validator = protovalidate.Validator()
         self._wrapped: dict[str, Handler] = {}  # built once per method, not once per call
 
@@ -180,35 +183,41 @@ class CallPipeline(_Interceptor):
     def _unary(self, method: str, policy: CallerPolicy, inner: Unary) -> Unary:
         async def behavior(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             started = time.perf_counter()
-            outcome = "OK"
+            outcome: DomainError | None = None
             try:
                 await self._admit(policy, request, context)
                 return await inner(request, context)
             except Exception as exc:  # noqa: BLE001 - every failure leaves through the error table
-                error = _translate(exc, self._transient)
-                outcome = error.code.value
-                await _abort(error, context)
+                outcome = _translate(exc, self._transient)
+                await _abort(outcome, context)
             finally:
-                _access_log(method, outcome, started)
+                self._answered(method, outcome, started)
 
         return behavior
 
     def _streaming(self, method: str, policy: CallerPolicy, inner: Streaming) -> Streaming:
         async def behavior(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
             started = time.perf_counter()
-            outcome = "OK"
+            outcome: DomainError | None = None
             try:
                 await self._admit(policy, request, context)
                 async for response in inner(request, context):
                     yield response
             except Exception as exc:  # noqa: BLE001 - every failure leaves through the error table
-                error = _translate(exc, self._transient)
-                outcome = error.code.value
-                await _abort(error, context)
+                outcome = _translate(exc, self._transient)
+                await _abort(outcome, context)
             finally:
-                _access_log(method, outcome, started)
+                self._answered(method, outcome, started)
 
         return behavior
+
+    def _answered(self, method: str, error: DomainError | None, started: float) -> None:
+        """Every answer, once: the metrics and the access log. A stream its client left counts OK."""
+        reason = "OK" if error is None else error.code.value
+        if self._metrics is not None:
+            code = "OK" if error is None else STATUS_BY_CODE.get(error.code, grpc.StatusCode.INTERNAL).name
+            self._metrics.record(method, code, reason, time.perf_counter() - started)
+        _access_log(method, reason, started)
 
 
 def _translate(exc: Exception, transient: tuple[type[BaseException], ...] = ()) -> DomainError:

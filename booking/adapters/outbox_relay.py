@@ -34,9 +34,10 @@ from pika.adapters.blocking_connection import BlockingConnection
 from psycopg.rows import class_row
 
 from apextick_platform import bus_topology
+from apextick_platform.metrics import MetricsEndpoint
 from apextick_platform.settings import SettingsError
 from booking.adapters.amqp_publisher import ConfirmingPublisher, Outgoing, PublishError
-from booking.adapters.relay_metrics import MetricsServer, RelayMetrics
+from booking.adapters.relay_metrics import RelayMetrics
 from booking.settings import BookingSettings, RelaySettings
 
 log = logging.getLogger(__name__)
@@ -269,14 +270,14 @@ def run_relay(
     if not relay_settings.amqp_url:
         raise SettingsError("APEXTICK_AMQP_URL must be set for the relay")
     metrics = metrics or RelayMetrics()
-    server = None
-    if relay_settings.metrics_port is not None:
-        server = MetricsServer(metrics, relay_settings.metrics_host, relay_settings.metrics_port)
-        server.start()
-        host, port = server.address
-        log.info("outbox relay metrics", extra={"url": f"http://{host}:{port}/metrics"})
+    endpoint = MetricsEndpoint(relay_settings.metrics_host, relay_settings.metrics_port)
+    server = endpoint.start(metrics.registry)
+    if server is not None:
+        host, port = server.server_address[:2]
+        log.info("outbox relay metrics", extra={"url": f"http://{host!s}:{port}/metrics"})
     try:
         OutboxRelay(settings.libpq_url, relay_settings, metrics, after_confirm=after_confirm).run(stop)
     finally:
         if server is not None:
-            server.stop()
+            server.shutdown()
+            server.server_close()

@@ -1,5 +1,6 @@
-"""What the outbox relay reports: backlog, lag and confirm latencies, as structured logs and in the
-Prometheus text format on a small HTTP endpoint (stdlib only, one daemon thread)."""
+"""What the outbox relay reports: backlog, lag and confirm latencies, as Prometheus metrics (the
+platform's /metrics endpoint: histograms, which add up across relays, where per-process quantiles
+could not) and as a structured log line with the last minute's quantiles."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from apextick_platform.metrics import new_registry
 
 
 def quantile(ordered: list[float], q: float) -> float:
-    """Nearest-rank quantile of an ascending list; NaN when empty (Prometheus renders it as NaN)."""
+    """Nearest-rank quantile of an ascending list; NaN when empty (the log line shows null)."""
     if not ordered:
         return math.nan
     rank = max(1, math.ceil(q * len(ordered)))
@@ -71,104 +75,77 @@ def _rounded(value: float) -> float | None:
     return None if math.isnan(value) else round(value, 4)
 
 
-def _sample(value: float) -> str:
-    """Prometheus spells a missing quantile NaN."""
-    return "NaN" if math.isnan(value) else repr(value)
+# Seconds from a row's commit to the broker's confirm: milliseconds when the relay keeps up, seconds
+# when it lags (PERFORMANCE.md sets p99 under 1 s under the headline load).
+LAG_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 
 class RelayMetrics:
-    """Thread-safe: the relay loop writes, the HTTP thread reads."""
+    """Thread-safe: the relay loop writes, the HTTP thread reads (prometheus_client locks its own)."""
 
-    def __init__(self, window_seconds: float = 60.0) -> None:
+    def __init__(self, registry: CollectorRegistry | None = None, window_seconds: float = 60.0) -> None:
+        self.registry = registry or new_registry()
+        self._backlog = Gauge(
+            "apextick_outbox_backlog", "Outbox rows not yet published.", registry=self.registry
+        )
+        self._lag = Gauge(
+            "apextick_outbox_lag_seconds", "Age of the oldest unpublished outbox row.", registry=self.registry
+        )
+        self._published = Counter(
+            "apextick_outbox_published",
+            "Rows confirmed by the broker and marked published.",
+            registry=self.registry,
+        )
+        self._failures = Counter(
+            "apextick_outbox_failures",
+            "Broker or database failures (batch rolled back, reconnect).",
+            registry=self.registry,
+        )
+        self._confirm = Histogram(
+            "apextick_outbox_commit_to_confirm_seconds",
+            "Row commit to broker confirm.",
+            buckets=LAG_BUCKETS,
+            registry=self.registry,
+        )
+        self._batch = Histogram(
+            "apextick_outbox_batch_seconds",
+            "Claim to last confirm of one batch.",
+            buckets=LAG_BUCKETS,
+            registry=self.registry,
+        )
+        # The log line's own readings: what the metrics say, kept plainly.
         self._lock = threading.Lock()
-        self._backlog = 0
-        self._lag = 0.0
-        self._published = 0
-        self._failures = 0
-        self._confirm = SlidingWindow(window_seconds)
-        self._batch = SlidingWindow(window_seconds)
+        self._readings = [0, 0.0, 0, 0]  # backlog, lag, published, failures
+        self._confirm_window = SlidingWindow(window_seconds)
+        self._batch_window = SlidingWindow(window_seconds)
 
     def batch_published(self, count: int, batch_seconds: float, commit_to_confirm: list[float]) -> None:
         """One confirmed and marked batch: its claim-to-last-confirm time, and per row the time from the
         row's commit (its created_at) to the broker's confirm."""
+        self._published.inc(count)
+        self._batch.observe(batch_seconds)
+        for latency in commit_to_confirm:
+            self._confirm.observe(latency)
         with self._lock:
-            self._published += count
-            self._batch.add(batch_seconds)
+            self._readings[2] += count
+            self._batch_window.add(batch_seconds)
             for latency in commit_to_confirm:
-                self._confirm.add(latency)
+                self._confirm_window.add(latency)
 
     def batch_failed(self) -> None:
+        self._failures.inc()
         with self._lock:
-            self._failures += 1
+            self._readings[3] += 1
 
     def set_backlog(self, backlog: int, lag_seconds: float) -> None:
+        self._backlog.set(backlog)
+        self._lag.set(lag_seconds)
         with self._lock:
-            self._backlog, self._lag = backlog, lag_seconds
+            self._readings[0], self._readings[1] = backlog, lag_seconds
 
     def snapshot(self) -> Snapshot:
         with self._lock:
-            confirm = self._confirm.quantiles(0.5, 0.99)
-            batch = self._batch.quantiles(0.5, 0.99)
-            return Snapshot(self._backlog, self._lag, self._published, self._failures, *confirm, *batch)
-
-
-def prometheus_text(snap: Snapshot) -> str:
-    lines = [
-        "# HELP apextick_outbox_backlog Outbox rows not yet published.",
-        "# TYPE apextick_outbox_backlog gauge",
-        f"apextick_outbox_backlog {snap.backlog}",
-        "# HELP apextick_outbox_lag_seconds Age of the oldest unpublished outbox row.",
-        "# TYPE apextick_outbox_lag_seconds gauge",
-        f"apextick_outbox_lag_seconds {_sample(snap.lag_seconds)}",
-        "# HELP apextick_outbox_published_total Rows confirmed by the broker and marked published.",
-        "# TYPE apextick_outbox_published_total counter",
-        f"apextick_outbox_published_total {snap.published_total}",
-        "# HELP apextick_outbox_failures_total Broker or database failures (batch rolled back, reconnect).",
-        "# TYPE apextick_outbox_failures_total counter",
-        f"apextick_outbox_failures_total {snap.failures_total}",
-        "# HELP apextick_outbox_commit_to_confirm_seconds Row commit to broker confirm, sliding window.",
-        "# TYPE apextick_outbox_commit_to_confirm_seconds summary",
-        f'apextick_outbox_commit_to_confirm_seconds{{quantile="0.5"}} {_sample(snap.confirm_p50)}',
-        f'apextick_outbox_commit_to_confirm_seconds{{quantile="0.99"}} {_sample(snap.confirm_p99)}',
-        "# HELP apextick_outbox_batch_seconds Claim to last confirm of one batch, sliding window.",
-        "# TYPE apextick_outbox_batch_seconds summary",
-        f'apextick_outbox_batch_seconds{{quantile="0.5"}} {_sample(snap.batch_p50)}',
-        f'apextick_outbox_batch_seconds{{quantile="0.99"}} {_sample(snap.batch_p99)}',
-    ]
-    return "\n".join(lines) + "\n"
-
-
-class MetricsServer:
-    """GET /metrics on (host, port); port 0 picks a free one (see `address`)."""
-
-    def __init__(self, metrics: RelayMetrics, host: str, port: int) -> None:
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                if self.path.split("?", 1)[0] != "/metrics":
-                    self.send_error(404)
-                    return
-                body = prometheus_text(metrics.snapshot()).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (base signature)
-                """Scrapes every few seconds are not worth a log line."""
-
-        self._server = ThreadingHTTPServer((host, port), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="relay-metrics", daemon=True)
-
-    @property
-    def address(self) -> tuple[str, int]:
-        host, port = self._server.server_address[:2]
-        return str(host), int(port)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+            backlog, lag, published, failures = self._readings
+            confirm = self._confirm_window.quantiles(0.5, 0.99)
+            batch = self._batch_window.quantiles(0.5, 0.99)
+        return Snapshot(int(backlog), float(lag), int(published), int(failures), *confirm, *batch)

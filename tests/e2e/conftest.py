@@ -128,6 +128,7 @@ async def booking_server(
         oidc_jwks_url=identity.server.jwks_url,
         db_pool_size=5,
         log_level="WARNING",
+        metrics_port=0,  # /metrics on a free port (test_metrics.py)
         # No grace: the reconciliation tests move deadlines into the past and reconcile at once.
         orders=OrderSettings(ticket_signing_secret=TICKET_SECRET, reconcile_grace_seconds=0),
     )

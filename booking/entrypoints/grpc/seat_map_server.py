@@ -13,6 +13,7 @@ import grpc
 from apextick.inventory.v1 import inventory_service_pb2 as svc
 
 from apextick_platform.grpc.hosting import HostedServer
+from apextick_platform.metrics import MetricsEndpoint
 from booking.entrypoints.grpc.server import PENDING_CALLS, TRANSIENT, Backend, seat_map_streams
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ class SeatMapServer:
             options=[("grpc.so_reuseport", 1), PENDING_CALLS],
             transient=TRANSIENT,
             loop_watch_ms=container.settings.loop_watch_ms,
+            metrics=MetricsEndpoint(container.settings.host, container.settings.metrics_port),
         )
         streams, self.fanout = seat_map_streams(container)
         watch = grpc.unary_stream_rpc_method_handler(

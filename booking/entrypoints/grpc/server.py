@@ -19,6 +19,7 @@ from apextick.sales.v1 import sales_service_pb2, sales_service_pb2_grpc
 from apextick.tickets.v1 import ticket_service_pb2, ticket_service_pb2_grpc
 
 from apextick_platform.grpc.hosting import HostedServer
+from apextick_platform.metrics import MetricsEndpoint
 from apextick_platform.tokens import TokenVerifier
 from booking.adapters.redis_seats import SeatChangeHub
 from booking.domain.seat_feed import TickPolicy
@@ -132,6 +133,7 @@ class BookingServer(Generic[B]):
             ],
             transient=TRANSIENT,
             loop_watch_ms=container.settings.loop_watch_ms,
+            metrics=MetricsEndpoint(container.settings.host, container.settings.metrics_port),
         )
         server = self.hosted.server
         streams, self.fanout = seat_map_streams(container)

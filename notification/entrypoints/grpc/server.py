@@ -12,6 +12,7 @@ import psycopg
 from apextick.notification.v1 import notification_service_pb2, notification_service_pb2_grpc
 
 from apextick_platform.grpc.hosting import HostedServer
+from apextick_platform.metrics import MetricsEndpoint
 from apextick_platform.tokens import TokenVerifier
 from notification.entrypoints.grpc.notification_servicer import NotificationServicer
 from notification.service_layer.dead_letter_admin import DeadLetterAdmin
@@ -42,14 +43,19 @@ B = TypeVar("B", bound=Backend)
 class NotificationServer(Generic[B]):
     """`container` keeps the type it was given (tests reach the use cases through it)."""
 
-    def __init__(self, container: B, address: str) -> None:
+    def __init__(self, container: B, address: str, metrics: MetricsEndpoint | None = None) -> None:
         self.container = container
         options = [
             ("grpc.max_send_message_length", MAX_MESSAGE),
             ("grpc.max_receive_message_length", 64 * 1024),
         ]
         self.hosted = HostedServer(
-            "notification", SERVICES, container.verifier, options, transient=(psycopg.OperationalError,)
+            "notification",
+            SERVICES,
+            container.verifier,
+            options,
+            transient=(psycopg.OperationalError,),
+            metrics=metrics,
         )
         notification_service_pb2_grpc.add_NotificationServiceServicer_to_server(
             NotificationServicer(container.access, container.dead_letters), self.hosted.server
