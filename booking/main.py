@@ -17,6 +17,7 @@ import uvloop
 
 from apextick_platform import logs
 from apextick_platform.grpc.hosting import until_signalled
+from apextick_platform.metrics import MetricsEndpoint, new_registry
 from booking import bootstrap
 from booking.settings import BookingSettings
 
@@ -41,6 +42,7 @@ async def work(settings: BookingSettings) -> None:
     """Expiry listener, sweeper and payment reconciler until SIGTERM. Several workers may run: every
     release is conditional and every payment notice idempotent."""
     from booking.entrypoints.workers import (  # noqa: PLC0415 - per command (docstring)
+        WorkerMetrics,
         expiry_listener,
         expiry_sweeper,
         payment_reconciler,
@@ -48,9 +50,12 @@ async def work(settings: BookingSettings) -> None:
 
     container = bootstrap.build(settings)
     await container.pool.open(wait=True)
+    registry = new_registry()
+    metrics = WorkerMetrics(registry)
+    served = MetricsEndpoint(settings.host, settings.metrics_port).start(registry)
     tasks = [
-        asyncio.create_task(expiry_listener(container.redis, container.holds)),
-        asyncio.create_task(expiry_sweeper(container.holds, settings.sweep_interval_seconds)),
+        asyncio.create_task(expiry_listener(container.redis, container.holds, metrics=metrics)),
+        asyncio.create_task(expiry_sweeper(container.holds, settings.sweep_interval_seconds, metrics)),
         asyncio.create_task(
             payment_reconciler(
                 container.payments, container.refunds, settings.orders.reconcile_interval_seconds
@@ -66,6 +71,8 @@ async def work(settings: BookingSettings) -> None:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     await container.close()
+    if served is not None:
+        served.shutdown()
 
 
 def relay(settings: BookingSettings) -> None:

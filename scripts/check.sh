@@ -31,6 +31,9 @@ edge_dir=$(mktemp -d)
 trap 'rm -rf "$edge_dir"' EXIT
 APEXTICK_WEB_PORT=3000 "$PY/python" -m edge render "$edge_dir" >/dev/null  # the web route validated too
 "$PY/envoy" --mode validate -c "$edge_dir/envoy.json" -l error
+step "Prometheus rules (promtool)"
+scripts/install.sh apt >/dev/null
+promtool check rules k8s/monitoring/rules.yml
 step "web app: types are fresh, TypeScript checks, ESLint"
 scripts/install.sh web >/dev/null
 (

@@ -62,6 +62,8 @@ missing_packages() {
   command -v npm >/dev/null || echo npm
   # The browser tests drive Debian's Chromium (Playwright cannot download its own here).
   command -v chromium >/dev/null || echo chromium
+  # Prometheus scrapes the local stack (make up) and its test; promtool checks the rules (make check).
+  command -v prometheus >/dev/null || echo prometheus
 }
 
 # apt_install PKG...: one `apt-get update` (a fresh machine has stale or no

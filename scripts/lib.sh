@@ -61,6 +61,7 @@ export APEXTICK_SMTP_PORT="${APEXTICK_SMTP_PORT:-1025}"
 export APEXTICK_MAIL_HTTP_PORT="${APEXTICK_MAIL_HTTP_PORT:-8025}"
 # The web app's static server, reached through the edge's same-origin route.
 export APEXTICK_WEB_PORT="${APEXTICK_WEB_PORT:-3000}"
+export APEXTICK_PROMETHEUS_PORT="${APEXTICK_PROMETHEUS_PORT:-9090}"
 
 # The secrets are the only things the URLs need that are not in the repo.
 # The payment ones sign webhooks and provider requests between our code and the local stand-ins.

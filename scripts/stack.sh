@@ -3,7 +3,7 @@
 #
 #   scripts/stack.sh up       install what is missing, start PostgreSQL, Redis, RabbitMQ, the mail
 #                             catcher, Keycloak, the booking server, seat-map server, worker and relay, the notification
-#                             server and consumer and the edge; migrate; seed the demo event
+#                             server and consumer, the edge and Prometheus; migrate; seed the demo event
 #   scripts/stack.sh down     stop exactly the processes `up` started (by pid), services included
 #   scripts/stack.sh status   what is running
 #
@@ -89,17 +89,24 @@ up() {
   export APEXTICK_SEATMAP_PORT="${APEXTICK_SEATMAP_PORT:-50053}"
   APEXTICK_METRICS_PORT="${APEXTICK_SEATMAP_METRICS_PORT:-9471}" \
     app_start seatmap "$APEXTICK_SEATMAP_PORT" "$PY_BIN/apextick-booking" seatmap
-  app_start worker - "$PY_BIN/apextick-booking" worker
+  APEXTICK_METRICS_PORT="${APEXTICK_WORKER_METRICS_PORT:-9473}" \
+    app_start worker - "$PY_BIN/apextick-booking" worker
   APEXTICK_RELAY_METRICS_PORT="${APEXTICK_RELAY_METRICS_PORT:-9464}" \
     app_start relay - "$PY_BIN/apextick-booking" relay
   APEXTICK_METRICS_PORT="${APEXTICK_NOTIFICATION_METRICS_PORT:-9472}" \
     app_start notification "$APEXTICK_NOTIFICATION_PORT" "$PY_BIN/apextick-notification" serve
-  app_start notification-consumer - "$PY_BIN/apextick-notification" consume
+  APEXTICK_METRICS_PORT="${APEXTICK_CONSUMER_METRICS_PORT:-9474}" \
+    app_start notification-consumer - "$PY_BIN/apextick-notification" consume
   build_web
   app_start web "$APEXTICK_WEB_PORT" "$PY_BIN/apextick-dev" web
   "$PY_BIN/python" -m edge render "$VAR/edge" >/dev/null
   app_start edge "${APEXTICK_EDGE_REST_PORT:-8080}" "$PY_BIN/envoy" -c "$VAR/edge/envoy.json" --disable-hot-restart \
     -l warning
+  # Prometheus scrapes every process above and Envoy, with the drop's rules (k8s/monitoring/).
+  "$PY_BIN/python" -m devstack.prometheus "$VAR/prometheus" >/dev/null
+  app_start prometheus "$APEXTICK_PROMETHEUS_PORT" /usr/bin/prometheus \
+    --config.file="$VAR/prometheus/prometheus.yml" --storage.tsdb.path="$VAR/prometheus/data" \
+    --web.listen-address="127.0.0.1:$APEXTICK_PROMETHEUS_PORT" --log.level=warn
   local demo
   demo=$("$PY_BIN/apextick-dev" seed --token "$("$ROOT/scripts/keycloak.sh" token organizer)" \
     --gate-token "$("$ROOT/scripts/keycloak.sh" token gate)")
@@ -110,7 +117,8 @@ ApexTick is up.
   test payment     http://localhost:$APEXTICK_TEST_CHECKOUT_PORT/pay   (stands in for Stripe's page: checkout sends you there)
   booking gRPC     127.0.0.1:$APEXTICK_BOOKING_PORT   (var/bin/grpcurl -plaintext localhost:$APEXTICK_BOOKING_PORT list)
   seat-map gRPC    127.0.0.1:$APEXTICK_SEATMAP_PORT   (WatchSeatMap streams, apart from the claims)
-  metrics          http://127.0.0.1:${APEXTICK_BOOKING_METRICS_PORT:-9470}/metrics (booking), :${APEXTICK_SEATMAP_METRICS_PORT:-9471} (seat map), :${APEXTICK_NOTIFICATION_METRICS_PORT:-9472} (notification)
+  Prometheus       http://localhost:$APEXTICK_PROMETHEUS_PORT/targets   (every process's /metrics and Envoy's;
+                   the drop's rules and alerts at /rules and /alerts; queries in the README)
   booking worker   hold expiry: Redis expiry listener and PostgreSQL sweeper
   outbox relay     domain events to RabbitMQ (exchange apextick.events); backlog and lag at
                    http://127.0.0.1:${APEXTICK_RELAY_METRICS_PORT:-9464}/metrics
@@ -129,6 +137,7 @@ EOT
 }
 
 down() {
+  app_stop prometheus
   app_stop edge
   app_stop web
   app_stop notification-consumer
@@ -145,7 +154,7 @@ down() {
 status() {
   local name
   "$ROOT/scripts/keycloak.sh" status || true
-  for name in booking seatmap worker relay notification notification-consumer mail web edge; do
+  for name in booking seatmap worker relay notification notification-consumer mail web edge prometheus; do
     if pid_alive "$RUN/$name.pid"; then echo "$name: running (pid $(pid_of "$RUN/$name.pid"))"; else echo "$name: stopped"; fi
   done
   "$ROOT/scripts/services.sh" status || true

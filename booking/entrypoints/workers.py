@@ -7,6 +7,7 @@ import asyncio
 import logging
 from dataclasses import asdict
 
+from prometheus_client import CollectorRegistry, Counter
 from redis.asyncio import Redis
 
 from booking.adapters.redis_seats import expired_holds
@@ -17,7 +18,27 @@ from booking.service_layer.refund_use_cases import RefundUseCases
 log = logging.getLogger(__name__)
 
 
-async def expiry_listener(redis: Redis, holds: HoldUseCases, ready: asyncio.Event | None = None) -> None:
+class WorkerMetrics:
+    """Holds released by each expiry layer, and failed rounds of each task."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.released = Counter(
+            "apextick_expiry_releases",
+            "Holds released by an expiry layer (redis_event: the key's expiry; sweeper: PostgreSQL)",
+            ["layer"],
+            registry=registry,
+        )
+        self.failures = Counter(
+            "apextick_worker_failures", "Failed rounds of a worker task", ["task"], registry=registry
+        )
+
+
+async def expiry_listener(
+    redis: Redis,
+    holds: HoldUseCases,
+    ready: asyncio.Event | None = None,
+    metrics: WorkerMetrics | None = None,
+) -> None:
     """Layer 1: release a hold as soon as Redis reports its key expired. Reconnects forever."""
     while True:
         try:
@@ -25,24 +46,32 @@ async def expiry_listener(redis: Redis, holds: HoldUseCases, ready: asyncio.Even
                 expired = await holds.expire_hold(hold_id)
                 if expired is not None:
                     log.info("hold expired", extra={"hold": str(hold_id), "seats": len(expired.seats)})
+                    if metrics is not None:
+                        metrics.released.labels("redis_event").inc()
         except asyncio.CancelledError:
             raise
         except Exception:
             log.warning("expiry listener lost Redis; reconnecting", exc_info=True)
+            if metrics is not None:
+                metrics.failures.labels("expiry_listener").inc()
             await asyncio.sleep(1.0)
 
 
-async def expiry_sweeper(holds: HoldUseCases, interval: float) -> None:
+async def expiry_sweeper(holds: HoldUseCases, interval: float, metrics: WorkerMetrics | None = None) -> None:
     """Layer 2: release every hold past its time in PostgreSQL, whatever happened to Redis."""
     while True:
         try:
             swept = await holds.sweep()
             if swept:
                 log.info("swept expired holds", extra={"count": swept})
+                if metrics is not None:
+                    metrics.released.labels("sweeper").inc(swept)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.warning("expiry sweep failed", exc_info=True)
+            if metrics is not None:
+                metrics.failures.labels("expiry_sweeper").inc()
         await asyncio.sleep(interval)
 
 

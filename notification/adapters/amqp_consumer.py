@@ -22,7 +22,7 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +31,8 @@ import pika
 import pika.exceptions
 import pika.spec
 from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from apextick_platform import bus_topology
 from notification.domain.redelivery import RedeliveryPolicy
@@ -71,6 +73,28 @@ class ConsumerStats:
     def snapshot(self) -> dict[str, int]:
         with self._lock:
             return {k: v for k, v in vars(self).items() if not k.startswith("_")}
+
+
+class ConsumerCollector(Collector):
+    """The consumer's counts for Prometheus, read from its stats at each scrape."""
+
+    def __init__(self, stats: ConsumerStats, queue: str) -> None:
+        self._stats = stats
+        self._queue = queue
+
+    def collect(self) -> Iterator[Metric]:
+        snap = self._stats.snapshot()
+        messages = CounterMetricFamily(
+            "apextick_consumer_messages", "Bus messages by outcome", labels=["queue", "outcome"]
+        )
+        for outcome in ("handled", "returned", "dead_lettered", "transient_retries"):
+            messages.add_metric([self._queue, outcome], snap[outcome])
+        yield messages
+        depth = GaugeMetricFamily(
+            "apextick_dead_letter_depth", "Messages in the queue's dead-letter queue", labels=["queue"]
+        )
+        depth.add_metric([self._queue], snap["dead_letter_depth"])
+        yield depth
 
 
 def incoming(method: pika.spec.Basic.Deliver, properties: pika.BasicProperties, body: bytes) -> Incoming:

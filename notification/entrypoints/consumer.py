@@ -7,7 +7,9 @@ import threading
 from datetime import timedelta
 from typing import Protocol
 
-from notification.adapters.amqp_consumer import BeforeAck, BusConsumer, Handler, Incoming
+from prometheus_client import CollectorRegistry
+
+from notification.adapters.amqp_consumer import BeforeAck, BusConsumer, ConsumerCollector, Handler, Incoming
 from notification.adapters.bus_messages import Confirmed, Ignored, Refunded, decode
 from notification.service_layer.ports import TransientError
 from notification.service_layer.ticket_delivery import TicketDelivery
@@ -71,8 +73,13 @@ def consume(container: Backend, stop: threading.Event, before_ack: BeforeAck | N
     )
 
 
-def run_consumer(container: Backend, stop: threading.Event, before_ack: BeforeAck | None = None) -> None:
-    """Bus consumer in this thread, resend sweep in another, until `stop`."""
+def run_consumer(
+    container: Backend,
+    stop: threading.Event,
+    before_ack: BeforeAck | None = None,
+    registry: CollectorRegistry | None = None,
+) -> None:
+    """Bus consumer in this thread, resend sweep in another, until `stop`; its counts go to `registry`."""
     sweeper = threading.Thread(
         target=resend_sweep,
         args=(container.delivery, stop, container.settings.resend_poll_seconds),
@@ -80,5 +87,8 @@ def run_consumer(container: Backend, stop: threading.Event, before_ack: BeforeAc
         daemon=True,
     )
     sweeper.start()
-    consume(container, stop, before_ack).run()
+    consumer = consume(container, stop, before_ack)
+    if registry is not None:
+        registry.register(ConsumerCollector(consumer.stats, container.settings.queue))
+    consumer.run()
     sweeper.join(timeout=10)
