@@ -5,7 +5,7 @@ on the process's own /metrics port.
 Each process has its own registry and port: processes sharing a gRPC port (SO_REUSEPORT) or running
 as replicas are scraped one by one, and histograms (unlike per-process quantiles) add up across them
 in PromQL. Recording costs two dictionary look-ups, a counter increment and a histogram observation
-per call: about 2 µs beside the hold path's 400 µs."""
+per call: about 1.2 µs (timeit) beside the hold path's 400 µs of CPU."""
 
 from __future__ import annotations
 
