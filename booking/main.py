@@ -17,7 +17,8 @@ import uvloop
 
 from apextick_platform import logs
 from apextick_platform.grpc.hosting import until_signalled
-from apextick_platform.metrics import MetricsEndpoint, new_registry
+from apextick_platform.metrics import MetricsEndpoint, new_registry, stop_serving
+from apextick_platform.probes import Readiness
 from booking import bootstrap
 from booking.settings import BookingSettings
 
@@ -38,11 +39,16 @@ async def seatmap(settings: BookingSettings) -> None:
     await until_signalled(server.start, lambda: server.stop(settings.shutdown_grace_seconds))
 
 
+PROBE_INTERVAL_SECONDS = 5.0  # how often the worker asks its dependencies, for /readyz
+PROBE_STALE_SECONDS = 30.0  # a main loop silent this long is not live
+
+
 async def work(settings: BookingSettings) -> None:
     """Expiry listener, sweeper and payment reconciler until SIGTERM. Several workers may run: every
     release is conditional and every payment notice idempotent."""
     from booking.entrypoints.workers import (  # noqa: PLC0415 - per command (docstring)
         WorkerMetrics,
+        dependency_watch,
         expiry_listener,
         expiry_sweeper,
         payment_reconciler,
@@ -52,8 +58,19 @@ async def work(settings: BookingSettings) -> None:
     await container.pool.open(wait=True)
     registry = new_registry()
     metrics = WorkerMetrics(registry)
-    served = MetricsEndpoint(settings.host, settings.metrics_port).start(registry)
+    probes = Readiness(["postgres", "redis"], stale_seconds=PROBE_STALE_SECONDS)
+    served = MetricsEndpoint(settings.host, settings.metrics_port).start(registry, probes)
+
+    async def postgres() -> None:
+        async with container.pool.connection() as conn:
+            await conn.execute("SELECT 1")
+
+    async def redis() -> None:
+        await container.redis.ping()
+
+    checks = {"postgres": postgres, "redis": redis}
     tasks = [
+        asyncio.create_task(dependency_watch(probes, checks, PROBE_INTERVAL_SECONDS)),
         asyncio.create_task(expiry_listener(container.redis, container.holds, metrics=metrics)),
         asyncio.create_task(expiry_sweeper(container.holds, settings.sweep_interval_seconds, metrics)),
         asyncio.create_task(
@@ -71,8 +88,7 @@ async def work(settings: BookingSettings) -> None:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     await container.close()
-    if served is not None:
-        served.shutdown()
+    stop_serving(served)
 
 
 def relay(settings: BookingSettings) -> None:

@@ -12,7 +12,7 @@ import uvloop
 
 from apextick_platform import logs
 from apextick_platform.grpc.hosting import until_signalled
-from apextick_platform.metrics import MetricsEndpoint, new_registry
+from apextick_platform.metrics import MetricsEndpoint
 from notification import bootstrap
 from notification.adapters.dead_letters import replay_dead_letters
 from notification.entrypoints.consumer import run_consumer
@@ -34,14 +34,10 @@ def consume(settings: NotificationSettings) -> None:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    registry = new_registry()
-    metrics = MetricsEndpoint(settings.host, settings.metrics_port).start(registry)
     try:
-        run_consumer(container, stop, registry=registry)
+        run_consumer(container, stop, metrics=MetricsEndpoint(settings.host, settings.metrics_port))
     finally:
         container.close()
-        if metrics is not None:
-            metrics.shutdown()
 
 
 def main(argv: list[str] | None = None) -> None:

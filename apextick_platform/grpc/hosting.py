@@ -22,7 +22,7 @@ from grpc_reflection.v1alpha import reflection
 from apextick_platform.grpc.pipeline import CallPipeline
 from apextick_platform.grpc.policy import policies_of
 from apextick_platform.loop_watch import LoopWatch
-from apextick_platform.metrics import MetricsEndpoint, RpcMetrics, new_registry
+from apextick_platform.metrics import MetricsEndpoint, RpcMetrics, new_registry, stop_serving
 from apextick_platform.tokens import TokenVerifier
 
 log = logging.getLogger(__name__)
@@ -92,9 +92,7 @@ class HostedServer:
         await asyncio.sleep(min(grace, 1.0))
         await self.server.stop(grace)
         await self.loop_watch.stop()
-        if self._metrics_server is not None:
-            self._metrics_server.shutdown()
-            self._metrics_server.server_close()
+        stop_serving(self._metrics_server)
 
 
 async def until_signalled(start: Callable[[], Awaitable[None]], stop: Callable[[], Awaitable[None]]) -> None:

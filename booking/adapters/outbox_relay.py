@@ -34,7 +34,8 @@ from pika.adapters.blocking_connection import BlockingConnection
 from psycopg.rows import class_row
 
 from apextick_platform import bus_topology
-from apextick_platform.metrics import MetricsEndpoint
+from apextick_platform.metrics import MetricsEndpoint, stop_serving
+from apextick_platform.probes import Readiness
 from apextick_platform.settings import SettingsError
 from booking.adapters.amqp_publisher import ConfirmingPublisher, Outgoing, PublishError
 from booking.adapters.relay_metrics import RelayMetrics
@@ -66,6 +67,13 @@ SETTLE_SECONDS = 0.05
 AfterConfirm = Callable[[Sequence[UUID]], None]
 
 # What a relay survives by reconnecting: the broker or the database going away, refusing, or returning.
+DEPENDENCIES = ("postgres", "rabbitmq")
+
+
+def _failed_dependency(failure: BaseException) -> str:
+    return "postgres" if isinstance(failure, psycopg.Error) else "rabbitmq"
+
+
 RECOVERABLE = (
     pika.exceptions.AMQPError,
     PublishError,
@@ -160,10 +168,12 @@ class OutboxRelay:
         *,
         after_confirm: AfterConfirm | None = None,
         audit_max_length: int = bus_topology.AUDIT_MAX_LENGTH,
+        probes: Readiness | None = None,
     ) -> None:
         self._database_url = database_url
         self._settings = settings
         self._metrics = metrics
+        self._probes = probes or Readiness(DEPENDENCIES, stale_seconds=float("inf"))
         self._after_confirm = after_confirm
         self._audit_max_length = audit_max_length
         self._db: psycopg.Connection[Any] | None = None
@@ -187,6 +197,8 @@ class OutboxRelay:
                         metrics=self._metrics,
                     )
                     backoff.reset()
+                    for dependency in DEPENDENCIES:
+                        self._probes.mark(dependency, up=True)
                     if time.monotonic() >= next_report:
                         self._report(db)
                         next_report = time.monotonic() + self._settings.report_interval_seconds
@@ -195,8 +207,9 @@ class OutboxRelay:
                             stop, SETTLE_SECONDS if just_published else self._settings.poll_interval_seconds
                         )
                     just_published = published > 0
-                except RECOVERABLE:
+                except RECOVERABLE as failure:
                     self._metrics.batch_failed()
+                    self._probes.mark(_failed_dependency(failure), up=False)
                     delay = backoff.next()
                     log.warning(
                         "outbox relay failed; reconnecting", extra={"retry_in_s": delay}, exc_info=True
@@ -270,14 +283,17 @@ def run_relay(
     if not relay_settings.amqp_url:
         raise SettingsError("APEXTICK_AMQP_URL must be set for the relay")
     metrics = metrics or RelayMetrics()
+    # Live while the loop turns: it waits at most a poll interval between rounds.
+    probes = Readiness(DEPENDENCIES, stale_seconds=max(30.0, 3 * relay_settings.poll_interval_seconds))
     endpoint = MetricsEndpoint(relay_settings.metrics_host, relay_settings.metrics_port)
-    server = endpoint.start(metrics.registry)
+    server = endpoint.start(metrics.registry, probes)
     if server is not None:
         host, port = server.server_address[:2]
         log.info("outbox relay metrics", extra={"url": f"http://{host!s}:{port}/metrics"})
     try:
-        OutboxRelay(settings.libpq_url, relay_settings, metrics, after_confirm=after_confirm).run(stop)
+        relay = OutboxRelay(
+            settings.libpq_url, relay_settings, metrics, after_confirm=after_confirm, probes=probes
+        )
+        relay.run(stop)
     finally:
-        if server is not None:
-            server.shutdown()
-            server.server_close()
+        stop_serving(server)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict
 
 from prometheus_client import CollectorRegistry, Counter
 from redis.asyncio import Redis
 
+from apextick_platform.probes import Readiness
 from booking.adapters.redis_seats import expired_holds
 from booking.service_layer.hold_use_cases import HoldUseCases
 from booking.service_layer.payment_use_cases import PaymentUseCases, ReconcileReport
@@ -72,6 +74,24 @@ async def expiry_sweeper(holds: HoldUseCases, interval: float, metrics: WorkerMe
             log.warning("expiry sweep failed", exc_info=True)
             if metrics is not None:
                 metrics.failures.labels("expiry_sweeper").inc()
+        await asyncio.sleep(interval)
+
+
+async def dependency_watch(
+    probes: Readiness, checks: Mapping[str, Callable[[], Awaitable[object]]], interval: float
+) -> None:
+    """Every `interval`, each dependency asked once (a bounded wait), for the readiness probe."""
+    while True:
+        for name, check in checks.items():
+            try:
+                async with asyncio.timeout(interval):
+                    await check()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - unreachable, whatever the driver says: not ready
+                probes.mark(name, up=False)
+            else:
+                probes.mark(name, up=True)
         await asyncio.sleep(interval)
 
 

@@ -35,6 +35,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from apextick_platform import bus_topology
+from apextick_platform.probes import Readiness
 from notification.domain.redelivery import RedeliveryPolicy
 from notification.service_layer.ports import TransientError
 
@@ -133,6 +134,8 @@ class BusConsumer:
         self._report_interval = report_interval
         self.stats = ConsumerStats()
         self.ready = threading.Event()  # set once the queue is declared and consumption started
+        # For /livez and /readyz: the loop beats every quarter second; the broker is up while consuming.
+        self.probes = Readiness(["rabbitmq"], stale_seconds=30.0)
 
     def run(self) -> None:
         """Consume until `stop` is set, reconnecting after any broker trouble."""
@@ -142,6 +145,7 @@ class BusConsumer:
                     self._session(pool)
                 except (pika.exceptions.AMQPError, OSError) as exc:
                     self.ready.clear()
+                    self.probes.mark("rabbitmq", up=False)
                     log.warning("bus connection lost; reconnecting", extra={"error": repr(exc)})
                     self._stop.wait(RECONNECT_SECONDS)
 
@@ -157,6 +161,7 @@ class BusConsumer:
             on_message = functools.partial(self._dispatch, pool, connection, in_flight)
             tag = channel.basic_consume(self._queue, on_message)
             self.ready.set()
+            self.probes.mark("rabbitmq", up=True)
             log.info("consuming", extra={"queue": self._queue, "prefetch": self._prefetch})
             self._loop(connection, channel)
             channel.basic_cancel(tag)  # no new deliveries; the ones in flight still settle below
@@ -171,6 +176,7 @@ class BusConsumer:
         next_report = time.monotonic()
         while not self._stop.is_set():
             connection.process_data_events(time_limit=0.25)
+            self.probes.beat()
             if time.monotonic() >= next_report:
                 next_report = time.monotonic() + self._report_interval
                 self._report(channel)

@@ -7,8 +7,7 @@ import threading
 from datetime import timedelta
 from typing import Protocol
 
-from prometheus_client import CollectorRegistry
-
+from apextick_platform.metrics import MetricsEndpoint, new_registry, stop_serving
 from notification.adapters.amqp_consumer import BeforeAck, BusConsumer, ConsumerCollector, Handler, Incoming
 from notification.adapters.bus_messages import Confirmed, Ignored, Refunded, decode
 from notification.service_layer.ports import TransientError
@@ -77,9 +76,10 @@ def run_consumer(
     container: Backend,
     stop: threading.Event,
     before_ack: BeforeAck | None = None,
-    registry: CollectorRegistry | None = None,
+    metrics: MetricsEndpoint | None = None,
 ) -> None:
-    """Bus consumer in this thread, resend sweep in another, until `stop`; its counts go to `registry`."""
+    """Bus consumer in this thread, resend sweep in another, until `stop`; its counts and probes are
+    served at `metrics`."""
     sweeper = threading.Thread(
         target=resend_sweep,
         args=(container.delivery, stop, container.settings.resend_poll_seconds),
@@ -88,7 +88,11 @@ def run_consumer(
     )
     sweeper.start()
     consumer = consume(container, stop, before_ack)
-    if registry is not None:
-        registry.register(ConsumerCollector(consumer.stats, container.settings.queue))
-    consumer.run()
+    registry = new_registry()
+    registry.register(ConsumerCollector(consumer.stats, container.settings.queue))
+    served = (metrics or MetricsEndpoint()).start(registry, consumer.probes)
+    try:
+        consumer.run()
+    finally:
+        stop_serving(served)
     sweeper.join(timeout=10)

@@ -6,9 +6,11 @@ in the dead-letter queue; a NOTIFY wakes the relay long before its poll would.""
 from __future__ import annotations
 
 import contextlib
+import json
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -386,3 +388,31 @@ def scrape(port: int) -> dict[str, float]:
     # The gauges follow the batch that published the row by a moment.
     wait_until(lambda: sample()["apextick_outbox_published_total"] == 2, timeout=2)
     return sample()
+
+
+def readiness(port: int) -> tuple[int, dict[str, Any]]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as reply:
+            return reply.status, json.loads(reply.read())
+    except urllib.error.HTTPError as refused:
+        return refused.code, json.loads(refused.read())
+    except OSError:
+        return 0, {}  # not listening yet
+
+
+def test_the_relay_is_ready_only_while_it_reaches_the_broker(
+    outbox_url: str, amqp_url: str, unused_tcp_port: int, unused_tcp_port_factory: Any
+) -> None:
+    """Readiness comes from the relay's own rounds: a broker nobody listens on keeps it unready (and
+    says which dependency), the real broker makes it ready; it stays live either way."""
+    nowhere = f"amqp://guest:guest@127.0.0.1:{unused_tcp_port_factory()}/%2F"
+    unreachable = settings_for(outbox_url, nowhere, metrics_port=unused_tcp_port, report_interval_seconds=0.0)
+    with relay_thread(unreachable):
+        assert wait_until(lambda: readiness(unused_tcp_port)[0] == 503, timeout=10)
+        status, body = readiness(unused_tcp_port)
+        assert (status, body["live"], body["dependencies"]["rabbitmq"]) == (503, True, False)
+    port = unused_tcp_port_factory()
+    reachable = settings_for(outbox_url, amqp_url, metrics_port=port, report_interval_seconds=0.0)
+    with relay_thread(reachable):
+        assert wait_until(lambda: readiness(port)[0] == 200, timeout=10)
+        assert readiness(port)[1]["dependencies"] == {"postgres": True, "rabbitmq": True}
