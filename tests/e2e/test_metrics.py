@@ -74,4 +74,6 @@ async def test_a_small_sale_moves_the_rpc_counters_by_exactly_its_answers(
     assert moved(before, after, answers, code="ABORTED", reason="SEAT_UNAVAILABLE") == 2
     assert moved(before, after, answers, code="INVALID_ARGUMENT", reason="INVALID_ARGUMENT") == 1
     assert moved(before, after, "apextick_rpc_duration_seconds_count") == 6  # every answer timed once
+    won = ("apextick_seats_won_total", ())
+    assert after[won] - before.get(won, 0.0) == 3  # the domain counter beside the RPC counts
     assert ("process_resident_memory_bytes", ()) in after  # the standard process metrics too

@@ -18,6 +18,7 @@ from apextick_platform.proto_time import stamp, timestamp
 from booking.domain.gate import GateStation
 from booking.entrypoints.grpc import names
 from booking.entrypoints.grpc.catalog_mapping import request_key
+from booking.entrypoints.grpc.counters import BookingCounters
 from booking.service_layer.gate_ports import Bundle, Conflict, PublicKey, ScanRecord
 from booking.service_layer.gate_use_cases import GateUseCases, OfflineResult, OfflineScan
 
@@ -99,8 +100,9 @@ def scan_message(event_id: UUID, record: ScanRecord) -> gsv.ScanTicketResponse:
 
 
 class GateServicer(gsv_grpc.GateServiceServicer):
-    def __init__(self, gates: GateUseCases) -> None:
+    def __init__(self, gates: GateUseCases, counters: BookingCounters | None = None) -> None:
         self._gates = gates
+        self._counters = counters or BookingCounters()
 
     async def CreateGateStation(
         self, request: gsv.CreateGateStationRequest, context: Context
@@ -126,6 +128,7 @@ class GateServicer(gsv_grpc.GateServiceServicer):
         event_id, station_id = names.gate_station_ids(request.gate_station, "gate_station")
         nonce = nonce_of(request.scan_nonce, "scan_nonce")
         record = await self._gates.scan(call_context.signed_in(), event_id, station_id, request.code, nonce)
+        self._counters.scan(record.result.outcome.value)
         return scan_message(event_id, record)
 
     async def ListTicketKeys(

@@ -20,6 +20,7 @@ from apextick_platform.errors import DomainError, ErrorCode
 from apextick_platform.proto_time import stamp
 from booking.domain.hold import Hold
 from booking.entrypoints.grpc import names
+from booking.entrypoints.grpc.counters import BookingCounters
 from booking.entrypoints.grpc.seat_map_fanout import Cursor, SeatMapFanout
 from booking.service_layer.hold_use_cases import HoldUseCases
 
@@ -150,10 +151,17 @@ class SeatMapStreams:
 
 
 class InventoryServicer(svc_grpc.InventoryServiceServicer):
-    def __init__(self, holds: HoldUseCases, streams: SeatMapStreams, clock: Any) -> None:
+    def __init__(
+        self,
+        holds: HoldUseCases,
+        streams: SeatMapStreams,
+        clock: Any,
+        counters: BookingCounters | None = None,
+    ) -> None:
         self._holds = holds
         self._streams = streams
         self._clock = clock
+        self._counters = counters or BookingCounters()
 
     def _message(self, hold: Hold) -> hold_pb2.Hold:
         return hold_message(hold, hold.state_at(self._clock()).value)
@@ -165,6 +173,7 @@ class InventoryServicer(svc_grpc.InventoryServiceServicer):
             list(request.seat_ids),
             request.request_id,
         )
+        self._counters.seats_won(len(hold.seats))
         return svc.HoldSeatsResponse(hold=self._message(hold))
 
     async def GetHold(self, request: svc.GetHoldRequest, context: Context) -> svc.GetHoldResponse:

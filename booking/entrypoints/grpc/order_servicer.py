@@ -11,6 +11,7 @@ from apextick.tickets.v1 import ticket_service_pb2_grpc as tsvc_grpc
 
 from apextick_platform import call_context
 from booking.entrypoints.grpc import names
+from booking.entrypoints.grpc.counters import BookingCounters
 from booking.entrypoints.grpc.order_mapping import order_message, provider_from_message, ticket_message
 from booking.service_layer.order_use_cases import CheckoutCommand, OrderUseCases
 from booking.service_layer.refund_use_cases import RefundUseCases
@@ -19,9 +20,12 @@ Context = Any
 
 
 class OrderServicer(svc_grpc.OrderServiceServicer):
-    def __init__(self, orders: OrderUseCases, refunds: RefundUseCases) -> None:
+    def __init__(
+        self, orders: OrderUseCases, refunds: RefundUseCases, counters: BookingCounters | None = None
+    ) -> None:
         self._orders = orders
         self._refunds = refunds
+        self._counters = counters or BookingCounters()
 
     async def OrganizerRefundOrder(
         self, request: svc.OrganizerRefundOrderRequest, context: Context
@@ -48,6 +52,7 @@ class OrderServicer(svc_grpc.OrderServiceServicer):
             request_id=request.request_id,
         )
         order = await self._orders.checkout(call_context.signed_in(), command)
+        self._counters.checkout(order.provider.value)
         return svc.CheckoutResponse(order=order_message(order))
 
     async def GetOrder(self, request: svc.GetOrderRequest, context: Context) -> svc.GetOrderResponse:

@@ -25,6 +25,7 @@ from booking.adapters.redis_seats import SeatChangeHub
 from booking.domain.seat_feed import TickPolicy
 from booking.entrypoints.grpc.admin_servicer import AdminServicer
 from booking.entrypoints.grpc.catalog_servicer import CatalogServicer
+from booking.entrypoints.grpc.counters import BookingCounters
 from booking.entrypoints.grpc.gate_servicer import GateServicer
 from booking.entrypoints.grpc.inventory_servicer import InventoryServicer, SeatMapStreams, WatchLimits
 from booking.entrypoints.grpc.order_servicer import OrderServicer, TicketServicer
@@ -137,20 +138,23 @@ class BookingServer(Generic[B]):
         )
         server = self.hosted.server
         streams, self.fanout = seat_map_streams(container)
+        counters = BookingCounters(self.hosted.registry)
         catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(
             CatalogServicer(container.venues, container.events, container.clock), server
         )
         inventory_service_pb2_grpc.add_InventoryServiceServicer_to_server(
-            InventoryServicer(container.holds, streams, container.clock), server
+            InventoryServicer(container.holds, streams, container.clock, counters), server
         )
         order_service_pb2_grpc.add_OrderServiceServicer_to_server(
-            OrderServicer(container.orders, container.refunds), server
+            OrderServicer(container.orders, container.refunds, counters), server
         )
         ticket_service_pb2_grpc.add_TicketServiceServicer_to_server(TicketServicer(container.orders), server)
         webhook_service_pb2_grpc.add_PaymentWebhookServiceServicer_to_server(
-            WebhookServicer(container.payments), server
+            WebhookServicer(container.payments, counters), server
         )
-        gate_service_pb2_grpc.add_GateServiceServicer_to_server(GateServicer(container.gates), server)
+        gate_service_pb2_grpc.add_GateServiceServicer_to_server(
+            GateServicer(container.gates, counters), server
+        )
         admin_service_pb2_grpc.add_AdminServiceServicer_to_server(
             AdminServicer(container.refunds, container.users, container.orders), server
         )
