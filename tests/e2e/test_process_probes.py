@@ -4,32 +4,20 @@ notification consumer is not ready while its broker is unreachable. Live in ever
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from tests.e2e.edge_support import free_port
+from tests.http_probe import probe
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-
-
-def probe(port: int, path: str) -> tuple[int, dict[str, Any]]:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as reply:
-            return reply.status, json.loads(reply.read())
-    except urllib.error.HTTPError as refused:
-        return refused.code, json.loads(refused.read())
-    except OSError:
-        return 0, {}  # not listening yet
 
 
 @contextmanager

@@ -6,7 +6,6 @@ in the dead-letter queue; a NOTIFY wakes the relay long before its poll would.""
 from __future__ import annotations
 
 import contextlib
-import json
 import subprocess
 import threading
 import time
@@ -41,6 +40,7 @@ from booking.adapters.outbox_relay import (
 )
 from booking.adapters.relay_metrics import RelayMetrics
 from booking.settings import BookingSettings, RelaySettings
+from tests.http_probe import probe
 
 pytestmark = pytest.mark.integration
 
@@ -391,13 +391,7 @@ def scrape(port: int) -> dict[str, float]:
 
 
 def readiness(port: int) -> tuple[int, dict[str, Any]]:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as reply:
-            return reply.status, json.loads(reply.read())
-    except urllib.error.HTTPError as refused:
-        return refused.code, json.loads(refused.read())
-    except OSError:
-        return 0, {}  # not listening yet
+    return probe(port, "/readyz")
 
 
 def test_the_relay_is_ready_only_while_it_reaches_the_broker(

@@ -7,21 +7,23 @@ keeps its own CPU within budget (seat_feed.TickPolicy)."""
 
 from __future__ import annotations
 
-import logging
-
 import grpc
 from apextick.inventory.v1 import inventory_service_pb2 as svc
 
 from apextick_platform.grpc.hosting import HostedServer
 from apextick_platform.metrics import MetricsEndpoint
-from booking.entrypoints.grpc.server import PENDING_CALLS, TRANSIENT, Backend, seat_map_streams
-
-log = logging.getLogger(__name__)
+from booking.entrypoints.grpc.server import (
+    PENDING_CALLS,
+    TRANSIENT,
+    Backend,
+    ServingWithMap,
+    seat_map_streams,
+)
 
 SERVICE = svc.DESCRIPTOR.services_by_name["InventoryService"]
 
 
-class SeatMapServer:
+class SeatMapServer(ServingWithMap):
     def __init__(self, container: Backend, address: str) -> None:
         self.container = container
         self.hosted = HostedServer(
@@ -43,14 +45,3 @@ class SeatMapServer:
             [grpc.method_handlers_generic_handler(SERVICE.full_name, {"WatchSeatMap": watch})]
         )
         self.port = self.hosted.listen(address)
-
-    async def start(self) -> None:
-        await self.container.open()
-        self.fanout.start()
-        await self.hosted.start()
-
-    async def stop(self, grace: float) -> None:
-        await self.hosted.drain(grace)
-        await self.fanout.stop()
-        await self.container.close()
-        log.info("seat-map server stopped")

@@ -118,8 +118,30 @@ def seat_map_streams(container: Backend) -> tuple[SeatMapStreams, SeatMapFanout]
     return SeatMapStreams(container.holds, fanout, limits), fanout
 
 
-class BookingServer(Generic[B]):
+class ServingWithMap:
+    """What the booking and seat-map servers both start and stop, in this order: the container, the
+    live map's fan-out, then the gRPC server (and back, draining first)."""
+
+    container: Backend
+    fanout: SeatMapFanout
+    hosted: HostedServer
+
+    async def start(self) -> None:
+        await self.container.open()
+        self.fanout.start()
+        await self.hosted.start()
+
+    async def stop(self, grace: float) -> None:
+        await self.hosted.drain(grace)
+        await self.fanout.stop()
+        await self.container.close()
+        log.info(f"{self.hosted.label} server stopped")  # noqa: G004 - label is ours
+
+
+class BookingServer(ServingWithMap, Generic[B]):
     """A started server plus what graceful shutdown needs; `container` keeps the type it was given."""
+
+    container: B
 
     def __init__(self, container: B, address: str) -> None:
         self.container = container
@@ -160,14 +182,3 @@ class BookingServer(Generic[B]):
         )
         sales_service_pb2_grpc.add_SalesServiceServicer_to_server(SalesServicer(container.sales), server)
         self.port = self.hosted.listen(address)
-
-    async def start(self) -> None:
-        await self.container.open()
-        self.fanout.start()
-        await self.hosted.start()
-
-    async def stop(self, grace: float) -> None:
-        await self.hosted.drain(grace)
-        await self.fanout.stop()
-        await self.container.close()
-        log.info("booking server stopped")
