@@ -11,10 +11,11 @@ import logging
 import secrets
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from prometheus_client import CollectorRegistry
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -22,8 +23,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from apextick_platform.jwks_verifier import JwksTokenVerifier, TokenPolicy
+from apextick_platform.metrics import new_registry
 from apextick_platform.tokens import TokenVerifier
 from booking.adapters.keycloak_users import KeycloakUsers
+from booking.adapters.payments.counted import counted
 from booking.adapters.payments.factory import build_gateways
 from booking.adapters.pg_audit import PgAuditTrail
 from booking.adapters.pg_claims import PgSeatClaims
@@ -143,6 +146,9 @@ class Container:
     sales: SalesUseCases
     users: UserAdminUseCases
     clock: Clock
+    # The process's metrics: the adapters' own counters (refunds) are registered here, and the
+    # server or worker serving /metrics adds its own.
+    registry: CollectorRegistry = field(default_factory=new_registry)
 
     @property
     def verifier(self) -> TokenVerifier:
@@ -205,6 +211,7 @@ def adapters(
     *,
     verifier: TokenVerifier | None = None,
     gateways: Mapping[Provider, PaymentGateway] | None = None,
+    registry: CollectorRegistry | None = None,
 ) -> tuple[Ports, Infrastructure]:
     """The real ports: PostgreSQL (SQLAlchemy for the catalog, raw psycopg for the hot paths), Redis,
     the payment providers configured in the environment, and the JWKS token verifier."""
@@ -249,7 +256,7 @@ def adapters(
         tickets=PgTickets(pool),
         ledger=PgPaymentLedger(pool, clock, signer),
         refunds=PgRefunds(pool, clock),
-        gateways=providers,
+        gateways=counted(providers, registry or new_registry()),
         verifier=verifier
         or JwksTokenVerifier(
             TokenPolicy(
@@ -283,8 +290,11 @@ def build(
     ports: Ports | None = None,
 ) -> Container:
     infrastructure = None
+    registry = new_registry()
     if ports is None:
-        ports, infrastructure = adapters(settings, clock, verifier=verifier, gateways=gateways)
+        ports, infrastructure = adapters(
+            settings, clock, verifier=verifier, gateways=gateways, registry=registry
+        )
     holds = HoldUseCases(
         ports.claims,
         ports.signals,
@@ -326,4 +336,5 @@ def build(
         sales=SalesUseCases(ports.sales, ports.orders, clock),
         users=UserAdminUseCases(ports.users, ports.audit, clock),
         clock=clock,
+        registry=registry,
     )

@@ -17,7 +17,7 @@ import uvloop
 
 from apextick_platform import logs
 from apextick_platform.grpc.hosting import until_signalled
-from apextick_platform.metrics import MetricsEndpoint, new_registry, stop_serving
+from apextick_platform.metrics import MetricsEndpoint, stop_serving
 from apextick_platform.probes import Readiness
 from booking import bootstrap
 from booking.settings import BookingSettings
@@ -56,7 +56,7 @@ async def work(settings: BookingSettings) -> None:
 
     container = bootstrap.build(settings)
     await container.pool.open(wait=True)
-    registry = new_registry()
+    registry = container.registry  # refunds the reconciler makes are counted there
     metrics = WorkerMetrics(registry)
     probes = Readiness(["postgres", "redis"], stale_seconds=PROBE_STALE_SECONDS)
     served = MetricsEndpoint(settings.host, settings.metrics_port).start(registry, probes)

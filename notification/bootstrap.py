@@ -4,15 +4,18 @@ here from settings; nothing is created at import time."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+from prometheus_client import CollectorRegistry
 from psycopg_pool import ConnectionPool
 
 from apextick_platform.jwks_verifier import JwksTokenVerifier, TokenPolicy
+from apextick_platform.metrics import new_registry
 from apextick_platform.tokens import TokenVerifier
+from notification.adapters.counted_mailer import CountedMailer
 from notification.adapters.dead_letters import RabbitDeadLetters
 from notification.adapters.file_storage import FilePdfStorage
 from notification.adapters.pdf_renderer import ReportlabTicketRenderer
@@ -38,6 +41,8 @@ class Container:
     dead_letters: DeadLetterAdmin
     verifier: TokenVerifier
     clock: Callable[[], datetime]
+    # The process's metrics: the mailer counts here; the server or consumer serving /metrics adds its own.
+    registry: CollectorRegistry = field(default_factory=new_registry)
 
     def close(self) -> None:
         self.pool.close()
@@ -56,9 +61,9 @@ def build(
         return PgUnitOfWork(pool)
 
     storage = FilePdfStorage(settings.storage_dir)
-    delivery = TicketDelivery(
-        unit_of_work, ReportlabTicketRenderer(), storage, mailer or SmtpMailer(settings.smtp), clock
-    )
+    registry = new_registry()
+    sender = CountedMailer(mailer or SmtpMailer(settings.smtp), registry)
+    delivery = TicketDelivery(unit_of_work, ReportlabTicketRenderer(), storage, sender, clock)
     token_verifier = verifier or JwksTokenVerifier(
         TokenPolicy(issuer=settings.oidc_issuer, audience=settings.oidc_audience, jwks_url=settings.jwks_url)
     )
@@ -70,4 +75,5 @@ def build(
         dead_letters=DeadLetterAdmin(RabbitDeadLetters(settings.amqp_url, settings.queue)),
         verifier=token_verifier,
         clock=clock,
+        registry=registry,
     )

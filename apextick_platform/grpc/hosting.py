@@ -18,6 +18,7 @@ from google.protobuf.descriptor import ServiceDescriptor
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer  # the asyncio servicer; `health.aio` aliases it
 from grpc_reflection.v1alpha import reflection
+from prometheus_client import CollectorRegistry
 
 from apextick_platform.grpc.pipeline import CallPipeline
 from apextick_platform.grpc.policy import policies_of
@@ -40,10 +41,11 @@ class HostedServer:
         transient: tuple[type[BaseException], ...] = (),
         loop_watch_ms: float = 100.0,
         metrics: MetricsEndpoint | None = None,
+        registry: CollectorRegistry | None = None,
     ) -> None:
         self.label = label
         self.health = HealthServicer()
-        self.registry = new_registry()
+        self.registry = registry or new_registry()  # the process's own, when its adapters count too
         self._metrics = metrics or MetricsEndpoint()
         self._metrics_server: WSGIServer | None = None
         # Recorded only where they are served: nobody could read them otherwise.

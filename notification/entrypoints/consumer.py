@@ -7,7 +7,9 @@ import threading
 from datetime import timedelta
 from typing import Protocol
 
-from apextick_platform.metrics import MetricsEndpoint, new_registry, stop_serving
+from prometheus_client import CollectorRegistry
+
+from apextick_platform.metrics import MetricsEndpoint, stop_serving
 from notification.adapters.amqp_consumer import BeforeAck, BusConsumer, ConsumerCollector, Handler, Incoming
 from notification.adapters.bus_messages import Confirmed, Ignored, Refunded, decode
 from notification.service_layer.ports import TransientError
@@ -28,6 +30,8 @@ class Backend(Protocol):
     def settings(self) -> NotificationSettings: ...
     @property
     def delivery(self) -> TicketDelivery: ...
+    @property
+    def registry(self) -> CollectorRegistry: ...
 
 
 def message_handler(delivery: TicketDelivery) -> Handler:
@@ -88,7 +92,7 @@ def run_consumer(
     )
     sweeper.start()
     consumer = consume(container, stop, before_ack)
-    registry = new_registry()
+    registry = container.registry  # the mailer's counts are already there
     registry.register(ConsumerCollector(consumer.stats, container.settings.queue))
     served = (metrics or MetricsEndpoint()).start(registry, consumer.probes)
     try:

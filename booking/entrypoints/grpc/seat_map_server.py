@@ -34,6 +34,7 @@ class SeatMapServer(ServingWithMap):
             transient=TRANSIENT,
             loop_watch_ms=container.settings.loop_watch_ms,
             metrics=MetricsEndpoint(container.settings.host, container.settings.metrics_port),
+            registry=container.registry,
         )
         streams, self.fanout = seat_map_streams(container)
         watch = grpc.unary_stream_rpc_method_handler(

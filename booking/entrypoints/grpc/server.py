@@ -17,6 +17,7 @@ from apextick.orders.v1 import order_service_pb2, order_service_pb2_grpc
 from apextick.payments.v1 import webhook_service_pb2, webhook_service_pb2_grpc
 from apextick.sales.v1 import sales_service_pb2, sales_service_pb2_grpc
 from apextick.tickets.v1 import ticket_service_pb2, ticket_service_pb2_grpc
+from prometheus_client import CollectorRegistry
 
 from apextick_platform.grpc.hosting import HostedServer
 from apextick_platform.metrics import MetricsEndpoint
@@ -87,6 +88,8 @@ class Backend(Protocol):
     def clock(self) -> Callable[[], datetime]: ...
     @property
     def settings(self) -> BookingSettings: ...
+    @property
+    def registry(self) -> CollectorRegistry: ...
 
     async def open(self) -> None: ...
     async def close(self) -> None: ...
@@ -157,6 +160,7 @@ class BookingServer(ServingWithMap, Generic[B]):
             transient=TRANSIENT,
             loop_watch_ms=container.settings.loop_watch_ms,
             metrics=MetricsEndpoint(container.settings.host, container.settings.metrics_port),
+            registry=container.registry,
         )
         server = self.hosted.server
         streams, self.fanout = seat_map_streams(container)

@@ -10,6 +10,7 @@ from typing import Generic, Protocol, TypeVar
 
 import psycopg
 from apextick.notification.v1 import notification_service_pb2, notification_service_pb2_grpc
+from prometheus_client import CollectorRegistry
 
 from apextick_platform.grpc.hosting import HostedServer
 from apextick_platform.metrics import MetricsEndpoint
@@ -33,6 +34,8 @@ class Backend(Protocol):
     def access(self) -> TicketAccess: ...
     @property
     def dead_letters(self) -> DeadLetterAdmin: ...
+    @property
+    def registry(self) -> CollectorRegistry: ...
 
     def close(self) -> None: ...
 
@@ -56,6 +59,7 @@ class NotificationServer(Generic[B]):
             options,
             transient=(psycopg.OperationalError,),
             metrics=metrics,
+            registry=container.registry,
         )
         notification_service_pb2_grpc.add_NotificationServiceServicer_to_server(
             NotificationServicer(container.access, container.dead_letters), self.hosted.server
