@@ -9,6 +9,7 @@ from typing import Any
 
 from apextick_platform.identity import ROLES_BY_POLICY, CallerPolicy, Role
 from edge.body_shapes import lua_source, shapes_for
+from edge.clusters import cluster, seatmap_cluster, socket_address
 from edge.local_replies import grpc_local_reply_config, local_reply_config
 from edge.routes import RestRoute
 from edge.settings import EdgeSettings
@@ -20,9 +21,6 @@ HOLD_RPC = "/apextick.inventory.v1.InventoryService/HoldSeats"
 # Served apart from the rest of booking when a seat-map process is configured: thousands of open map
 # streams then cost the claims' event loop nothing.
 WATCH_RPC = "/apextick.inventory.v1.InventoryService/WatchSeatMap"
-# Envoy's default circuit breaker allows 1,024 requests in flight per cluster; every watcher of the
-# map is one for as long as it watches.
-WATCHERS_IN_FLIGHT = 200_000
 
 
 def _upstream(s: EdgeSettings, rpc: str, cluster: str) -> str:
@@ -34,8 +32,8 @@ LUA_OFF = {"@type": f"{API}.lua.v3.LuaPerRoute", "disabled": True}
 USER_HEADER = "x-apextick-sub"  # set from the verified token's sub; Envoy strips client-sent copies
 
 
-def _address(port: int) -> Json:
-    return {"socket_address": {"address": "127.0.0.1", "port_value": port}}
+def _listening(s: EdgeSettings, port: int) -> Json:
+    return socket_address(s.listen_address, port)
 
 
 def _percent(value: int = 100) -> Json:
@@ -52,7 +50,7 @@ def jwt_filter(s: EdgeSettings) -> Json:
         "audiences": [s.audience],
         "remote_jwks": {
             "http_uri": {
-                "uri": f"http://127.0.0.1:{s.identity_port}/{s.jwks_path}",
+                "uri": f"http://{s.identity_host}:{s.identity_port}/{s.jwks_path}",
                 "cluster": "identity",
                 "timeout": "5s",
             },
@@ -269,7 +267,7 @@ def rest_listener(
     manager["typed_config"]["local_reply_config"] = local_reply_config()
     return {
         "name": "rest",
-        "address": _address(s.rest_port),
+        "address": _listening(s, s.rest_port),
         "filter_chains": [{"filters": [manager]}],
     }
 
@@ -308,36 +306,20 @@ def grpc_listener(s: EdgeSettings, clusters_by_service: dict[str, str]) -> Json:
     manager["typed_config"]["local_reply_config"] = grpc_local_reply_config()
     return {
         "name": "grpc",
-        "address": _address(s.grpc_port),
+        "address": _listening(s, s.grpc_port),
         "filter_chains": [{"filters": [manager]}],
     }
 
 
-def _cluster(name: str, *ports: int, http2: bool) -> Json:
-    """A loopback cluster; several ports are several endpoints, balanced round robin."""
-    endpoints = [{"endpoint": {"address": _address(port)}} for port in ports]
-    cluster: Json = {
-        "name": name,
-        "type": "STATIC",
-        "connect_timeout": "2s",
-        "lb_policy": "ROUND_ROBIN",
-        "load_assignment": {"cluster_name": name, "endpoints": [{"lb_endpoints": endpoints}]},
-    }
-    if http2:
-        cluster["typed_extension_protocol_options"] = {
-            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
-                "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
-                "explicit_http_config": {"http2_protocol_options": {}},
-            }
-        }
-    return cluster
-
-
-def _seatmap_cluster(port: int) -> Json:
-    cluster = _cluster("seatmap", port, http2=True)
-    limit = {"max_requests": WATCHERS_IN_FLIGHT, "max_pending_requests": WATCHERS_IN_FLIGHT}
-    cluster["circuit_breakers"] = {"thresholds": [limit]}
-    return cluster
+def health_listener(s: EdgeSettings, port: int) -> Json:
+    """`GET /ready` answers 200, or 503 once Envoy drains (SIGTERM, or the admin's /healthcheck/fail):
+    the kubelet's readiness probe then takes the pod out of the Service before its listeners close."""
+    check = {"name": "envoy.filters.http.health_check", "typed_config": {
+        "@type": f"{API}.health_check.v3.HealthCheck", "pass_through_mode": False,
+        "headers": [{"name": ":path", "string_match": {"exact": "/ready"}}]}}  # fmt: skip
+    routes = [{"match": {"prefix": "/"}, "direct_response": {"status": 404}}]
+    manager = _connection_manager("health", routes, [check])
+    return {"name": "health", "address": _listening(s, port), "filter_chains": [{"filters": [manager]}]}
 
 
 def bootstrap(
@@ -346,18 +328,19 @@ def bootstrap(
     """`clusters_by_service` maps each gRPC service's full name to the upstream serving it."""
     services = sorted(clusters_by_service)
     return {
-        "admin": {"address": _address(s.admin_port)},
+        "admin": {"address": socket_address("127.0.0.1", s.admin_port)},  # never beyond the host
         "static_resources": {
             "listeners": [
                 rest_listener(s, routes, descriptor_set, services),
                 grpc_listener(s, clusters_by_service),
+                *([health_listener(s, s.health_port)] if s.health_port is not None else []),
             ],
             "clusters": [
-                _cluster("booking", s.booking_port, *s.booking_extra_ports, http2=True),
-                _cluster("notification", s.notification_port, http2=True),
-                _cluster("identity", s.identity_port, http2=False),
-                *([_cluster("web", s.web_port, http2=False)] if s.web_port is not None else []),
-                *([_seatmap_cluster(s.seatmap_port)] if s.seatmap_port is not None else []),
+                cluster("booking", s.booking_host, s.booking_port, *s.booking_extra_ports, grpc=True),
+                cluster("notification", s.notification_host, s.notification_port, grpc=True),
+                cluster("identity", s.identity_host, s.identity_port, grpc=False),
+                *([cluster("web", s.web_host, s.web_port, grpc=False)] if s.web_port is not None else []),
+                *([seatmap_cluster(s.seatmap_host, s.seatmap_port)] if s.seatmap_port is not None else []),
             ],
         },
     }

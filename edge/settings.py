@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from apextick_platform.settings import Env
 
@@ -35,6 +36,17 @@ class EdgeSettings:
     web_port: int | None = None
     # The live seat map's own process (`apextick-booking seatmap`); None: booking serves the map too.
     seatmap_port: int | None = None
+    # Where the edge listens and where its upstreams are: loopback on one machine; in a cluster the
+    # listeners take every interface and each upstream is a Service's DNS name (see edge/clusters.py).
+    listen_address: str = "127.0.0.1"
+    booking_host: str = "127.0.0.1"
+    seatmap_host: str = "127.0.0.1"
+    notification_host: str = "127.0.0.1"
+    identity_host: str = "127.0.0.1"
+    web_host: str = "127.0.0.1"
+    # A listener answering only /ready (200 while Envoy is not draining) for a kubelet's probe, since
+    # the admin port stays on loopback; None: no such listener.
+    health_port: int | None = None
 
     @property
     def jwks_path(self) -> str:
@@ -70,4 +82,21 @@ class EdgeSettings:
             ),
             web_port=env.optional_integer("APEXTICK_WEB_PORT"),
             seatmap_port=env.optional_integer("APEXTICK_SEATMAP_PORT"),
+            **_placement(env),
         )
+
+
+def _placement(env: Env) -> dict[str, Any]:
+    """Addresses, for a cluster: each defaults to loopback."""
+    hosts = {
+        name: env.text(f"APEXTICK_EDGE_{name.upper()}", "127.0.0.1")
+        for name in (
+            "listen_address",
+            "booking_host",
+            "seatmap_host",
+            "notification_host",
+            "identity_host",
+            "web_host",
+        )
+    }
+    return {**hosts, "health_port": env.optional_integer("APEXTICK_EDGE_HEALTH_PORT")}

@@ -7,7 +7,7 @@
 #   apt     Debian packages: PostgreSQL, Redis, RabbitMQ, h2load, openssl,
 #           curl, Node.js and npm, Chromium (+ python3-venv, golang-go when
 #           missing). Only missing ones.
-#   go      grpcurl, ghz, stripe-mock into var/bin at pinned versions.
+#   go      grpcurl, ghz, stripe-mock, kustomize into var/bin at pinned versions.
 #   python  uv (pinned) in a bootstrap venv var/tools, then `uv sync --frozen`
 #           into .venv from pyproject.toml + uv.lock.
 #   web     `npm ci` in clients/web from its committed package-lock.json (again
@@ -25,6 +25,7 @@ GRPCURL_VERSION=v1.9.4
 GHZ_VERSION=v0.93.0
 STRIPE_MOCK_VERSION=v0.203.0 # what @latest resolved to when pinned
 OPENAPI_VERSION=v0.7.1        # gnostic's protoc-gen-openapi: OpenAPI 3 from google.api.http
+KUSTOMIZE_VERSION=v5.8.0      # renders k8s/ in make check (v5.8.0 builds with Go 1.26)
 
 # Root needs no sudo (CI and these machines run as root).
 SUDO=()
@@ -137,11 +138,12 @@ install_go() {
   go_tool "$go" ghz github.com/bojand/ghz/cmd/ghz "$GHZ_VERSION"
   go_tool "$go" stripe-mock github.com/stripe/stripe-mock "$STRIPE_MOCK_VERSION"
   go_tool "$go" protoc-gen-openapi github.com/google/gnostic/cmd/protoc-gen-openapi "$OPENAPI_VERSION"
+  go_tool "$go" kustomize sigs.k8s.io/kustomize/kustomize/v5 "$KUSTOMIZE_VERSION"
   # The project's own flash-sale load generator (benchmarks/loadgen, its versions pinned in go.sum);
   # go build is a quick no-op when nothing changed.
   (cd "$ROOT/benchmarks/loadgen" && "$go" build -o "$BIN/loadgen" .)
   log "go: grpcurl $GRPCURL_VERSION, ghz $GHZ_VERSION, stripe-mock $STRIPE_MOCK_VERSION," \
-    "protoc-gen-openapi $OPENAPI_VERSION in $BIN"
+    "protoc-gen-openapi $OPENAPI_VERSION, kustomize $KUSTOMIZE_VERSION in $BIN"
 }
 
 # --------------------------------------------------------------- python
