@@ -311,13 +311,20 @@ def grpc_listener(s: EdgeSettings, clusters_by_service: dict[str, str]) -> Json:
     }
 
 
+GET_ONLY = {"name": ":method", "string_match": {"exact": "GET"}}
+
+
 def health_listener(s: EdgeSettings, port: int) -> Json:
     """`GET /ready` answers 200, or 503 once Envoy drains (SIGTERM, or the admin's /healthcheck/fail):
-    the kubelet's readiness probe then takes the pod out of the Service before its listeners close."""
+    the kubelet's readiness probe then takes the pod out of the Service before its listeners close.
+    `GET /stats/prometheus` is the admin's metrics page, the one admin path served beyond loopback."""
     check = {"name": "envoy.filters.http.health_check", "typed_config": {
         "@type": f"{API}.health_check.v3.HealthCheck", "pass_through_mode": False,
         "headers": [{"name": ":path", "string_match": {"exact": "/ready"}}]}}  # fmt: skip
-    routes = [{"match": {"prefix": "/"}, "direct_response": {"status": 404}}]
+    routes = [
+        {"match": {"path": "/stats/prometheus", "headers": [GET_ONLY]}, "route": {"cluster": "envoy_admin"}},
+        {"match": {"prefix": "/"}, "direct_response": {"status": 404}},
+    ]  # fmt: skip
     manager = _connection_manager("health", routes, [check])
     return {"name": "health", "address": _listening(s, port), "filter_chains": [{"filters": [manager]}]}
 
@@ -341,6 +348,7 @@ def bootstrap(
                 cluster("identity", s.identity_host, s.identity_port, grpc=False),
                 *([cluster("web", s.web_host, s.web_port, grpc=False)] if s.web_port is not None else []),
                 *([seatmap_cluster(s.seatmap_host, s.seatmap_port)] if s.seatmap_port is not None else []),
+                *([cluster("envoy_admin", "127.0.0.1", s.admin_port, grpc=False)] if s.health_port else []),
             ],
         },
     }

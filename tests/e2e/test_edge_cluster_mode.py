@@ -90,7 +90,12 @@ async def test_the_ready_listener_follows_the_drain(cluster_edge: Edge) -> None:
     ready = await http("GET", f"http://127.0.0.1:{port}/ready")
     assert ready.status == 200
     other = await http("GET", f"http://127.0.0.1:{port}/v1/events")
-    assert other.status == 404  # the probe listener serves nothing else
+    assert other.status == 404  # the probe listener serves nothing else of the API...
+    stats = await http("GET", f"http://127.0.0.1:{port}/stats/prometheus")
+    assert stats.status == 200
+    assert b"envoy_cluster_upstream_rq" in stats.body  # ...but the admin's metrics, for Prometheus
+    mutation = await http("POST", f"http://127.0.0.1:{port}/healthcheck/fail")
+    assert mutation.status == 404  # and no admin action
     await asyncio.to_thread(admin, cluster_edge, "/healthcheck/fail", "POST")
     draining = await http("GET", f"http://127.0.0.1:{port}/ready")
     assert draining.status == 503
