@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench` / `make bench-report`: the flash-sale benchmark on demand (not in CI). It needs only
 # PostgreSQL and Redis, started here if they are not running; it starts what it measures itself.
-#   scripts/bench.sh [run|report] [--quick]
+#   scripts/bench.sh [run|report|capacity] [--quick]   (capacity: docs/capacity.md, ~1 min)
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -14,5 +14,6 @@ cd "$ROOT"
 case "${1:-run}" in
   run) shift || true; exec .venv/bin/python -m benchmarks.flash_sale.run "$@" ;;
   report) shift; exec .venv/bin/python -m benchmarks.report "$@" ;;
-  *) echo "usage: $0 [run|report] [--quick]" >&2; exit 2 ;;
+  capacity) shift; exec .venv/bin/python -m benchmarks.flash_sale.capacity "$@" ;;
+  *) echo "usage: $0 [run|report|capacity] [--quick]" >&2; exit 2 ;;
 esac

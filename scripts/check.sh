@@ -34,6 +34,9 @@ APEXTICK_WEB_PORT=3000 "$PY/python" -m edge render "$edge_dir" >/dev/null  # the
 step "Prometheus rules (promtool)"
 scripts/install.sh apt >/dev/null
 promtool check rules k8s/monitoring/rules.yml
+step "deployment: kustomize overlays validated (Kubernetes and operators' schemas), edge per overlay, Dockerfiles, compose"
+scripts/install.sh go >/dev/null
+"$PY/python" -m devstack.deploy_check
 step "web app: types are fresh, TypeScript checks, ESLint"
 scripts/install.sh web >/dev/null
 (
