@@ -58,5 +58,5 @@ echo "loadgen checks passed"
 step "dependency floors are true (lowest-direct resolution, unit tests)"
 scripts/check_floors.sh
 step "shell scripts parse"
-for script in scripts/*.sh .ci/run; do bash -n "$script"; done
+for script in scripts/*.sh k8s/*.sh .ci/run; do bash -n "$script"; done
 echo "all checks passed"
