@@ -1,7 +1,8 @@
 """`make check`'s deployment step: every kustomization under k8s/ rendered with kustomize and every
-object validated (Kubernetes' schemas, the operators' CRDs, the project's rules), the edge's Envoy
-configuration rendered from each overlay's edge-config and validated by Envoy itself, the
-PrometheusRule fresh, the Dockerfiles and the compose file checked. Exits 1 on any problem.
+object validated (Kubernetes' schemas, the operators' CRDs, the project's rules), then sent to a real
+Kubernetes API server as a server-side dry-run (devstack.api_server, devstack.k8s_dry_run), the
+edge's Envoy configuration rendered from each overlay's edge-config and validated by Envoy itself,
+the PrometheusRule fresh, the Dockerfiles and the compose file checked. Exits 1 on any problem.
 
     python -m devstack.deploy_check [ROOT]     # ROOT: a checkout (default: this one)"""
 
@@ -15,7 +16,8 @@ from typing import Any
 
 import yaml
 
-from devstack import container_files, k8s_policy, k8s_schemas, prometheus_rule
+from devstack import container_files, k8s_dry_run, k8s_policy, k8s_schemas, prometheus_rule
+from devstack.api_server import api_server
 
 ROOT = Path(__file__).resolve().parents[1]
 KUSTOMIZATIONS = (
@@ -74,10 +76,23 @@ def kustomization_problems(root: Path, kustomize: Path) -> list[str]:
     return problems
 
 
+def server_problems(root: Path, kustomize: Path) -> list[str]:
+    """Every kustomization dry-run on one fresh API server (the CRDs installed once)."""
+    with api_server() as api:
+        problems = k8s_dry_run.install_crds(api, sorted((root / "k8s" / "schemas").rglob("*.yaml")))
+        for name in KUSTOMIZATIONS:
+            objects = render(root / name, kustomize)
+            found = k8s_dry_run.dry_run_problems(api, objects)
+            problems += [f"{name}: dry-run: {problem}" for problem in found]
+            print(f"{name}: {len(objects)} objects accepted by the API server (dry-run)")
+    return problems
+
+
 def main(argv: list[str]) -> int:
     root = Path(argv[0]).resolve() if argv else ROOT
     kustomize = ROOT / "var" / "bin" / "kustomize"
     problems = kustomization_problems(root, kustomize)
+    problems += server_problems(root, kustomize) if not problems else []
     if prometheus_rule.main(["--check"]) != 0:
         problems.append("k8s/base/monitoring/prometheus-rule.yaml is stale")
     problems += container_files.all_problems(root)

@@ -34,8 +34,8 @@ APEXTICK_WEB_PORT=3000 "$PY/python" -m edge render "$edge_dir" >/dev/null  # the
 step "Prometheus rules (promtool)"
 scripts/install.sh apt >/dev/null
 promtool check rules k8s/monitoring/rules.yml
-step "deployment: kustomize overlays validated (Kubernetes and operators' schemas), edge per overlay, Dockerfiles, compose"
-scripts/install.sh go >/dev/null
+step "deployment: kustomize overlays validated (schemas, rules, a real API server's dry-run), edge per overlay, Dockerfiles, compose"
+scripts/install.sh go k8s >/dev/null
 "$PY/python" -m devstack.deploy_check
 step "web app: types are fresh, TypeScript checks, ESLint"
 scripts/install.sh web >/dev/null

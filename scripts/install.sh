@@ -2,7 +2,7 @@
 # Install what the local stack and the tests need; idempotent and quick (~1 s)
 # when everything is already there.
 #
-#   scripts/install.sh [apt|go|python|web ...]  (default: all four, in that order)
+#   scripts/install.sh [apt|go|python|web|k8s ...]  (default: the first four, in that order)
 #
 #   apt     Debian packages: PostgreSQL, Redis, RabbitMQ, h2load, openssl,
 #           curl, Node.js and npm, Chromium (+ python3-venv, golang-go when
@@ -12,6 +12,8 @@
 #           into .venv from pyproject.toml + uv.lock.
 #   web     `npm ci` in clients/web from its committed package-lock.json (again
 #           only when the lock changed since the last install).
+#   k8s     kube-apiserver and etcd built into var/bin from k8s/tools/apiserver (make
+#           check's server-side dry-run; only when that module changed).
 #
 # Python runs last so that a checkout without pyproject.toml/uv.lock yet still
 # gets the servers and Go tools before the clear error about the missing file.
@@ -204,6 +206,27 @@ install_web() {
   printf '%s' "$want" >"$stamp"
 }
 
+# ------------------------------------------------------------------ k8s
+
+# install_k8s: the Kubernetes API server that make check dry-runs the manifests against, and the etcd
+# under it, built from k8s/tools/apiserver (a module pinning k8s.io/kubernetes, which cannot be
+# `go install`ed; Debian's etcd 3.4 is too old for it). About four minutes the first time; rebuilt
+# only when that module's go.sum changes.
+install_k8s() {
+  local go module=$ROOT/k8s/tools/apiserver stamp=$BIN/kube-apiserver.sum want
+  go="$(go_cmd)" || die "no Go toolchain (run: scripts/install.sh apt)"
+  want=$(sha256sum "$module/go.sum" | cut -d' ' -f1)
+  if [[ -x $BIN/kube-apiserver && -x $BIN/etcd && -f $stamp && $(cat "$stamp") == "$want" ]]; then
+    log "k8s: kube-apiserver in sync with k8s/tools/apiserver"
+    return 0
+  fi
+  log "k8s: building kube-apiserver (k8s/tools/apiserver; a few minutes the first time)"
+  mkdir -p "$BIN"
+  (cd "$module" && "$go" build -o "$BIN/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver &&
+    "$go" build -o "$BIN/etcd" ./etcd) || die "k8s: kube-apiserver or etcd did not build"
+  printf '%s' "$want" >"$stamp"
+}
+
 # ------------------------------------------------------------------ main
 
 main() {
@@ -212,9 +235,9 @@ main() {
   local step
   for step in "${steps[@]}"; do
     case $step in
-      apt | go | python | web) "install_$step" ;;
+      apt | go | python | web | k8s) "install_$step" ;;
       -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; return 0 ;;
-      *) die "unknown step '$step' (expected: apt go python web)" ;;
+      *) die "unknown step '$step' (expected: apt go python web k8s)" ;;
     esac
   done
 }
