@@ -59,6 +59,14 @@ class ErrorCode(StrEnum):
     USER_NOT_FOUND = "USER_NOT_FOUND"
     SELF_CHANGE_REFUSED = "SELF_CHANGE_REFUSED"
     IDENTITY_UNAVAILABLE = "IDENTITY_UNAVAILABLE"
+    QUEUE_CLOSED = "QUEUE_CLOSED"
+    QUEUE_ALREADY_JOINED = "QUEUE_ALREADY_JOINED"
+    QUEUE_PASS_REQUIRED = "QUEUE_PASS_REQUIRED"  # noqa: S105 - a reason code, not a secret
+    QUEUE_PASS_INVALID = "QUEUE_PASS_INVALID"  # noqa: S105 - a reason code, not a secret
+    QUEUE_PASS_WRONG_EVENT = "QUEUE_PASS_WRONG_EVENT"  # noqa: S105 - a reason code, not a secret
+    QUEUE_PASS_WRONG_USER = "QUEUE_PASS_WRONG_USER"  # noqa: S105 - a reason code, not a secret
+    QUEUE_PASS_EXPIRED = "QUEUE_PASS_EXPIRED"  # noqa: S105 - a reason code, not a secret
+    QUEUE_PASS_USED = "QUEUE_PASS_USED"  # noqa: S105 - a reason code, not a secret
     # Answered by the edge itself (Envoy's local replies), never by a service.
     ROUTE_NOT_FOUND = "ROUTE_NOT_FOUND"
     REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"

@@ -36,18 +36,22 @@ from booking.adapters.pg_order_refunds import PgOrderRefunds
 from booking.adapters.pg_orders import PgOrders
 from booking.adapters.pg_refunds import PgRefunds
 from booking.adapters.pg_sales import PgSales
+from booking.adapters.pg_seat_layout import PgSeatLayouts
 from booking.adapters.pg_tickets import PgTickets
+from booking.adapters.pg_waiting_room import PgWaitingRooms
+from booking.adapters.redis_queue_line import RedisQueueLine
 from booking.adapters.redis_seats import RedisSeatCache, RedisSeatSignals, SeatChangeHub, TakenSeatsView
 from booking.adapters.ticket_codes import TicketSigner, load_private_key, load_public_key
 from booking.adapters.ticket_keys import TicketKeyRing
 from booking.adapters.unit_of_work import SqlUnitOfWork
 from booking.domain.order import PaymentWindow
 from booking.domain.payment import Provider
+from booking.service_layer.best_available_use_cases import BestAvailableUseCases, SeatLayouts
 from booking.service_layer.event_use_cases import EventUseCases
 from booking.service_layer.gate_ports import GateStore, TicketCodeReader
 from booking.service_layer.gate_use_cases import GateUseCases
 from booking.service_layer.hold_ports import SeatClaims, SeatSignals, SeatStatusCache, TakenSeats
-from booking.service_layer.hold_use_cases import HoldUseCases
+from booking.service_layer.hold_use_cases import HoldUseCases, no_queue
 from booking.service_layer.order_ports import OrderStore, TicketStore
 from booking.service_layer.order_use_cases import OrderUseCases
 from booking.service_layer.payment_ports import (
@@ -65,6 +69,8 @@ from booking.service_layer.sales_use_cases import SalesUseCases
 from booking.service_layer.user_admin_use_cases import UserAdminUseCases
 from booking.service_layer.user_ports import UserDirectory
 from booking.service_layer.venue_use_cases import VenueUseCases
+from booking.service_layer.waiting_room_ports import QueueLine, WaitingRooms
+from booking.service_layer.waiting_room_use_cases import WaitingRoomUseCases
 from booking.settings import BookingSettings, OrderSettings
 
 log = logging.getLogger(__name__)
@@ -98,6 +104,10 @@ class Ports:
     audit: AuditTrail
     sales: SalesReport
     users: UserDirectory
+    # The waiting room (None: a composition without one, e.g. the unit tests' fakes).
+    waiting_rooms: WaitingRooms | None = None
+    queue_line: QueueLine | None = None
+    layouts: SeatLayouts | None = None  # best available (None: not offered, e.g. on the fakes)
 
 
 @dataclass
@@ -146,6 +156,8 @@ class Container:
     sales: SalesUseCases
     users: UserAdminUseCases
     clock: Clock
+    waiting_room: WaitingRoomUseCases | None = None
+    best_available: BestAvailableUseCases | None = None
     # The process's metrics: the adapters' own counters (refunds) are registered here, and the
     # server or worker serving /metrics adds its own.
     registry: CollectorRegistry = field(default_factory=new_registry)
@@ -269,6 +281,9 @@ def adapters(
         audit=PgAuditTrail(pool),
         sales=PgSales(pool),
         users=directory,
+        waiting_rooms=PgWaitingRooms(pool),
+        queue_line=RedisQueueLine(redis),
+        layouts=PgSeatLayouts(pool),
     )
     return ports, Infrastructure(
         engine,
@@ -278,6 +293,18 @@ def adapters(
         providers,
         directory,
     )
+
+
+def waiting_room_use_cases(
+    settings: BookingSettings, ports: Ports, clock: Clock, new_id: IdFactory
+) -> WaitingRoomUseCases | None:
+    if ports.waiting_rooms is None or ports.queue_line is None:
+        return None
+    secret = settings.queue_pass_secret
+    if not secret:  # from_env requires it, so only code-built settings (tests) get here
+        log.warning("no queue pass secret: signing passes with an ephemeral key (one process only)")
+        secret = secrets.token_hex(32)
+    return WaitingRoomUseCases(ports.waiting_rooms, ports.queue_line, clock, new_id, secret.encode())
 
 
 def build(
@@ -295,6 +322,7 @@ def build(
         ports, infrastructure = adapters(
             settings, clock, verifier=verifier, gateways=gateways, registry=registry
         )
+    waiting_room = waiting_room_use_cases(settings, ports, clock, new_id)
     holds = HoldUseCases(
         ports.claims,
         ports.signals,
@@ -303,6 +331,7 @@ def build(
         clock,
         new_id,
         timedelta(seconds=settings.hold_ttl_seconds),
+        admission=waiting_room.admission if waiting_room is not None else no_queue,
     )
     window = PaymentWindow(
         timedelta(seconds=settings.orders.payment_window_seconds),
@@ -336,5 +365,7 @@ def build(
         sales=SalesUseCases(ports.sales, ports.orders, clock),
         users=UserAdminUseCases(ports.users, ports.audit, clock),
         clock=clock,
+        waiting_room=waiting_room,
+        best_available=BestAvailableUseCases(holds, ports.claims, ports.layouts) if ports.layouts else None,
         registry=registry,
     )

@@ -52,6 +52,7 @@ async def work(settings: BookingSettings) -> None:
         expiry_listener,
         expiry_sweeper,
         payment_reconciler,
+        waiting_room_door,
     )
 
     container = bootstrap.build(settings)
@@ -79,6 +80,8 @@ async def work(settings: BookingSettings) -> None:
             )
         ),
     ]
+    if container.waiting_room is not None:
+        tasks.append(asyncio.create_task(waiting_room_door(container.waiting_room, metrics=metrics)))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

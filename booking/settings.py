@@ -105,6 +105,9 @@ class BookingSettings(RedactedRepr):
     seatmap_nice: int = 10
     # Prometheus /metrics of this process (each process its own port; unset: not served).
     metrics_port: int | None = None
+    # Signs the waiting room's passes; every booking process must share it (empty only when built in
+    # code, for tests: an ephemeral key, good for one process).
+    queue_pass_secret: str = secret_field("")
     relay: RelaySettings = field(default_factory=RelaySettings)
     orders: OrderSettings = field(default_factory=OrderSettings)
     payments: PaymentSettings = field(default_factory=PaymentSettings)  # no provider unless configured
@@ -159,6 +162,7 @@ class BookingSettings(RedactedRepr):
             seatmap_port=env.integer("APEXTICK_SEATMAP_PORT", cls.seatmap_port, minimum=0),
             seatmap_nice=env.integer("APEXTICK_SEATMAP_NICE", cls.seatmap_nice, minimum=0),
             metrics_port=env.optional_integer("APEXTICK_METRICS_PORT"),
+            queue_pass_secret=env.required("APEXTICK_QUEUE_PASS_SECRET"),
             relay=RelaySettings.from_env(env),
             orders=OrderSettings.from_env(env),
             payments=PaymentSettings.from_env(env),

@@ -15,6 +15,7 @@ from apextick.orders.v1 import order_service_pb2
 from apextick.payments.v1 import webhook_service_pb2
 from apextick.sales.v1 import sales_service_pb2
 from apextick.tickets.v1 import ticket_service_pb2
+from apextick.waitingroom.v1 import waiting_room_service_pb2
 from google.protobuf.descriptor import ServiceDescriptor
 
 from edge.routes import RestRoute, rest_routes
@@ -29,6 +30,7 @@ UPSTREAMS: dict[str, tuple[ServiceDescriptor, ...]] = {
         gate_service_pb2.DESCRIPTOR.services_by_name["GateService"],
         admin_service_pb2.DESCRIPTOR.services_by_name["AdminService"],
         sales_service_pb2.DESCRIPTOR.services_by_name["SalesService"],
+        waiting_room_service_pb2.DESCRIPTOR.services_by_name["WaitingRoomService"],
     ),
     "notification": (notification_service_pb2.DESCRIPTOR.services_by_name["NotificationService"],),
 }

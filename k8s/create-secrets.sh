@@ -28,6 +28,7 @@ create apextick-redis "password=$redis_password"
 create apextick-booking \
   "APEXTICK_REDIS_URL=redis://:$redis_password@redis:6379/0" \
   "APEXTICK_TICKET_SIGNING_SECRET=$(random)" \
+  "APEXTICK_QUEUE_PASS_SECRET=$(random)" \
   "APEXTICK_SERVICE_CLIENT_SECRET=$client_secret" \
   "APEXTICK_STRIPE_API_KEY=${APEXTICK_STRIPE_API_KEY:-}" \
   "APEXTICK_STRIPE_WEBHOOK_SECRET=${APEXTICK_STRIPE_WEBHOOK_SECRET:-}" \

@@ -45,9 +45,9 @@ CLAIM = """
 SELECT seat_id, tier_id FROM claim_seats(
     %(event)s, %(seats)s, %(hold)s, %(customer)s, %(request_id)s, %(now)s, %(expires)s, %(limit)s,
     %(tier_ids)s, %(tier_prices)s, %(currency)s, %(outbox_id)s, %(outbox_aggregate)s,
-    %(outbox_aggregate_id)s, %(outbox_type)s, %(outbox_routing_key)s, %(outbox_payload)s)
+    %(outbox_aggregate_id)s, %(outbox_type)s, %(outbox_routing_key)s, %(outbox_payload)s, %(pass)s)
 """
-LIMIT_REACHED, TWIN_COMMITTED = "AT001", "AT002"
+LIMIT_REACHED, TWIN_COMMITTED, ADMISSION_USED = "AT001", "AT002", "AT003"
 
 # Why a claim failed: an earlier hold with this request id (a retry), or which seats exist at all.
 DIAGNOSE = """
@@ -118,8 +118,9 @@ class PgSeatClaims:
     async def sale_terms(self, event_id: UUID) -> SaleTerms | None:
         async with self._pool.connection() as conn:
             cur = await conn.execute(
-                "SELECT status, sale_starts_at, sale_ends_at, max_seats_per_customer, currency_code "
-                "FROM event WHERE id = %s",
+                "SELECT status, sale_starts_at, sale_ends_at, max_seats_per_customer, currency_code,"
+                " EXISTS (SELECT 1 FROM waiting_room w WHERE w.event_id = e.id AND w.enabled) "
+                "FROM event e WHERE id = %s",
                 (event_id,),
             )
             event = await cur.fetchone()
@@ -129,9 +130,17 @@ class PgSeatClaims:
                 "SELECT tier_id, price_minor FROM price_tier WHERE event_id = %s", (event_id,)
             )
             prices = dict(await cur.fetchall())
-        status, sale_start, sale_end, limit, currency = event
+        status, sale_start, sale_end, limit, currency, queued = event
         return SaleTerms(
-            event_id, status != "DRAFT", status == "PUBLISHED", sale_start, sale_end, limit, currency, prices
+            event_id,
+            status != "DRAFT",
+            status == "PUBLISHED",
+            sale_start,
+            sale_end,
+            limit,
+            currency,
+            prices,
+            queued,
         )
 
     async def claim(self, request: ClaimRequest) -> Hold:
@@ -143,6 +152,7 @@ class PgSeatClaims:
             "expires": request.expires_at,
             "now": request.now,
             "request_id": request.request_id,
+            "pass": request.pass_id,
         }
         try:
             async with self._pool.connection() as conn:
@@ -185,6 +195,12 @@ class PgSeatClaims:
                 check_customer_limit(terms, held + len(request.seat_ids), len(request.seat_ids))
             if exc.sqlstate in {LIMIT_REACHED, TWIN_COMMITTED}:
                 raise _Rollback from None
+            if exc.sqlstate == ADMISSION_USED:
+                raise DomainError(
+                    ErrorCode.QUEUE_PASS_USED,
+                    "the queue pass already took its hold",
+                    metadata={"field": "queue_pass"},
+                ) from None
             raise
         claimed = await cur.fetchall()
         if not claimed:
@@ -241,6 +257,14 @@ class PgSeatClaims:
     async def get_hold(self, hold_id: UUID) -> Hold | None:
         async with self._pool.connection() as conn:
             return await _fetch_hold(conn, hold_id)
+
+    async def hold_for_request(self, customer: str, request_id: str) -> Hold | None:
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT id FROM hold WHERE customer = %s AND request_id = %s", (customer, request_id)
+            )
+            row = await cur.fetchone()
+            return await _fetch_hold(conn, row[0]) if row else None
 
     async def release(self, hold_id: UUID, customer: str, request_id: str) -> EndedHold | None:
         async with self._pool.connection() as conn, conn.transaction():

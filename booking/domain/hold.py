@@ -78,6 +78,7 @@ class SaleTerms:
     max_seats_per_customer: int
     currency_code: str
     tier_prices: dict[str, int]
+    queued: bool = False  # sells through a waiting room: a hold needs the queue's pass
 
     def on_sale_at(self, now: datetime) -> bool:
         return self.published and self.sale_start <= now < self.sale_end
@@ -93,6 +94,7 @@ class ClaimRequest:
     now: datetime
     expires_at: datetime
     terms: SaleTerms
+    pass_id: UUID | None = None  # the queue pass this claim takes (queued events only)
 
 
 def plan_claim(

@@ -16,6 +16,7 @@ from booking.adapters.redis_seats import expired_holds
 from booking.service_layer.hold_use_cases import HoldUseCases
 from booking.service_layer.payment_use_cases import PaymentUseCases, ReconcileReport
 from booking.service_layer.refund_use_cases import RefundUseCases
+from booking.service_layer.waiting_room_use_cases import WaitingRoomUseCases
 
 log = logging.getLogger(__name__)
 
@@ -109,4 +110,30 @@ async def payment_reconciler(payments: PaymentUseCases, refunds: RefundUseCases,
             raise
         except Exception:
             log.warning("payment reconciliation failed", exc_info=True)
+        await asyncio.sleep(interval)
+
+
+async def waiting_room_door(
+    rooms: WaitingRoomUseCases,
+    interval: float = 1.0,
+    repair_every: int = 5,
+    metrics: WorkerMetrics | None = None,
+) -> None:
+    """Turns every queued event's door once a second: opens what is due (the shuffle, the reveal),
+    admits one batch per open room at its rate, sends lapsed passes' holders to the back; every few
+    turns, rebuilds Redis's mirror of a line wherever it disagrees with PostgreSQL (after a Redis
+    restart, within seconds). Several workers may run: each room's turn runs under its row lock."""
+    turns = 0
+    while True:
+        try:
+            await rooms.door()
+            turns += 1
+            if turns % repair_every == 0 and await rooms.repair_line():
+                log.info("queue line rebuilt from PostgreSQL")
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("waiting room turn failed", exc_info=True)
+            if metrics is not None:
+                metrics.failures.labels("waiting_room").inc()
         await asyncio.sleep(interval)

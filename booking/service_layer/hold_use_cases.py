@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from uuid import UUID
 
@@ -23,6 +24,14 @@ from booking.service_layer.ports import Clock, IdFactory
 from booking.service_layer.seat_signals import freed, held, send_after_commit
 
 log = logging.getLogger(__name__)
+
+# The waiting room's check of a pass (WaitingRoomUseCases.admission): returns the pass's id, or raises.
+AdmissionCheck = Callable[[Principal, UUID, str], UUID]
+
+
+def no_queue(_principal: Principal, _event_id: UUID, _token: str) -> UUID:
+    """For a composition without a waiting room: a queued event's holds are refused."""
+    raise DomainError(ErrorCode.QUEUE_PASS_REQUIRED, "this event's sale goes through its waiting room")
 
 
 class SaleTermsCache:
@@ -54,8 +63,10 @@ class HoldUseCases:
         clock: Clock,
         new_id: IdFactory,
         hold_ttl: timedelta,
+        admission: AdmissionCheck = no_queue,
     ) -> None:
         self._claims = claims
+        self._admission = admission
         self._cache = cache
         self._terms = SaleTermsCache(claims)
         self._signals = signals
@@ -65,13 +76,21 @@ class HoldUseCases:
         self._ttl = hold_ttl
 
     async def hold_seats(
-        self, principal: Principal, event_id: UUID, seat_ids: Sequence[str], request_id: str
+        self,
+        principal: Principal,
+        event_id: UUID,
+        seat_ids: Sequence[str],
+        request_id: str,
+        queue_pass: str = "",
     ) -> Hold:
         now = self._clock()
         terms = await self._terms.get(event_id)
         request = plan_claim(
             terms, event_id, principal.subject, seat_ids, request_id, self._new_id(), now, self._ttl
         )
+        if request.terms.queued:  # the claim takes the pass in its own transaction, once
+            pass_id = self._admission(principal, event_id, queue_pass)
+            request = dataclasses.replace(request, pass_id=pass_id)
         if self._taken is not None:
             taken = self._taken.known_taken(event_id, request.seat_ids, principal.subject)
             if taken:

@@ -34,6 +34,7 @@ from tests.e2e.edge_support import Edge, running_edge
 from tests.e2e.payment_support import (
     PAYHERE_MERCHANT_ID,
     PAYHERE_SECRET,
+    QUEUE_PASS_SECRET,
     STRIPE_WEBHOOK_SECRET,
     TICKET_SECRET,
     running_stripe_mock,
@@ -131,6 +132,7 @@ async def booking_server(
         metrics_port=0,  # /metrics on a free port (test_metrics.py)
         # No grace: the reconciliation tests move deadlines into the past and reconcile at once.
         orders=OrderSettings(ticket_signing_secret=TICKET_SECRET, reconcile_grace_seconds=0),
+        queue_pass_secret=QUEUE_PASS_SECRET,  # the waiting room tests sign expired passes with it
     )
     gateways = build_gateways(payment_settings(stripe_proxy.url, onepay_sandbox_url))
     server = BookingServer(bootstrap.build(settings, gateways=gateways), "127.0.0.1:0")

@@ -27,6 +27,7 @@ STRIPE_WEBHOOK_SECRET = "whsec_" + uuid.uuid4().hex
 PAYHERE_MERCHANT_ID = "1221149"
 PAYHERE_SECRET = "payhere-test-" + uuid.uuid4().hex
 TICKET_SECRET = "ticket-signing-" + uuid.uuid4().hex
+QUEUE_PASS_SECRET = "queue-pass-" + uuid.uuid4().hex
 
 
 @contextmanager

@@ -31,24 +31,29 @@ async def rich_error(call: Awaitable[Any]) -> RichError:
     try:
         await call
     except grpc.aio.AioRpcError as error:
-        trailers: Any = error.trailing_metadata() or ()
-        raw = next((value for key, value in trailers if key == "grpc-status-details-bin"), None)
-        assert isinstance(raw, bytes), f"no rich status on {error.code()}: {error.details()}"
-        status = status_pb2.Status.FromString(raw)
-        infos, violations = [], []
-        for detail in status.details:
-            if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-                info = error_details_pb2.ErrorInfo()
-                detail.Unpack(info)
-                infos.append(info)
-            elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-                bad = error_details_pb2.BadRequest()
-                detail.Unpack(bad)
-                violations += [v.field for v in bad.field_violations]
-        assert len(infos) == 1, "exactly one ErrorInfo per error"
-        assert "Traceback" not in (error.details() or "")
-        return RichError(error.code(), infos[0].reason, dict(infos[0].metadata), violations)
+        return decoded(error)
     raise AssertionError("the call succeeded but was expected to fail")
+
+
+def decoded(error: grpc.aio.AioRpcError) -> RichError:
+    """A failed call's google.rpc.Status details: its one ErrorInfo and any field violations."""
+    trailers: Any = error.trailing_metadata() or ()
+    raw = next((value for key, value in trailers if key == "grpc-status-details-bin"), None)
+    assert isinstance(raw, bytes), f"no rich status on {error.code()}: {error.details()}"
+    status = status_pb2.Status.FromString(raw)
+    infos, violations = [], []
+    for detail in status.details:
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            infos.append(info)
+        elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad = error_details_pb2.BadRequest()
+            detail.Unpack(bad)
+            violations += [v.field for v in bad.field_violations]
+    assert len(infos) == 1, "exactly one ErrorInfo per error"
+    assert "Traceback" not in (error.details() or "")
+    return RichError(error.code(), infos[0].reason, dict(infos[0].metadata), violations)
 
 
 def rid() -> str:
@@ -68,7 +73,13 @@ def venue_message(city: str = "Colombo") -> venue_pb2.Venue:
 
 
 def event_message(
-    seat_map: str, title: str, *, category: str = "concert", days: int = 30, max_per_customer: int = 4
+    seat_map: str,
+    title: str,
+    *,
+    category: str = "concert",
+    days: int = 30,
+    max_per_customer: int = 4,
+    sale_opens_in: timedelta = timedelta(minutes=-5),
 ) -> event_pb2.Event:
     now = datetime.now(UTC).replace(microsecond=0)
     return event_pb2.Event(
@@ -78,7 +89,7 @@ def event_message(
         seat_map=seat_map,
         start_time=stamp(now + timedelta(days=days)),
         end_time=stamp(now + timedelta(days=days, hours=2)),
-        sale_start_time=stamp(now - timedelta(minutes=5)),
+        sale_start_time=stamp(now + sale_opens_in),
         sale_end_time=stamp(now + timedelta(days=days - 1)),
         max_seats_per_customer=max_per_customer,
         currency_code="LKR",
@@ -104,6 +115,7 @@ async def build_event(
     days: int = 30,
     publish: bool = True,
     max_per_customer: int = 4,
+    sale_opens_in: timedelta = timedelta(minutes=-5),
 ) -> Built:
     """Venue, rows x per_row grid, a VIP tier on row A and a standard tier on the section, an event."""
     venue = (
@@ -127,7 +139,12 @@ async def build_event(
         await catalog.CreateEvent(
             svc.CreateEventRequest(
                 event=event_message(
-                    seat_map.name, title, category=category, days=days, max_per_customer=max_per_customer
+                    seat_map.name,
+                    title,
+                    category=category,
+                    days=days,
+                    max_per_customer=max_per_customer,
+                    sale_opens_in=sale_opens_in,
                 ),
                 request_id=rid(),
             ),

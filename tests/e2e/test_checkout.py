@@ -371,7 +371,7 @@ async def test_payments_racing_expiry_never_book_a_seat_twice(
             booking_server.container.holds.sweep(),
             claim,
         ]
-        jitter = [random.uniform(0, 0.02) for _ in contenders]  # noqa: S311 - timing, not secrecy
+        jitter = [random.uniform(0, 0.02) for _ in contenders]
         results: list[object] = await asyncio.gather(
             *(after(delay, c) for delay, c in zip(jitter, contenders, strict=True)), return_exceptions=True
         )

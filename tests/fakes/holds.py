@@ -138,6 +138,10 @@ class FakeSeatClaims:
     async def get_hold(self, hold_id: UUID) -> Hold | None:
         return self._db.tables.holds.get(hold_id)
 
+    async def hold_for_request(self, customer: str, request_id: str) -> Hold | None:
+        made = self._db.tables.hold_requests.get((customer, request_id))
+        return self._db.tables.holds.get(made) if made is not None else None
+
     async def release(self, hold_id: UUID, customer: str, request_id: str) -> EndedHold | None:
         hold = self._db.tables.holds.get(hold_id)
         mine = hold is not None and hold.customer == customer

@@ -78,6 +78,7 @@ class Stack:
             "APEXTICK_SWEEP_INTERVAL": "0.5",
             "APEXTICK_LOG_LEVEL": "ERROR",
             "APEXTICK_TICKET_SIGNING_SECRET": os.environ.get("APEXTICK_TICKET_SIGNING_SECRET", "f" * 64),
+            "APEXTICK_QUEUE_PASS_SECRET": os.environ.get("APEXTICK_QUEUE_PASS_SECRET", "q" * 64),
             **self.extra_env,
         }
 

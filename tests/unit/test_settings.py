@@ -13,6 +13,7 @@ DATABASE = "postgresql://apextick:pg-secret-pw@127.0.0.1:5432/apextick"
 BOOKING_ENV = {
     "APEXTICK_DATABASE_URL": DATABASE,
     "APEXTICK_TICKET_SIGNING_SECRET": "ticket-secret-value",
+    "APEXTICK_QUEUE_PASS_SECRET": "queue-pass-secret-value",
     "APEXTICK_REDIS_URL": "redis://default:redis-secret-pw@127.0.0.1:6379/0",
     "APEXTICK_AMQP_URL": "amqp://apextick:amqp-secret-pw@127.0.0.1:5672/%2F",
     "APEXTICK_STRIPE_API_KEY": "sk_test_secret_key",
@@ -58,7 +59,9 @@ def test_a_missing_required_variable_is_named() -> None:
     with pytest.raises(SettingsError, match="APEXTICK_DATABASE_URL must be set"):
         BookingSettings.from_env({"APEXTICK_TICKET_SIGNING_SECRET": "x"})
     with pytest.raises(SettingsError, match="APEXTICK_TICKET_SIGNING_SECRET must be set"):
-        BookingSettings.from_env({"APEXTICK_DATABASE_URL": DATABASE})
+        BookingSettings.from_env({"APEXTICK_DATABASE_URL": DATABASE, "APEXTICK_QUEUE_PASS_SECRET": "q"})
+    with pytest.raises(SettingsError, match="APEXTICK_QUEUE_PASS_SECRET must be set"):
+        BookingSettings.from_env({"APEXTICK_DATABASE_URL": DATABASE, "APEXTICK_TICKET_SIGNING_SECRET": "x"})
 
 
 def test_no_secret_reaches_a_repr() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
@@ -18,10 +19,12 @@ from apextick.inventory.v1 import inventory_service_pb2_grpc as svc_grpc
 from apextick_platform import call_context
 from apextick_platform.errors import DomainError, ErrorCode
 from apextick_platform.proto_time import stamp
+from booking.domain.best_available import Wish
 from booking.domain.hold import Hold
 from booking.entrypoints.grpc import names
 from booking.entrypoints.grpc.counters import BookingCounters
 from booking.entrypoints.grpc.seat_map_fanout import Cursor, SeatMapFanout
+from booking.service_layer.best_available_use_cases import BestAvailableUseCases
 from booking.service_layer.hold_use_cases import HoldUseCases
 
 Context = Any
@@ -157,8 +160,10 @@ class InventoryServicer(svc_grpc.InventoryServiceServicer):
         streams: SeatMapStreams,
         clock: Any,
         counters: BookingCounters | None = None,
+        best: BestAvailableUseCases | None = None,
     ) -> None:
         self._holds = holds
+        self._best = best
         self._streams = streams
         self._clock = clock
         self._counters = counters or BookingCounters()
@@ -167,14 +172,30 @@ class InventoryServicer(svc_grpc.InventoryServiceServicer):
         return hold_message(hold, hold.state_at(self._clock()).value)
 
     async def HoldSeats(self, request: svc.HoldSeatsRequest, context: Context) -> svc.HoldSeatsResponse:
-        hold = await self._holds.hold_seats(
+        # With best available on, a lost claim's answer names the nearest free seats of its tier.
+        hold_seats = self._best.hold_or_offer if self._best is not None else self._holds.hold_seats
+        hold = await hold_seats(
             call_context.signed_in(),
             names.event_id(request.event, "event"),
             list(request.seat_ids),
             request.request_id,
+            request.queue_pass,
         )
         self._counters.seats_won(len(hold.seats))
         return svc.HoldSeatsResponse(hold=self._message(hold))
+
+    async def HoldBestAvailable(
+        self, request: svc.HoldBestAvailableRequest, context: Context
+    ) -> svc.HoldBestAvailableResponse:
+        if self._best is None:
+            raise DomainError(ErrorCode.UNAVAILABLE, "best available is not served here")
+        wish = Wish(request.quantity, request.together, request.price_tier_id, request.section_id)
+        hold = await self._best.hold_best(
+            call_context.signed_in(), names.event_id(request.event, "event"), wish, request.request_id,
+            request.queue_pass, secrets.randbelow(1 << 30),
+        )  # fmt: skip
+        self._counters.seats_won(len(hold.seats))
+        return svc.HoldBestAvailableResponse(hold=self._message(hold))
 
     async def GetHold(self, request: svc.GetHoldRequest, context: Context) -> svc.GetHoldResponse:
         hold = await self._holds.get_hold(call_context.signed_in(), names.hold_id(request.name))

@@ -17,6 +17,7 @@ from apextick.orders.v1 import order_service_pb2, order_service_pb2_grpc
 from apextick.payments.v1 import webhook_service_pb2, webhook_service_pb2_grpc
 from apextick.sales.v1 import sales_service_pb2, sales_service_pb2_grpc
 from apextick.tickets.v1 import ticket_service_pb2, ticket_service_pb2_grpc
+from apextick.waitingroom.v1 import waiting_room_service_pb2, waiting_room_service_pb2_grpc
 from prometheus_client import CollectorRegistry
 
 from apextick_platform.grpc.hosting import HostedServer
@@ -32,7 +33,9 @@ from booking.entrypoints.grpc.inventory_servicer import InventoryServicer, SeatM
 from booking.entrypoints.grpc.order_servicer import OrderServicer, TicketServicer
 from booking.entrypoints.grpc.sales_servicer import SalesServicer
 from booking.entrypoints.grpc.seat_map_fanout import SeatMapFanout
+from booking.entrypoints.grpc.waiting_room_servicer import WaitingRoomServicer
 from booking.entrypoints.grpc.webhook_servicer import WebhookServicer
+from booking.service_layer.best_available_use_cases import BestAvailableUseCases
 from booking.service_layer.event_use_cases import EventUseCases
 from booking.service_layer.gate_use_cases import GateUseCases
 from booking.service_layer.hold_use_cases import HoldUseCases
@@ -42,6 +45,7 @@ from booking.service_layer.refund_use_cases import RefundUseCases
 from booking.service_layer.sales_use_cases import SalesUseCases
 from booking.service_layer.user_admin_use_cases import UserAdminUseCases
 from booking.service_layer.venue_use_cases import VenueUseCases
+from booking.service_layer.waiting_room_use_cases import WaitingRoomUseCases
 from booking.settings import BookingSettings
 
 log = logging.getLogger(__name__)
@@ -55,6 +59,7 @@ SERVICES = (
     gate_service_pb2.DESCRIPTOR.services_by_name["GateService"],
     admin_service_pb2.DESCRIPTOR.services_by_name["AdminService"],
     sales_service_pb2.DESCRIPTOR.services_by_name["SalesService"],
+    waiting_room_service_pb2.DESCRIPTOR.services_by_name["WaitingRoomService"],
 )
 
 
@@ -90,6 +95,10 @@ class Backend(Protocol):
     def settings(self) -> BookingSettings: ...
     @property
     def registry(self) -> CollectorRegistry: ...
+    @property
+    def waiting_room(self) -> WaitingRoomUseCases | None: ...
+    @property
+    def best_available(self) -> BestAvailableUseCases | None: ...
 
     async def open(self) -> None: ...
     async def close(self) -> None: ...
@@ -169,7 +178,8 @@ class BookingServer(ServingWithMap, Generic[B]):
             CatalogServicer(container.venues, container.events, container.clock), server
         )
         inventory_service_pb2_grpc.add_InventoryServiceServicer_to_server(
-            InventoryServicer(container.holds, streams, container.clock, counters), server
+            InventoryServicer(container.holds, streams, container.clock, counters, container.best_available),
+            server,
         )
         order_service_pb2_grpc.add_OrderServiceServicer_to_server(
             OrderServicer(container.orders, container.refunds, counters), server
@@ -185,4 +195,8 @@ class BookingServer(ServingWithMap, Generic[B]):
             AdminServicer(container.refunds, container.users, container.orders), server
         )
         sales_service_pb2_grpc.add_SalesServiceServicer_to_server(SalesServicer(container.sales), server)
+        if container.waiting_room is not None:
+            waiting_room_service_pb2_grpc.add_WaitingRoomServiceServicer_to_server(
+                WaitingRoomServicer(container.waiting_room), server
+            )
         self.port = self.hosted.listen(address)

@@ -2,6 +2,7 @@
 
 apextick bench flash-sale --seats 200 --attempts 5000 --concurrency 200 --json
 apextick gate verify CODE --bundle bundle.json     (exit 0 only for a ticket to admit)
+apextick queue verify EVENT --rest URL             (exit 0 only if the queue's order is the fair one)
 """
 
 from __future__ import annotations
@@ -74,7 +75,16 @@ def main(argv: list[str] | None = None) -> None:
     check = gate.add_parser("verify", help="verify a ticket code offline against a saved offline bundle")
     check.add_argument("code")
     check.add_argument("--bundle", required=True, type=Path, help="GetOfflineBundle's answer, as JSON")
+    queue = area.add_parser("queue").add_subparsers(dest="action", required=True)
+    proof = queue.add_parser("verify", help="recompute an event's queue order from its public data alone")
+    proof.add_argument("event", help="events/{id} or the id")
+    where = proof.add_mutually_exclusive_group(required=True)
+    where.add_argument("--rest", help="the edge's REST URL, e.g. http://localhost:8080")
+    where.add_argument("--grpc", help="a gRPC target, e.g. localhost:8081")
     args = parser.parse_args(argv)
+    if args.area == "queue":
+        _queue_verify(args.event, rest=args.rest or "", target=args.grpc or "")
+        return
     if args.area == "login":
         _login(args.keycloak, args.user)
         return
@@ -97,6 +107,22 @@ def _verify(parser: argparse.ArgumentParser, code: str, bundle_path: Path) -> No
     print(json.dumps({"verdict": found.verdict.value, "ticket": found.ticket, "seatId": found.seat_id,
                       "bundleVersion": bundle.version}))  # fmt: skip
     if found.verdict is not gate.Verdict.VALID:
+        raise SystemExit(1)
+
+
+def _queue_verify(event: str, *, rest: str, target: str) -> None:
+    from apextick_client.client import ApexTick  # noqa: PLC0415 - only this command needs the stubs
+    from apextick_client.queue_proof import check  # noqa: PLC0415
+
+    name = event if event.startswith("events/") else f"events/{event}"
+    client = ApexTick(rest_url=rest, grpc_target=target)
+    try:
+        proof = check(client.queue(name), client.queue_entries(name))
+    finally:
+        client.close()
+    print(json.dumps({"commitmentHolds": proof.commitment_holds, "entries": proof.entries,
+                      "misplaced": proof.misplaced[:20], "fair": proof.holds}))  # fmt: skip
+    if not proof.holds:
         raise SystemExit(1)
 
 

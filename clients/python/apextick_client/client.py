@@ -25,6 +25,8 @@ from apextick.sales.v1 import sales_service_pb2 as ssv
 from apextick.sales.v1 import sales_service_pb2_grpc as sales_grpc
 from apextick.tickets.v1 import ticket_service_pb2 as tsv
 from apextick.tickets.v1 import ticket_service_pb2_grpc as ticket_grpc
+from apextick.waitingroom.v1 import waiting_room_service_pb2 as wsv
+from apextick.waitingroom.v1 import waiting_room_service_pb2_grpc as waiting_grpc
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
@@ -108,6 +110,30 @@ class ApexTick:
         stub = ticket_grpc.TicketServiceStub(self._channel)
         reply = self._grpc(stub.ListMyTickets, tsv.ListMyTicketsRequest(order=order))
         return [json_format.MessageToDict(t) for t in reply.tickets]
+
+    # ---------------------------------------------------------------- the waiting room (public data)
+
+    def queue(self, event: str) -> dict[str, Any]:
+        """An event's queue: settings, the commitment and, after the open, the revealed seed."""
+        request = wsv.GetQueueRequest(event=event)
+        return dict(
+            self._unary(
+                waiting_grpc.WaitingRoomServiceStub, "GetQueue", request, "GET", f"/v1/{event}/queue"
+            )["queue"]
+        )
+
+    def queue_entries(self, event: str) -> list[dict[str, Any]]:
+        """Every published pre-queue entry (pseudonym and rank), all pages."""
+        entries: list[dict[str, Any]] = []
+        token = ""
+        while True:
+            request = wsv.ListQueueEntriesRequest(event=event, page_size=10_000, page_token=token)
+            path = f"/v1/{event}/queue/entries?pageSize=10000&pageToken={urllib.parse.quote(token)}"
+            reply = self._unary(waiting_grpc.WaitingRoomServiceStub, "ListQueueEntries", request, "GET", path)
+            entries.extend(reply.get("entries", []))
+            token = reply.get("nextPageToken", "")
+            if not token:
+                return entries
 
     # ---------------------------------------------------------------- organizers and admins
 

@@ -43,6 +43,14 @@ const MESSAGES: Record<string, string> = {
   TICKET_PDF_NOT_READY: "Your ticket PDF is still being made. Try again in a few seconds.",
   INVALID_ARGUMENT: "Some of what was entered is not valid.",
   GATE_NOT_FOUND: "This gate does not exist, or you are not on its staff.",
+  QUEUE_CLOSED: "This event has no open waiting room.",
+  QUEUE_ALREADY_JOINED: "You already have a place in this queue (on this or another device).",
+  QUEUE_PASS_REQUIRED: "This sale goes through its waiting room: join the queue first.",
+  QUEUE_PASS_INVALID: "That queue pass is not valid. Rejoin the queue.",
+  QUEUE_PASS_WRONG_EVENT: "That queue pass is for another event.",
+  QUEUE_PASS_WRONG_USER: "That queue pass belongs to someone else.",
+  QUEUE_PASS_EXPIRED: "Your queue pass has expired; you are back in the queue.",
+  QUEUE_PASS_USED: "Your queue pass has already been used for a hold.",
 };
 
 /** The edge's error body (google.rpc.Status as JSON) to an ApiError; anything else to a generic one. */

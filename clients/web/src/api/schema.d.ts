@@ -265,6 +265,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events/{event}/holds:bestAvailable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Holds the best free seats for `quantity`, in one claim with every guarantee of HoldSeats: ranked
+         *      by the seat map (section, then row from the front, then distance from the row's centre), adjacent
+         *      in one row when `together`, and never stranding a single free seat between taken ones when a
+         *      choice of equal rank exists. When none fits, ABORTED SEAT_UNAVAILABLE names in `alternatives` the
+         *      best free seats one by one (free when the answer was made). A retry with the same request_id
+         *      answers the same hold.
+         */
+        post: operations["InventoryService_HoldBestAvailable"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/events/{event}/orders": {
         parameters: {
             query?: never;
@@ -319,6 +343,123 @@ export interface paths {
         head?: never;
         /** @description Changes a price tier of a draft event. */
         patch: operations["CatalogService_UpdatePriceTier"];
+        trace?: never;
+    };
+    "/v1/events/{event}/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The queue's public face: its settings, the commitment, after the open the revealed seed, and
+         *      its figures (waiting, admitted, passes used).
+         */
+        get: operations["WaitingRoomService_GetQueue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/{event}/queue/entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The pre-queue's entries, published once the sale opens, in pseudonym order, each with the rank the
+         *      shuffle gave it: with the revealed seed, anyone recomputes every rank from the pseudonyms alone.
+         */
+        get: operations["WaitingRoomService_ListQueueEntries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/{event}/queue:configure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Turns the event's queue on (with an outflow rate and a pass lifetime) or off. Only before the
+         *      sale opens: the commitment is made when the queue is turned on.
+         */
+        post: operations["WaitingRoomService_ConfigureQueue"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/{event}/queue:join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Takes the caller's place in the queue. A retry with the same request_id answers the same place;
+         *      another join by the same identity answers ALREADY_EXISTS with QUEUE_ALREADY_JOINED.
+         */
+        post: operations["WaitingRoomService_JoinQueue"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/{event}/queue:leave": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Gives the caller's place up. Leaving twice is fine. */
+        post: operations["WaitingRoomService_LeaveQueue"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/{event}/queue:watch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The caller's place, now and at every change: position, people ahead, the estimated wait, and
+         *      on admission the pass. Reconnecting keeps the place (it belongs to the identity, not the stream).
+         */
+        get: operations["WaitingRoomService_WatchQueuePosition"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/events/{event}/scanConflicts": {
@@ -1768,6 +1909,31 @@ export interface components {
              */
             readonly createTime?: string;
         };
+        /** @description Request of HoldBestAvailable. */
+        "apextick.inventory.v1.HoldBestAvailableRequest": {
+            /** @description The event, `events/{event}`. */
+            event: string;
+            /**
+             * Format: int32
+             * @description How many seats (within the event's per-customer limit).
+             */
+            quantity: number;
+            /** @description Adjacent seats in one row. */
+            together?: boolean;
+            /** @description Only seats of this price tier (empty: any). */
+            priceTierId?: string;
+            /** @description Only seats of this section (empty: any). */
+            sectionId?: string;
+            /** @description Idempotency key: a UUID the client reuses when it retries this request. */
+            requestId: string;
+            /** @description The waiting room's pass, on a queued event (as HoldSeats). */
+            queuePass?: string;
+        };
+        /** @description Response of HoldBestAvailable. */
+        "apextick.inventory.v1.HoldBestAvailableResponse": {
+            /** @description The hold, with the seats chosen. */
+            hold?: components["schemas"]["apextick.inventory.v1.Hold"];
+        };
         /** @description Request of HoldSeats. */
         "apextick.inventory.v1.HoldSeatsRequest": {
             /** @description The event, `events/{event}`. */
@@ -1776,6 +1942,11 @@ export interface components {
             seatIds: string[];
             /** @description Idempotency key: a UUID the client reuses when it retries this request. */
             requestId: string;
+            /**
+             * @description The pass the event's waiting room gave this caller on admission (WatchQueuePosition). Required
+             *      on an event whose queue is on, ignored otherwise; one pass takes one hold.
+             */
+            queuePass?: string;
         };
         /** @description Response of HoldSeats. */
         "apextick.inventory.v1.HoldSeatsResponse": {
@@ -2275,6 +2446,155 @@ export interface components {
             readonly issueTime?: string;
             /** @description Where the PDF of the ticket is served (the notification service), relative to the API's origin. */
             readonly pdfUri?: string;
+        };
+        /** @description Request of ConfigureQueue. */
+        "apextick.waitingroom.v1.ConfigureQueueRequest": {
+            /** @description The event, `events/{event}` (the caller's own). */
+            event: string;
+            /** @description On or off. */
+            enabled?: boolean;
+            /**
+             * Format: int32
+             * @description Admissions per minute (1 to 60,000); used when enabled.
+             */
+            admissionsPerMinute?: number;
+            /** @description Pass lifetime (30 s to 1 h); used when enabled. */
+            passLifetime?: string;
+        };
+        /** @description Response of ConfigureQueue. */
+        "apextick.waitingroom.v1.ConfigureQueueResponse": {
+            /** @description The queue as configured. */
+            queue?: components["schemas"]["apextick.waitingroom.v1.Queue"];
+        };
+        /** @description Response of GetQueue. */
+        "apextick.waitingroom.v1.GetQueueResponse": {
+            /** @description The queue. */
+            queue?: components["schemas"]["apextick.waitingroom.v1.Queue"];
+        };
+        /** @description Request of JoinQueue. */
+        "apextick.waitingroom.v1.JoinQueueRequest": {
+            /** @description The event, `events/{event}`. */
+            event: string;
+            /** @description Idempotency key: a UUID the client reuses when it retries this request. */
+            requestId: string;
+        };
+        /** @description Response of JoinQueue. */
+        "apextick.waitingroom.v1.JoinQueueResponse": {
+            /** @description The place taken. */
+            place?: components["schemas"]["apextick.waitingroom.v1.QueuePlace"];
+        };
+        /** @description Request of LeaveQueue. */
+        "apextick.waitingroom.v1.LeaveQueueRequest": {
+            /** @description The event, `events/{event}`. */
+            event: string;
+        };
+        /** @description Response of LeaveQueue. */
+        "apextick.waitingroom.v1.LeaveQueueResponse": Record<string, never>;
+        /** @description Response of ListQueueEntries. */
+        "apextick.waitingroom.v1.ListQueueEntriesResponse": {
+            /** @description In ascending pseudonym order. */
+            entries?: components["schemas"]["apextick.waitingroom.v1.QueueEntry"][];
+            /** @description For the next page; empty at the end. */
+            nextPageToken?: string;
+        };
+        /** @description One event's queue. */
+        "apextick.waitingroom.v1.Queue": {
+            /** @description The event, `events/{event}`. */
+            event?: string;
+            /**
+             * Format: enum
+             * @description Where the queue is.
+             * @enum {string}
+             */
+            state?: "QUEUE_STATE_UNSPECIFIED" | "QUEUE_STATE_OFF" | "QUEUE_STATE_PRE_QUEUE" | "QUEUE_STATE_OPEN" | "QUEUE_STATE_CLOSED";
+            /**
+             * Format: int32
+             * @description Admissions per minute, in batches every second.
+             */
+            admissionsPerMinute?: number;
+            /** @description How long an admitted identity's pass lasts. */
+            passLifetime?: string;
+            /**
+             * Format: date-time
+             * @description When the pre-queue is ordered: the event's sale start.
+             */
+            opensAt?: string;
+            /**
+             * @description SHA-256 (hex) of `apextick-queue-commitment|{event id}|{opens_at, UTC ISO-8601 with
+             *      microseconds}|{seed hex}`: published before the open.
+             */
+            commitment?: string;
+            /** @description The seed (hex), empty until the open. */
+            revealedSeed?: string;
+            /**
+             * Format: int32
+             * @description People in the pre-queue at the open (0 before).
+             */
+            preQueueSize?: number;
+            /**
+             * Format: int32
+             * @description People waiting now.
+             */
+            waiting?: number;
+            /**
+             * Format: int32
+             * @description Identities admitted so far.
+             */
+            admitted?: number;
+            /**
+             * Format: int32
+             * @description Passes that have taken their hold.
+             */
+            passesUsed?: number;
+        };
+        /** @description One pre-queue entry as the open's shuffle placed it. */
+        "apextick.waitingroom.v1.QueueEntry": {
+            /** @description The identity's pseudonym (hex): SHA-256 of `apextick-queue|{event id}|{subject}`, first 32 digits. */
+            pseudonym?: string;
+            /**
+             * Format: int32
+             * @description Its place in the shuffled pre-queue, from 1.
+             */
+            rank?: number;
+        };
+        /** @description The caller's place. */
+        "apextick.waitingroom.v1.QueuePlace": {
+            /** @description The caller's pseudonym in the published list (hex). */
+            pseudonym?: string;
+            /** @description True when the caller joined before the open (ordered by the shuffle), false for a later arrival. */
+            preQueue?: boolean;
+            /**
+             * Format: date-time
+             * @description When the caller joined.
+             */
+            joinedAt?: string;
+        };
+        /** @description Response of WatchQueuePosition: one reading of the caller's place. */
+        "apextick.waitingroom.v1.WatchQueuePositionResponse": {
+            /**
+             * Format: enum
+             * @description The queue's state.
+             * @enum {string}
+             */
+            state?: "QUEUE_STATE_UNSPECIFIED" | "QUEUE_STATE_OFF" | "QUEUE_STATE_PRE_QUEUE" | "QUEUE_STATE_OPEN" | "QUEUE_STATE_CLOSED";
+            /** @description The caller's place. */
+            place?: components["schemas"]["apextick.waitingroom.v1.QueuePlace"];
+            /**
+             * Format: int32
+             * @description 1 for the next to be admitted; 0 before the open (the shuffle decides) and once admitted.
+             */
+            position?: number;
+            /** @description The estimated wait at the outflow rate. */
+            estimatedWait?: string;
+            /** @description On admission: the pass HoldSeats takes (queue_pass), and when it expires. */
+            queuePass?: string;
+            /**
+             * Format: date-time
+             * @description When the pass expires; an unused pass sends its holder to the back of the queue.
+             */
+            passExpiresAt?: string;
+            /** @description The queue's commitment, so the screen can show it. */
+            commitment?: string;
         };
         /** @description Contains an arbitrary serialized message along with a @type that describes the type of the serialized message. */
         "google.protobuf.Any": {
@@ -2880,6 +3200,42 @@ export interface operations {
             };
         };
     };
+    InventoryService_HoldBestAvailable: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The event id. */
+                event: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["apextick.inventory.v1.HoldBestAvailableRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["apextick.inventory.v1.HoldBestAvailableResponse"];
+                };
+            };
+            /** @description Default error response */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
     SalesService_ListEventOrders: {
         parameters: {
             query?: {
@@ -3064,6 +3420,215 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["apextick.catalog.v1.UpdatePriceTierResponse"];
+                };
+            };
+            /** @description Default error response */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    WaitingRoomService_GetQueue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The event id. */
+                event: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["apextick.waitingroom.v1.GetQueueResponse"];
+                };
+            };
+            /** @description Default error response */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    WaitingRoomService_ListQueueEntries: {
+        parameters: {
+            query?: {
+                /** @description At most this many (default 1,000, at most 10,000). */
+                pageSize?: number;
+                /** @description From a previous response. */
+                pageToken?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The event id. */
+                event: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["apextick.waitingroom.v1.ListQueueEntriesResponse"];
+                };
+            };
+            /** @description Default error response */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    WaitingRoomService_ConfigureQueue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The event id. */
+                event: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["apextick.waitingroom.v1.ConfigureQueueRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["apextick.waitingroom.v1.ConfigureQueueResponse"];
+                };
+            };
+            /** @description Default error response */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    WaitingRoomService_JoinQueue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The event id. */
+                event: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["apextick.waitingroom.v1.JoinQueueRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["apextick.waitingroom.v1.JoinQueueResponse"];
+                };
+            };
+            /** @description Default error response */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    WaitingRoomService_LeaveQueue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The event id. */
+                event: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["apextick.waitingroom.v1.LeaveQueueRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["apextick.waitingroom.v1.LeaveQueueResponse"];
+                };
+            };
+            /** @description Default error response */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    WaitingRoomService_WatchQueuePosition: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The event id. */
+                event: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["apextick.waitingroom.v1.WatchQueuePositionResponse"];
                 };
             };
             /** @description Default error response */

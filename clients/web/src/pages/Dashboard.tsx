@@ -8,6 +8,7 @@ import type { ApiError } from "../api/errors";
 import type { components } from "../api/schema";
 import { money } from "../money";
 import { Problem } from "./Problem";
+import { type Queue, useQueue } from "./QueuePanel";
 
 type Board = components["schemas"]["apextick.sales.v1.GetEventDashboardResponse"];
 type Through = components["schemas"]["apextick.sales.v1.SellThrough"];
@@ -32,11 +33,27 @@ function Bars({ title, rows }: { title: string; rows: { label: string; value: nu
   );
 }
 
+/** The waiting room's figures: who waits, how fast the door turns, how many passes became holds. */
+function QueueFigures({ queue }: { queue: Queue }) {
+  const admitted = queue.admitted ?? 0;
+  return (
+    <section aria-label="Waiting room" className="figures">
+      <p>
+        Waiting room: <strong data-figure="waiting">{queue.waiting ?? 0}</strong> waiting · admitting{" "}
+        {queue.admissionsPerMinute ?? 0} a minute · {admitted} admitted ·{" "}
+        <span data-figure="passes-used">{queue.passesUsed ?? 0}</span> passes used
+        {admitted ? ` (${Math.round((100 * (queue.passesUsed ?? 0)) / admitted)} %)` : ""}
+      </p>
+    </section>
+  );
+}
+
 const through = (list: Through[] | undefined) =>
   (list ?? []).map((t) => ({ label: t.id ?? "", value: t.sold ?? 0, of: t.seats ?? 0 }));
 
 export function Dashboard({ event }: { event: string }) {
   const id = event.split("/")[1] ?? "";
+  const queue = useQueue(event);
   const board = useQuery<Board, ApiError>({
     queryKey: ["dashboard", event],
     queryFn: () => must(api.GET("/v1/events/{event}/dashboard", { params: { path: { event: id } } })),
@@ -65,6 +82,7 @@ export function Dashboard({ event }: { event: string }) {
           {b.scanConflicts ?? 0} scan conflicts
         </p>
       </section>
+      {queue.data && <QueueFigures queue={queue.data} />}
       <Bars title="Funnel" rows={[
         { label: "Holds", value: funnel.holds ?? 0, of: top },
         { label: "Checkouts", value: funnel.checkouts ?? 0, of: top },

@@ -1,7 +1,7 @@
 // An event: the live seat map, selection within the per-customer limit, a hold with the server's
 // countdown, and checkout. The selection lives in the URL, so signing in on the way keeps it.
 import { useMutation, useQuery } from "@tanstack/react-query";
-import { useState } from "react";
+import { useCallback, useState } from "react";
 
 import { api, must } from "../api/client";
 import { ApiError } from "../api/errors";
@@ -13,6 +13,7 @@ import { navigate } from "../router";
 import { SeatMap } from "../seatmap/SeatMap";
 import { useLiveSeats } from "../seatmap/liveSeats";
 import { Problem } from "./Problem";
+import { type Admission, QueuePanel, queueActive, useQueue } from "./QueuePanel";
 import { clock, useCountdown } from "./useCountdown";
 
 export const LAST_ORDER = "apextick:last-order";
@@ -49,6 +50,10 @@ export function EventPage({ event }: { event: string }) {
     queryFn: () => must(api.GET("/v1/events/{event}/seats", { params: { path: { event: idOf(event) } } })),
   });
   const live = useLiveSeats(event);
+  const queue = useQueue(event);
+  const [admission, setAdmission] = useState<Admission | null>(null);
+  const admitted = useCallback((a: Admission | null) => { setAdmission(a); }, []);
+  const [best, setBest] = useState({ quantity: 2, together: true });
   const [selected, setSelected] = useState<Set<string>>(selectionFromUrl);
   const [hold, setHold] = useState<Hold | null>(null);
   const [notice, setNotice] = useState("");
@@ -57,7 +62,7 @@ export function EventPage({ event }: { event: string }) {
 
   const holdSeats = useMutation<Hold, ApiError>({
     mutationFn: async () => {
-      const body = { event, seatIds: [...selected], requestId: crypto.randomUUID() };
+      const body = { event, seatIds: [...selected], requestId: crypto.randomUUID(), queuePass: admission?.pass ?? "" };
       const answer = await must(
         api.POST("/v1/events/{event}/holds", { params: { path: { event: idOf(event) } }, body }),
       );
@@ -68,16 +73,40 @@ export function EventPage({ event }: { event: string }) {
       setHold(made);
       setNotice("");
     },
-    onError: (error) => {
-      if (error.reason === "SEAT_UNAVAILABLE") {
-        // The seats lost in the race turn taken on the map (the live stream says so); drop them here.
-        const lost = new Set((error.metadata.seat_ids ?? error.metadata.seats ?? "").split(",").filter(Boolean));
-        const kept = new Set([...selected].filter((id) => !lost.has(id) && live.statuses.get(id) !== "SEAT_STATUS_HELD"));
-        setSelected(kept);
-        keepInUrl(kept);
-      }
+    onError: (error) => { offerInstead(error); },
+  });
+
+  // A lost race: the seats lost turn taken on the map (the live stream says so); the server names the
+  // nearest free seats of the same tier, which become the selection, ready to hold.
+  const offerInstead = (error: ApiError) => {
+    if (error.reason !== "SEAT_UNAVAILABLE") {
       setNotice(error.human);
+      return;
+    }
+    const lost = new Set((error.metadata.seat_ids ?? error.metadata.seats ?? "").split(",").filter(Boolean));
+    const offered = (error.metadata.alternatives ?? "").split(",").filter(Boolean);
+    const kept = new Set([...selected].filter((id) => !lost.has(id) && live.statuses.get(id) !== "SEAT_STATUS_HELD"));
+    const next = offered.length ? new Set([...kept, ...offered].slice(0, limit)) : kept;
+    setSelected(next);
+    keepInUrl(next);
+    setNotice(offered.length ? `${error.human} The nearest free seats are selected instead: ${offered.join(", ")}.` : error.human);
+  };
+
+  const holdBest = useMutation<Hold, ApiError>({
+    mutationFn: async () => {
+      const body = { event, quantity: best.quantity, together: best.together, requestId: crypto.randomUUID(),
+        queuePass: admission?.pass ?? "" };
+      const answer = await must(
+        api.POST("/v1/events/{event}/holds:bestAvailable", { params: { path: { event: idOf(event) } }, body }),
+      );
+      if (!answer.hold) throw new ApiError(500, "INTERNAL", {}, "no hold in the answer");
+      return answer.hold;
     },
+    onSuccess: (made) => {
+      setHold(made);
+      setNotice("");
+    },
+    onError: (error) => { offerInstead(error); },
   });
 
   const checkout = useMutation<string, ApiError>({
@@ -122,6 +151,8 @@ export function EventPage({ event }: { event: string }) {
   const currency = details.data.currencyCode;
   const total = chosen.reduce((sum, s) => sum + Number(prices.get(s.priceTierId ?? "")?.priceMinor ?? 0), 0);
   const mine = new Set((hold?.seats ?? []).map((s) => s.seatId ?? ""));
+  const queued = queueActive(queue.data);
+  const waiting = queued && !admission; // a queued sale holds only with the queue's pass
 
   return (
     <main className="event">
@@ -146,6 +177,7 @@ export function EventPage({ event }: { event: string }) {
           </li>
         ))}
       </ul>
+      {queued && queue.data && <QueuePanel event={event} queue={queue.data} signedIn={Boolean(user)} onAdmitted={admitted} />}
       <SeatMap seats={seats} tiers={tiers} statuses={live.statuses} selected={hold ? new Set() : selected} mine={mine} onToggle={toggle} />
       <section className="basket" aria-live="polite">
         {notice && <p role="alert">{notice}</p>}
@@ -158,9 +190,26 @@ export function EventPage({ event }: { event: string }) {
           </button>
         )}
         {!hold && user && (
-          <button type="button" onClick={() => { holdSeats.mutate(); }} disabled={!chosen.length || holdSeats.isPending}>
-            {holdSeats.isPending ? "Holding…" : "Hold seats"}
+          <button type="button" onClick={() => { holdSeats.mutate(); }} disabled={!chosen.length || holdSeats.isPending || waiting}>
+            {waiting ? "Wait for your turn in the queue" : holdSeats.isPending ? "Holding…" : "Hold seats"}
           </button>
+        )}
+        {!hold && user && (
+          <fieldset className="best">
+            <legend>Or let us choose</legend>
+            <label>
+              Seats{" "}
+              <select value={best.quantity} onChange={(e) => { setBest({ ...best, quantity: Number(e.target.value) }); }}>
+                {Array.from({ length: limit }, (_, i) => i + 1).map((n) => <option key={n} value={n}>{n}</option>)}
+              </select>
+            </label>{" "}
+            <label>
+              <input type="checkbox" checked={best.together} onChange={(e) => { setBest({ ...best, together: e.target.checked }); }} /> together
+            </label>{" "}
+            <button type="button" onClick={() => { holdBest.mutate(); }} disabled={holdBest.isPending || waiting}>
+              {holdBest.isPending ? "Finding…" : "Best available"}
+            </button>
+          </fieldset>
         )}
         {hold && left !== null && (
           <>

@@ -136,6 +136,24 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """An admin cannot disable their own account or revoke their own roles (the last way back in)."""
     ERROR_REASON_IDENTITY_UNAVAILABLE: _ErrorReason.ValueType  # 56
     """The identity provider's admin API did not answer; nothing was changed, retry shortly."""
+    ERROR_REASON_QUEUE_CLOSED: _ErrorReason.ValueType  # 57
+    """The event's waiting room is off, or closed to new arrivals (the sale has ended)."""
+    ERROR_REASON_QUEUE_ALREADY_JOINED: _ErrorReason.ValueType  # 58
+    """The caller already has a place in this event's queue (the place is in the metadata); one per
+    identity, however many tabs or devices.
+    """
+    ERROR_REASON_QUEUE_PASS_REQUIRED: _ErrorReason.ValueType  # 59
+    """The event sells through its waiting room: a hold needs the pass the queue gave on admission."""
+    ERROR_REASON_QUEUE_PASS_INVALID: _ErrorReason.ValueType  # 60
+    """The queue pass is not one this service signed (forged, truncated, or not a pass)."""
+    ERROR_REASON_QUEUE_PASS_WRONG_EVENT: _ErrorReason.ValueType  # 61
+    """The queue pass was issued for another event."""
+    ERROR_REASON_QUEUE_PASS_WRONG_USER: _ErrorReason.ValueType  # 62
+    """The queue pass was issued to another identity."""
+    ERROR_REASON_QUEUE_PASS_EXPIRED: _ErrorReason.ValueType  # 63
+    """The queue pass has expired: its holder went back to the end of the queue."""
+    ERROR_REASON_QUEUE_PASS_USED: _ErrorReason.ValueType  # 64
+    """The queue pass already took its one hold."""
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """The stable, machine-readable reasons carried in `google.rpc.ErrorInfo.reason` (domain `apextick.dev`)
@@ -258,4 +276,22 @@ ERROR_REASON_SELF_CHANGE_REFUSED: ErrorReason.ValueType  # 55
 """An admin cannot disable their own account or revoke their own roles (the last way back in)."""
 ERROR_REASON_IDENTITY_UNAVAILABLE: ErrorReason.ValueType  # 56
 """The identity provider's admin API did not answer; nothing was changed, retry shortly."""
+ERROR_REASON_QUEUE_CLOSED: ErrorReason.ValueType  # 57
+"""The event's waiting room is off, or closed to new arrivals (the sale has ended)."""
+ERROR_REASON_QUEUE_ALREADY_JOINED: ErrorReason.ValueType  # 58
+"""The caller already has a place in this event's queue (the place is in the metadata); one per
+identity, however many tabs or devices.
+"""
+ERROR_REASON_QUEUE_PASS_REQUIRED: ErrorReason.ValueType  # 59
+"""The event sells through its waiting room: a hold needs the pass the queue gave on admission."""
+ERROR_REASON_QUEUE_PASS_INVALID: ErrorReason.ValueType  # 60
+"""The queue pass is not one this service signed (forged, truncated, or not a pass)."""
+ERROR_REASON_QUEUE_PASS_WRONG_EVENT: ErrorReason.ValueType  # 61
+"""The queue pass was issued for another event."""
+ERROR_REASON_QUEUE_PASS_WRONG_USER: ErrorReason.ValueType  # 62
+"""The queue pass was issued to another identity."""
+ERROR_REASON_QUEUE_PASS_EXPIRED: ErrorReason.ValueType  # 63
+"""The queue pass has expired: its holder went back to the end of the queue."""
+ERROR_REASON_QUEUE_PASS_USED: ErrorReason.ValueType  # 64
+"""The queue pass already took its one hold."""
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015

@@ -31,7 +31,7 @@ from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior_
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n-apextick/inventory/v1/inventory_service.proto\x12\x15\x61pextick.inventory.v1\x1a\x1d\x61pextick/auth/v1/policy.proto\x1a\x1f\x61pextick/catalog/v1/event.proto\x1a apextick/inventory/v1/hold.proto\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8a\x01\n\x10HoldSeatsRequest\x12(\n\x05\x65vent\x18\x01 \x01(\tB\x19\xe2\x41\x01\x02\xbaH\x12r\x10\x32\x0e^events/[^/]+$\x12*\n\x08seat_ids\x18\x02 \x03(\tB\x18\xe2\x41\x01\x02\xbaH\x11\x92\x01\x0e\x08\x01\x10\x14\x18\x01\"\x06r\x04\x10\x01\x18(\x12 \n\nrequest_id\x18\x03 \x01(\tB\x0c\xe2\x41\x01\x02\xbaH\x05r\x03\xb0\x01\x01\">\n\x11HoldSeatsResponse\x12)\n\x04hold\x18\x01 \x01(\x0b\x32\x1b.apextick.inventory.v1.Hold\"8\n\x0eGetHoldRequest\x12&\n\x04name\x18\x01 \x01(\tB\x18\xe2\x41\x01\x02\xbaH\x11r\x0f\x32\r^holds/[^/]+$\"<\n\x0fGetHoldResponse\x12)\n\x04hold\x18\x01 \x01(\x0b\x32\x1b.apextick.inventory.v1.Hold\"^\n\x12ReleaseHoldRequest\x12&\n\x04name\x18\x01 \x01(\tB\x18\xe2\x41\x01\x02\xbaH\x11r\x0f\x32\r^holds/[^/]+$\x12 \n\nrequest_id\x18\x02 \x01(\tB\x0c\xe2\x41\x01\x02\xbaH\x05r\x03\xb0\x01\x01\"@\n\x13ReleaseHoldResponse\x12)\n\x04hold\x18\x01 \x01(\x0b\x32\x1b.apextick.inventory.v1.Hold\"?\n\x13WatchSeatMapRequest\x12(\n\x05\x65vent\x18\x01 \x01(\tB\x19\xe2\x41\x01\x02\xbaH\x12r\x10\x32\x0e^events/[^/]+$\"\x85\x02\n\x14WatchSeatMapResponse\x12:\n\x08snapshot\x18\x01 \x01(\x0b\x32&.apextick.inventory.v1.SeatMapSnapshotH\x00\x12\x33\n\x06\x63hange\x18\x02 \x01(\x0b\x32!.apextick.inventory.v1.SeatChangeH\x00\x12<\n\theartbeat\x18\x03 \x01(\x0b\x32\'.apextick.inventory.v1.SeatMapHeartbeatH\x00\x12\x34\n\x05\x64\x65lta\x18\x04 \x01(\x0b\x32#.apextick.inventory.v1.SeatMapDeltaH\x00\x42\x08\n\x06update\"B\n\x0cSeatMapDelta\x12\x32\n\x07\x63hanges\x18\x01 \x03(\x0b\x32!.apextick.inventory.v1.SeatChange\"A\n\x10SeatMapHeartbeat\x12-\n\tsend_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"H\n\x0fSeatMapSnapshot\x12\x35\n\x05seats\x18\x01 \x03(\x0b\x32&.apextick.inventory.v1.SeatStatusEntry\"S\n\x0fSeatStatusEntry\x12\x0f\n\x07seat_id\x18\x01 \x01(\t\x12/\n\x06status\x18\x02 \x01(\x0e\x32\x1f.apextick.catalog.v1.SeatStatus\"O\n\nSeatChange\x12\x10\n\x08seat_ids\x18\x01 \x03(\t\x12/\n\x06status\x18\x02 \x01(\x0e\x32\x1f.apextick.catalog.v1.SeatStatus2\xc4\x04\n\x10InventoryService\x12\x89\x01\n\tHoldSeats\x12\'.apextick.inventory.v1.HoldSeatsRequest\x1a(.apextick.inventory.v1.HoldSeatsResponse\")\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x02\x1f\"\x1a/v1/{event=events/*}/holds:\x01*\x12x\n\x07GetHold\x12%.apextick.inventory.v1.GetHoldRequest\x1a&.apextick.inventory.v1.GetHoldResponse\"\x1e\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/{name=holds/*}\x12\x8f\x01\n\x0bReleaseHold\x12).apextick.inventory.v1.ReleaseHoldRequest\x1a*.apextick.inventory.v1.ReleaseHoldResponse\")\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x02\x1f\"\x1a/v1/{name=holds/*}:release:\x01*\x12\x97\x01\n\x0cWatchSeatMap\x12*.apextick.inventory.v1.WatchSeatMapRequest\x1a+.apextick.inventory.v1.WatchSeatMapResponse\",\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02\"\x12 /v1/{event=events/*}/seats:watch0\x01\x42\x34\n\x19\x64\x65v.apextick.inventory.v1B\x15InventoryServiceProtoP\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n-apextick/inventory/v1/inventory_service.proto\x12\x15\x61pextick.inventory.v1\x1a\x1d\x61pextick/auth/v1/policy.proto\x1a\x1f\x61pextick/catalog/v1/event.proto\x1a apextick/inventory/v1/hold.proto\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xac\x01\n\x10HoldSeatsRequest\x12(\n\x05\x65vent\x18\x01 \x01(\tB\x19\xe2\x41\x01\x02\xbaH\x12r\x10\x32\x0e^events/[^/]+$\x12*\n\x08seat_ids\x18\x02 \x03(\tB\x18\xe2\x41\x01\x02\xbaH\x11\x92\x01\x0e\x08\x01\x10\x14\x18\x01\"\x06r\x04\x10\x01\x18(\x12 \n\nrequest_id\x18\x03 \x01(\tB\x0c\xe2\x41\x01\x02\xbaH\x05r\x03\xb0\x01\x01\x12 \n\nqueue_pass\x18\x04 \x01(\tB\x0c\xe2\x41\x01\x01\xbaH\x05r\x03\x18\x80\x08\"\xf8\x01\n\x18HoldBestAvailableRequest\x12(\n\x05\x65vent\x18\x01 \x01(\tB\x19\xe2\x41\x01\x02\xbaH\x12r\x10\x32\x0e^events/[^/]+$\x12\x1f\n\x08quantity\x18\x02 \x01(\x05\x42\r\xe2\x41\x01\x02\xbaH\x06\x1a\x04\x18\x14(\x01\x12\x10\n\x08together\x18\x03 \x01(\x08\x12\x1e\n\rprice_tier_id\x18\x04 \x01(\tB\x07\xbaH\x04r\x02\x18(\x12\x1b\n\nsection_id\x18\x05 \x01(\tB\x07\xbaH\x04r\x02\x18\x14\x12 \n\nrequest_id\x18\x06 \x01(\tB\x0c\xe2\x41\x01\x02\xbaH\x05r\x03\xb0\x01\x01\x12 \n\nqueue_pass\x18\x07 \x01(\tB\x0c\xe2\x41\x01\x01\xbaH\x05r\x03\x18\x80\x08\"F\n\x19HoldBestAvailableResponse\x12)\n\x04hold\x18\x01 \x01(\x0b\x32\x1b.apextick.inventory.v1.Hold\">\n\x11HoldSeatsResponse\x12)\n\x04hold\x18\x01 \x01(\x0b\x32\x1b.apextick.inventory.v1.Hold\"8\n\x0eGetHoldRequest\x12&\n\x04name\x18\x01 \x01(\tB\x18\xe2\x41\x01\x02\xbaH\x11r\x0f\x32\r^holds/[^/]+$\"<\n\x0fGetHoldResponse\x12)\n\x04hold\x18\x01 \x01(\x0b\x32\x1b.apextick.inventory.v1.Hold\"^\n\x12ReleaseHoldRequest\x12&\n\x04name\x18\x01 \x01(\tB\x18\xe2\x41\x01\x02\xbaH\x11r\x0f\x32\r^holds/[^/]+$\x12 \n\nrequest_id\x18\x02 \x01(\tB\x0c\xe2\x41\x01\x02\xbaH\x05r\x03\xb0\x01\x01\"@\n\x13ReleaseHoldResponse\x12)\n\x04hold\x18\x01 \x01(\x0b\x32\x1b.apextick.inventory.v1.Hold\"?\n\x13WatchSeatMapRequest\x12(\n\x05\x65vent\x18\x01 \x01(\tB\x19\xe2\x41\x01\x02\xbaH\x12r\x10\x32\x0e^events/[^/]+$\"\x85\x02\n\x14WatchSeatMapResponse\x12:\n\x08snapshot\x18\x01 \x01(\x0b\x32&.apextick.inventory.v1.SeatMapSnapshotH\x00\x12\x33\n\x06\x63hange\x18\x02 \x01(\x0b\x32!.apextick.inventory.v1.SeatChangeH\x00\x12<\n\theartbeat\x18\x03 \x01(\x0b\x32\'.apextick.inventory.v1.SeatMapHeartbeatH\x00\x12\x34\n\x05\x64\x65lta\x18\x04 \x01(\x0b\x32#.apextick.inventory.v1.SeatMapDeltaH\x00\x42\x08\n\x06update\"B\n\x0cSeatMapDelta\x12\x32\n\x07\x63hanges\x18\x01 \x03(\x0b\x32!.apextick.inventory.v1.SeatChange\"A\n\x10SeatMapHeartbeat\x12-\n\tsend_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"H\n\x0fSeatMapSnapshot\x12\x35\n\x05seats\x18\x01 \x03(\x0b\x32&.apextick.inventory.v1.SeatStatusEntry\"S\n\x0fSeatStatusEntry\x12\x0f\n\x07seat_id\x18\x01 \x01(\t\x12/\n\x06status\x18\x02 \x01(\x0e\x32\x1f.apextick.catalog.v1.SeatStatus\"O\n\nSeatChange\x12\x10\n\x08seat_ids\x18\x01 \x03(\t\x12/\n\x06status\x18\x02 \x01(\x0e\x32\x1f.apextick.catalog.v1.SeatStatus2\xf6\x05\n\x10InventoryService\x12\x89\x01\n\tHoldSeats\x12\'.apextick.inventory.v1.HoldSeatsRequest\x1a(.apextick.inventory.v1.HoldSeatsResponse\")\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x02\x1f\"\x1a/v1/{event=events/*}/holds:\x01*\x12\xaf\x01\n\x11HoldBestAvailable\x12/.apextick.inventory.v1.HoldBestAvailableRequest\x1a\x30.apextick.inventory.v1.HoldBestAvailableResponse\"7\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x02-\"(/v1/{event=events/*}/holds:bestAvailable:\x01*\x12x\n\x07GetHold\x12%.apextick.inventory.v1.GetHoldRequest\x1a&.apextick.inventory.v1.GetHoldResponse\"\x1e\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/{name=holds/*}\x12\x8f\x01\n\x0bReleaseHold\x12).apextick.inventory.v1.ReleaseHoldRequest\x1a*.apextick.inventory.v1.ReleaseHoldResponse\")\xc8\xf3\x18\x02\x82\xd3\xe4\x93\x02\x1f\"\x1a/v1/{name=holds/*}:release:\x01*\x12\x97\x01\n\x0cWatchSeatMap\x12*.apextick.inventory.v1.WatchSeatMapRequest\x1a+.apextick.inventory.v1.WatchSeatMapResponse\",\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02\"\x12 /v1/{event=events/*}/seats:watch0\x01\x42\x34\n\x19\x64\x65v.apextick.inventory.v1B\x15InventoryServiceProtoP\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -45,6 +45,20 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_HOLDSEATSREQUEST'].fields_by_name['seat_ids']._serialized_options = b'\342A\001\002\272H\021\222\001\016\010\001\020\024\030\001\"\006r\004\020\001\030('
   _globals['_HOLDSEATSREQUEST'].fields_by_name['request_id']._loaded_options = None
   _globals['_HOLDSEATSREQUEST'].fields_by_name['request_id']._serialized_options = b'\342A\001\002\272H\005r\003\260\001\001'
+  _globals['_HOLDSEATSREQUEST'].fields_by_name['queue_pass']._loaded_options = None
+  _globals['_HOLDSEATSREQUEST'].fields_by_name['queue_pass']._serialized_options = b'\342A\001\001\272H\005r\003\030\200\010'
+  _globals['_HOLDBESTAVAILABLEREQUEST'].fields_by_name['event']._loaded_options = None
+  _globals['_HOLDBESTAVAILABLEREQUEST'].fields_by_name['event']._serialized_options = b'\342A\001\002\272H\022r\0202\016^events/[^/]+$'
+  _globals['_HOLDBESTAVAILABLEREQUEST'].fields_by_name['quantity']._loaded_options = None
+  _globals['_HOLDBESTAVAILABLEREQUEST'].fields_by_name['quantity']._serialized_options = b'\342A\001\002\272H\006\032\004\030\024(\001'
+  _globals['_HOLDBESTAVAILABLEREQUEST'].fields_by_name['price_tier_id']._loaded_options = None
+  _globals['_HOLDBESTAVAILABLEREQUEST'].fields_by_name['price_tier_id']._serialized_options = b'\272H\004r\002\030('
+  _globals['_HOLDBESTAVAILABLEREQUEST'].fields_by_name['section_id']._loaded_options = None
+  _globals['_HOLDBESTAVAILABLEREQUEST'].fields_by_name['section_id']._serialized_options = b'\272H\004r\002\030\024'
+  _globals['_HOLDBESTAVAILABLEREQUEST'].fields_by_name['request_id']._loaded_options = None
+  _globals['_HOLDBESTAVAILABLEREQUEST'].fields_by_name['request_id']._serialized_options = b'\342A\001\002\272H\005r\003\260\001\001'
+  _globals['_HOLDBESTAVAILABLEREQUEST'].fields_by_name['queue_pass']._loaded_options = None
+  _globals['_HOLDBESTAVAILABLEREQUEST'].fields_by_name['queue_pass']._serialized_options = b'\342A\001\001\272H\005r\003\030\200\010'
   _globals['_GETHOLDREQUEST'].fields_by_name['name']._loaded_options = None
   _globals['_GETHOLDREQUEST'].fields_by_name['name']._serialized_options = b'\342A\001\002\272H\021r\0172\r^holds/[^/]+$'
   _globals['_RELEASEHOLDREQUEST'].fields_by_name['name']._loaded_options = None
@@ -55,6 +69,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_WATCHSEATMAPREQUEST'].fields_by_name['event']._serialized_options = b'\342A\001\002\272H\022r\0202\016^events/[^/]+$'
   _globals['_INVENTORYSERVICE'].methods_by_name['HoldSeats']._loaded_options = None
   _globals['_INVENTORYSERVICE'].methods_by_name['HoldSeats']._serialized_options = b'\310\363\030\002\202\323\344\223\002\037\"\032/v1/{event=events/*}/holds:\001*'
+  _globals['_INVENTORYSERVICE'].methods_by_name['HoldBestAvailable']._loaded_options = None
+  _globals['_INVENTORYSERVICE'].methods_by_name['HoldBestAvailable']._serialized_options = b'\310\363\030\002\202\323\344\223\002-\"(/v1/{event=events/*}/holds:bestAvailable:\001*'
   _globals['_INVENTORYSERVICE'].methods_by_name['GetHold']._loaded_options = None
   _globals['_INVENTORYSERVICE'].methods_by_name['GetHold']._serialized_options = b'\310\363\030\002\202\323\344\223\002\024\022\022/v1/{name=holds/*}'
   _globals['_INVENTORYSERVICE'].methods_by_name['ReleaseHold']._loaded_options = None
@@ -62,31 +78,35 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_INVENTORYSERVICE'].methods_by_name['WatchSeatMap']._loaded_options = None
   _globals['_INVENTORYSERVICE'].methods_by_name['WatchSeatMap']._serialized_options = b'\310\363\030\001\202\323\344\223\002\"\022 /v1/{event=events/*}/seats:watch'
   _globals['_HOLDSEATSREQUEST']._serialized_start=296
-  _globals['_HOLDSEATSREQUEST']._serialized_end=434
-  _globals['_HOLDSEATSRESPONSE']._serialized_start=436
-  _globals['_HOLDSEATSRESPONSE']._serialized_end=498
-  _globals['_GETHOLDREQUEST']._serialized_start=500
-  _globals['_GETHOLDREQUEST']._serialized_end=556
-  _globals['_GETHOLDRESPONSE']._serialized_start=558
-  _globals['_GETHOLDRESPONSE']._serialized_end=618
-  _globals['_RELEASEHOLDREQUEST']._serialized_start=620
-  _globals['_RELEASEHOLDREQUEST']._serialized_end=714
-  _globals['_RELEASEHOLDRESPONSE']._serialized_start=716
-  _globals['_RELEASEHOLDRESPONSE']._serialized_end=780
-  _globals['_WATCHSEATMAPREQUEST']._serialized_start=782
-  _globals['_WATCHSEATMAPREQUEST']._serialized_end=845
-  _globals['_WATCHSEATMAPRESPONSE']._serialized_start=848
-  _globals['_WATCHSEATMAPRESPONSE']._serialized_end=1109
-  _globals['_SEATMAPDELTA']._serialized_start=1111
-  _globals['_SEATMAPDELTA']._serialized_end=1177
-  _globals['_SEATMAPHEARTBEAT']._serialized_start=1179
-  _globals['_SEATMAPHEARTBEAT']._serialized_end=1244
-  _globals['_SEATMAPSNAPSHOT']._serialized_start=1246
-  _globals['_SEATMAPSNAPSHOT']._serialized_end=1318
-  _globals['_SEATSTATUSENTRY']._serialized_start=1320
-  _globals['_SEATSTATUSENTRY']._serialized_end=1403
-  _globals['_SEATCHANGE']._serialized_start=1405
-  _globals['_SEATCHANGE']._serialized_end=1484
-  _globals['_INVENTORYSERVICE']._serialized_start=1487
-  _globals['_INVENTORYSERVICE']._serialized_end=2067
+  _globals['_HOLDSEATSREQUEST']._serialized_end=468
+  _globals['_HOLDBESTAVAILABLEREQUEST']._serialized_start=471
+  _globals['_HOLDBESTAVAILABLEREQUEST']._serialized_end=719
+  _globals['_HOLDBESTAVAILABLERESPONSE']._serialized_start=721
+  _globals['_HOLDBESTAVAILABLERESPONSE']._serialized_end=791
+  _globals['_HOLDSEATSRESPONSE']._serialized_start=793
+  _globals['_HOLDSEATSRESPONSE']._serialized_end=855
+  _globals['_GETHOLDREQUEST']._serialized_start=857
+  _globals['_GETHOLDREQUEST']._serialized_end=913
+  _globals['_GETHOLDRESPONSE']._serialized_start=915
+  _globals['_GETHOLDRESPONSE']._serialized_end=975
+  _globals['_RELEASEHOLDREQUEST']._serialized_start=977
+  _globals['_RELEASEHOLDREQUEST']._serialized_end=1071
+  _globals['_RELEASEHOLDRESPONSE']._serialized_start=1073
+  _globals['_RELEASEHOLDRESPONSE']._serialized_end=1137
+  _globals['_WATCHSEATMAPREQUEST']._serialized_start=1139
+  _globals['_WATCHSEATMAPREQUEST']._serialized_end=1202
+  _globals['_WATCHSEATMAPRESPONSE']._serialized_start=1205
+  _globals['_WATCHSEATMAPRESPONSE']._serialized_end=1466
+  _globals['_SEATMAPDELTA']._serialized_start=1468
+  _globals['_SEATMAPDELTA']._serialized_end=1534
+  _globals['_SEATMAPHEARTBEAT']._serialized_start=1536
+  _globals['_SEATMAPHEARTBEAT']._serialized_end=1601
+  _globals['_SEATMAPSNAPSHOT']._serialized_start=1603
+  _globals['_SEATMAPSNAPSHOT']._serialized_end=1675
+  _globals['_SEATSTATUSENTRY']._serialized_start=1677
+  _globals['_SEATSTATUSENTRY']._serialized_end=1760
+  _globals['_SEATCHANGE']._serialized_start=1762
+  _globals['_SEATCHANGE']._serialized_end=1841
+  _globals['_INVENTORYSERVICE']._serialized_start=1844
+  _globals['_INVENTORYSERVICE']._serialized_end=2602
 # @@protoc_insertion_point(module_scope)

@@ -30,10 +30,15 @@ class HoldSeatsRequest(_message.Message):
     EVENT_FIELD_NUMBER: _builtins.int
     SEAT_IDS_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
+    QUEUE_PASS_FIELD_NUMBER: _builtins.int
     event: _builtins.str
     """The event, `events/{event}`."""
     request_id: _builtins.str
     """Idempotency key: a UUID the client reuses when it retries this request."""
+    queue_pass: _builtins.str
+    """The pass the event's waiting room gave this caller on admission (WatchQueuePosition). Required
+    on an event whose queue is on, ignored otherwise; one pass takes one hold.
+    """
     @_builtins.property
     def seat_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """The seats to hold; at most the event's per-customer limit, no duplicates."""
@@ -44,14 +49,85 @@ class HoldSeatsRequest(_message.Message):
         event: _builtins.str = ...,
         seat_ids: _abc.Iterable[_builtins.str] | None = ...,
         request_id: _builtins.str = ...,
+        queue_pass: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["event", b"event", "request_id", b"request_id", "seat_ids", b"seat_ids"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["event", b"event", "queue_pass", b"queue_pass", "request_id", b"request_id", "seat_ids", b"seat_ids"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___HoldSeatsRequest: _TypeAlias = HoldSeatsRequest  # noqa: Y015
+
+@_typing.final
+class HoldBestAvailableRequest(_message.Message):
+    """Request of HoldBestAvailable."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVENT_FIELD_NUMBER: _builtins.int
+    QUANTITY_FIELD_NUMBER: _builtins.int
+    TOGETHER_FIELD_NUMBER: _builtins.int
+    PRICE_TIER_ID_FIELD_NUMBER: _builtins.int
+    SECTION_ID_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    QUEUE_PASS_FIELD_NUMBER: _builtins.int
+    event: _builtins.str
+    """The event, `events/{event}`."""
+    quantity: _builtins.int
+    """How many seats (within the event's per-customer limit)."""
+    together: _builtins.bool
+    """Adjacent seats in one row."""
+    price_tier_id: _builtins.str
+    """Only seats of this price tier (empty: any)."""
+    section_id: _builtins.str
+    """Only seats of this section (empty: any)."""
+    request_id: _builtins.str
+    """Idempotency key: a UUID the client reuses when it retries this request."""
+    queue_pass: _builtins.str
+    """The waiting room's pass, on a queued event (as HoldSeats)."""
+    def __init__(
+        self,
+        *,
+        event: _builtins.str = ...,
+        quantity: _builtins.int = ...,
+        together: _builtins.bool = ...,
+        price_tier_id: _builtins.str = ...,
+        section_id: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+        queue_pass: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["event", b"event", "price_tier_id", b"price_tier_id", "quantity", b"quantity", "queue_pass", b"queue_pass", "request_id", b"request_id", "section_id", b"section_id", "together", b"together"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HoldBestAvailableRequest: _TypeAlias = HoldBestAvailableRequest  # noqa: Y015
+
+@_typing.final
+class HoldBestAvailableResponse(_message.Message):
+    """Response of HoldBestAvailable."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HOLD_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def hold(self) -> _hold_pb2.Hold:
+        """The hold, with the seats chosen."""
+
+    def __init__(
+        self,
+        *,
+        hold: _hold_pb2.Hold | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["hold", b"hold"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["hold", b"hold"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HoldBestAvailableResponse: _TypeAlias = HoldBestAvailableResponse  # noqa: Y015
 
 @_typing.final
 class HoldSeatsResponse(_message.Message):

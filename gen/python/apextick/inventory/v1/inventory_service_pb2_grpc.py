@@ -42,6 +42,11 @@ class InventoryServiceStub:
                 request_serializer=apextick_dot_inventory_dot_v1_dot_inventory__service__pb2.HoldSeatsRequest.SerializeToString,
                 response_deserializer=apextick_dot_inventory_dot_v1_dot_inventory__service__pb2.HoldSeatsResponse.FromString,
                 _registered_method=True)
+        self.HoldBestAvailable = channel.unary_unary(
+                '/apextick.inventory.v1.InventoryService/HoldBestAvailable',
+                request_serializer=apextick_dot_inventory_dot_v1_dot_inventory__service__pb2.HoldBestAvailableRequest.SerializeToString,
+                response_deserializer=apextick_dot_inventory_dot_v1_dot_inventory__service__pb2.HoldBestAvailableResponse.FromString,
+                _registered_method=True)
         self.GetHold = channel.unary_unary(
                 '/apextick.inventory.v1.InventoryService/GetHold',
                 request_serializer=apextick_dot_inventory_dot_v1_dot_inventory__service__pb2.GetHoldRequest.SerializeToString,
@@ -68,6 +73,18 @@ class InventoryServiceServicer:
     def HoldSeats(self, request, context):
         """Holds seats for the caller until the hold expires. All or nothing; safe to retry with the
         same request_id, which returns the first hold.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def HoldBestAvailable(self, request, context):
+        """Holds the best free seats for `quantity`, in one claim with every guarantee of HoldSeats: ranked
+        by the seat map (section, then row from the front, then distance from the row's centre), adjacent
+        in one row when `together`, and never stranding a single free seat between taken ones when a
+        choice of equal rank exists. When none fits, ABORTED SEAT_UNAVAILABLE names in `alternatives` the
+        best free seats one by one (free when the answer was made). A retry with the same request_id
+        answers the same hold.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -107,6 +124,11 @@ def add_InventoryServiceServicer_to_server(servicer, server):
                     servicer.HoldSeats,
                     request_deserializer=apextick_dot_inventory_dot_v1_dot_inventory__service__pb2.HoldSeatsRequest.FromString,
                     response_serializer=apextick_dot_inventory_dot_v1_dot_inventory__service__pb2.HoldSeatsResponse.SerializeToString,
+            ),
+            'HoldBestAvailable': grpc.unary_unary_rpc_method_handler(
+                    servicer.HoldBestAvailable,
+                    request_deserializer=apextick_dot_inventory_dot_v1_dot_inventory__service__pb2.HoldBestAvailableRequest.FromString,
+                    response_serializer=apextick_dot_inventory_dot_v1_dot_inventory__service__pb2.HoldBestAvailableResponse.SerializeToString,
             ),
             'GetHold': grpc.unary_unary_rpc_method_handler(
                     servicer.GetHold,
@@ -154,6 +176,33 @@ class InventoryService:
             '/apextick.inventory.v1.InventoryService/HoldSeats',
             apextick_dot_inventory_dot_v1_dot_inventory__service__pb2.HoldSeatsRequest.SerializeToString,
             apextick_dot_inventory_dot_v1_dot_inventory__service__pb2.HoldSeatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def HoldBestAvailable(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/apextick.inventory.v1.InventoryService/HoldBestAvailable',
+            apextick_dot_inventory_dot_v1_dot_inventory__service__pb2.HoldBestAvailableRequest.SerializeToString,
+            apextick_dot_inventory_dot_v1_dot_inventory__service__pb2.HoldBestAvailableResponse.FromString,
             options,
             channel_credentials,
             insecure,

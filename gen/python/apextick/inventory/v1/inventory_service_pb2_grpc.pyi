@@ -40,6 +40,14 @@ class InventoryServiceStub:
     """Holds seats for the caller until the hold expires. All or nothing; safe to retry with the
     same request_id, which returns the first hold.
     """
+    HoldBestAvailable: _grpc.UnaryUnaryMultiCallable[_inventory_service_pb2.HoldBestAvailableRequest, _inventory_service_pb2.HoldBestAvailableResponse]
+    """Holds the best free seats for `quantity`, in one claim with every guarantee of HoldSeats: ranked
+    by the seat map (section, then row from the front, then distance from the row's centre), adjacent
+    in one row when `together`, and never stranding a single free seat between taken ones when a
+    choice of equal rank exists. When none fits, ABORTED SEAT_UNAVAILABLE names in `alternatives` the
+    best free seats one by one (free when the answer was made). A retry with the same request_id
+    answers the same hold.
+    """
     GetHold: _grpc.UnaryUnaryMultiCallable[_inventory_service_pb2.GetHoldRequest, _inventory_service_pb2.GetHoldResponse]
     """Reads one of the caller's holds."""
     ReleaseHold: _grpc.UnaryUnaryMultiCallable[_inventory_service_pb2.ReleaseHoldRequest, _inventory_service_pb2.ReleaseHoldResponse]
@@ -65,6 +73,14 @@ class InventoryServiceAsyncStub(InventoryServiceStub):
     HoldSeats: _aio.UnaryUnaryMultiCallable[_inventory_service_pb2.HoldSeatsRequest, _inventory_service_pb2.HoldSeatsResponse]  # type: ignore[assignment]
     """Holds seats for the caller until the hold expires. All or nothing; safe to retry with the
     same request_id, which returns the first hold.
+    """
+    HoldBestAvailable: _aio.UnaryUnaryMultiCallable[_inventory_service_pb2.HoldBestAvailableRequest, _inventory_service_pb2.HoldBestAvailableResponse]  # type: ignore[assignment]
+    """Holds the best free seats for `quantity`, in one claim with every guarantee of HoldSeats: ranked
+    by the seat map (section, then row from the front, then distance from the row's centre), adjacent
+    in one row when `together`, and never stranding a single free seat between taken ones when a
+    choice of equal rank exists. When none fits, ABORTED SEAT_UNAVAILABLE names in `alternatives` the
+    best free seats one by one (free when the answer was made). A retry with the same request_id
+    answers the same hold.
     """
     GetHold: _aio.UnaryUnaryMultiCallable[_inventory_service_pb2.GetHoldRequest, _inventory_service_pb2.GetHoldResponse]  # type: ignore[assignment]
     """Reads one of the caller's holds."""
@@ -94,6 +110,20 @@ class InventoryServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_inventory_service_pb2.HoldSeatsResponse, _abc.Awaitable[_inventory_service_pb2.HoldSeatsResponse]]:
         """Holds seats for the caller until the hold expires. All or nothing; safe to retry with the
         same request_id, which returns the first hold.
+        """
+
+    @_abc_1.abstractmethod
+    def HoldBestAvailable(
+        self,
+        request: _inventory_service_pb2.HoldBestAvailableRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_inventory_service_pb2.HoldBestAvailableResponse, _abc.Awaitable[_inventory_service_pb2.HoldBestAvailableResponse]]:
+        """Holds the best free seats for `quantity`, in one claim with every guarantee of HoldSeats: ranked
+        by the seat map (section, then row from the front, then distance from the row's centre), adjacent
+        in one row when `together`, and never stranding a single free seat between taken ones when a
+        choice of equal rank exists. When none fits, ABORTED SEAT_UNAVAILABLE names in `alternatives` the
+        best free seats one by one (free when the answer was made). A retry with the same request_id
+        answers the same hold.
         """
 
     @_abc_1.abstractmethod
