@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -124,12 +125,15 @@ def web_stack_running(database_url: str, redis_url: str, workdir: Path) -> Itera
             server.server_close()
 
 
-def new_event(stack: WebStack, organizer_token: str, seats: int) -> tuple[str, list[str]]:
-    """A published event on sale now with `seats` seats, made over gRPC: (its name, its seat ids)."""
+def new_event(
+    stack: WebStack, organizer_token: str, seats: int, sale_opens_in: timedelta = timedelta(minutes=-1)
+) -> tuple[str, list[str]]:
+    """A published event with `seats` seats, on sale now (or from `sale_opens_in` on), made over gRPC:
+    (its name, its seat ids)."""
 
     async def create() -> tuple[str, list[str]]:
         async with grpc.aio.insecure_channel(stack.booking) as channel:
-            return await bench.create_event(channel, organizer_token, seats)
+            return await bench.create_event(channel, organizer_token, seats, sale_opens_in)
 
     return asyncio.run(create())
 

@@ -285,7 +285,8 @@ def purchase_stack(
         conn.execute("UPDATE outbox SET published_at = now() WHERE published_at IS NULL")
     queue = f"test.faults.{uuid.uuid4().hex[:10]}"
     with running_stripe_mock() as stripe_url:
-        stack = Stack(notification_db, redis_url, identity[0], hold_ttl_seconds=30.0, extra_env={
+        # Each process's log in tmp_path: a process that dies on its own is reported with its last words.
+        stack = Stack(notification_db, redis_url, identity[0], hold_ttl_seconds=30.0, log_dir=tmp_path, extra_env={  # noqa: E501
             "APEXTICK_AMQP_URL": amqp_url,
             "APEXTICK_STRIPE_API_KEY": "sk_test_faults",
             "APEXTICK_STRIPE_API_BASE": stripe_url,
@@ -374,6 +375,11 @@ async def test_the_purchase_path_loses_and_doubles_nothing_under_faults(
     (reports / f"fault-purchase-{PROFILE}.json").write_text(json.dumps(report, indent=1))
     print(json.dumps(report))  # noqa: T201 - the run's report
     assert confirmed, "no order was ever paid: the run proved nothing"
-    assert all(stack.running(role) for role in ("server", "relay", "consumer")), "a process died on its own"
+    dead = [role for role in ("server", "relay", "consumer") if not stack.running(role)]
+    logs = stack.log_dir or ROOT
+    last_words = [
+        (logs / f"{role}.log").read_text()[-1500:] for role in dead if (logs / f"{role}.log").exists()
+    ]
+    assert not dead, f"died on their own: {dead}: {' | '.join(last_words)}"
     assert listening(stack.notification_port)
     assert figures == dict.fromkeys(figures, 0), report

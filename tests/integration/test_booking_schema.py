@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
 from apextick_platform.settings import sqlalchemy_url
-from booking.adapters import orm_gates, orm_orders  # noqa: F401 - registers their tables on Base.metadata
+from booking.adapters import orm_gates, orm_orders, orm_waiting_room  # noqa: F401 - registers their tables
 from booking.adapters.orm import Base
 
 pytestmark = pytest.mark.integration

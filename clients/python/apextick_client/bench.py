@@ -80,8 +80,11 @@ def _rows(seats: int) -> list[venue_pb2.RowSpec]:
     ]
 
 
-async def create_event(channel: grpc.aio.Channel, organizer: str, seats: int) -> tuple[str, list[str]]:
-    """A fresh venue, seat map, one tier and an event on sale now; returns its name and seat ids."""
+async def create_event(
+    channel: grpc.aio.Channel, organizer: str, seats: int, sale_opens_in: timedelta = timedelta(minutes=-1)
+) -> tuple[str, list[str]]:
+    """A fresh venue, seat map, one tier and an event on sale now (or from `sale_opens_in` on);
+    returns its name and seat ids."""
     catalog = cat_grpc.CatalogServiceStub(channel)
     auth = (("authorization", f"Bearer {organizer}"),)
     now = datetime.now(UTC).replace(microsecond=0)
@@ -114,7 +117,7 @@ async def create_event(channel: grpc.aio.Channel, organizer: str, seats: int) ->
                     seat_map=seat_map.name,
                     start_time=_stamp(now + timedelta(days=7)),
                     end_time=_stamp(now + timedelta(days=7, hours=2)),
-                    sale_start_time=_stamp(now - timedelta(minutes=1)),
+                    sale_start_time=_stamp(now + sale_opens_in),
                     sale_end_time=_stamp(now + timedelta(days=6)),
                     max_seats_per_customer=20,
                     currency_code="LKR",
