@@ -366,6 +366,8 @@ def build(
         users=UserAdminUseCases(ports.users, ports.audit, clock),
         clock=clock,
         waiting_room=waiting_room,
-        best_available=BestAvailableUseCases(holds, ports.claims, ports.layouts) if ports.layouts else None,
+        best_available=(
+            BestAvailableUseCases(holds, ports.claims, ports.layouts, ports.taken) if ports.layouts else None
+        ),
         registry=registry,
     )

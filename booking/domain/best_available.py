@@ -169,9 +169,13 @@ def nearest(layout: Layout, wanted: Sequence[str], limit: int) -> list[str]:
             for w in lost
         )
 
-    near = {(w.section_id, w.row_rank + d) for w in lost for d in range(-NEAR_ROWS, NEAR_ROWS + 1)}
-    rows_near = (p for row in near for p in layout.by_row.get(row, ()))
-    close = [p for p in rows_near if p.tier_id in tiers and p.seat_id not in skip]
+    close: list[Place] = []
+    for reach in range(NEAR_ROWS + 1):  # the lost seats' own rows first: a loser's cost stays small
+        near = {(w.section_id, w.row_rank + d) for w in lost for d in range(-reach, reach + 1)}
+        rows_near = (p for row in near for p in layout.by_row.get(row, ()))
+        close = [p for p in rows_near if p.tier_id in tiers and p.seat_id not in skip]
+        if len(close) >= limit:
+            break
     if len(close) < limit:  # a thin tier: the whole map
         close = [p for p in layout.places if p.tier_id in tiers and p.seat_id not in skip]
     return [p.seat_id for p in sorted(close, key=distance)[:limit]]
