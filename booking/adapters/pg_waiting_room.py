@@ -5,18 +5,17 @@ at once. Joins before the open share the lock (they take no position), so they r
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
-from psycopg_pool import AsyncConnectionPool
 
-from booking.domain.waiting_room import Bucket, QueuePass, QueueSettings
-from booking.service_layer.waiting_room_ports import Entry, Joined, Order, Room, Standing
+from booking.adapters.pg_queue_door import NEXT_POSITION, PgQueueDoor
+from booking.domain.waiting_room import QueuePass, QueueSettings
+from booking.service_layer.waiting_room_ports import Entry, Joined, Room, Standing
 
 CONFIGURE = """
 INSERT INTO waiting_room AS w (event_id, enabled, admissions_per_minute, pass_lifetime_seconds, seed,
@@ -60,25 +59,6 @@ UPDATE queue_entry SET request_id = %(request_id)s, pre_queue = %(pre)s, joined_
 WHERE event_id = %(event)s AND subject = %(subject)s
 RETURNING *
 """
-NEXT_POSITION = """
-UPDATE waiting_room SET next_position = next_position + 1 WHERE event_id = %s RETURNING next_position
-"""
-ADMIT_NEXT = """
-SELECT subject FROM queue_entry
-WHERE event_id = %(event)s AND admitted_at IS NULL AND left_at IS NULL AND position IS NOT NULL
-ORDER BY position LIMIT %(limit)s FOR UPDATE
-"""
-ISSUE = """
-INSERT INTO queue_pass (pass_id, event_id, subject, issued_at, expires_at)
-SELECT unnest(%(ids)s::uuid[]), %(event)s, unnest(%(subjects)s::text[]), %(now)s, %(expires)s
-"""
-EXPIRED = """
-UPDATE queue_pass SET requeued_at = %(now)s
-WHERE pass_id IN (SELECT pass_id FROM queue_pass
-                  WHERE hold_id IS NULL AND requeued_at IS NULL AND expires_at <= %(now)s
-                  ORDER BY expires_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
-RETURNING event_id, subject
-"""
 
 
 def _entry(row: dict[str, Any]) -> Entry:
@@ -103,9 +83,8 @@ def _room(row: dict[str, Any]) -> Room:
     )  # fmt: skip
 
 
-class PgWaitingRooms:
-    def __init__(self, pool: AsyncConnectionPool[AsyncConnection[Any]]) -> None:
-        self._pool = pool
+class PgWaitingRooms(PgQueueDoor):
+    """The record: rooms, joins and leaves, standings, the published entries (and the door's side)."""
 
     async def event_terms(self, event_id: UUID) -> tuple[str, datetime, datetime] | None:
         async with self._pool.connection() as conn:
@@ -242,119 +221,6 @@ class PgWaitingRooms:
                 (event_id, position),
             )
             return int((await cur.fetchone() or [0])[0])
-
-    async def open_due(self, now: datetime, order: Order) -> Sequence[UUID]:
-        async with self._pool.connection() as conn:
-            cur = await conn.execute(
-                "SELECT event_id FROM waiting_room WHERE enabled AND opened_at IS NULL AND opens_at <= %s",
-                (now,),
-            )
-            due = [row[0] for row in await cur.fetchall()]
-        return [event_id for event_id in due if await self._open(event_id, now, order)]
-
-    async def _open(self, event_id: UUID, now: datetime, order: Order) -> bool:
-        """Order one room's pre-queue and open it, under its lock; False if another worker did."""
-        async with self._pool.connection() as conn, conn.transaction():
-            row = await (
-                await conn.execute(
-                    # Waits for joins in flight (they share the lock); later joins queue behind it.
-                    "SELECT seed FROM waiting_room WHERE event_id = %s AND opened_at IS NULL FOR UPDATE",
-                    (event_id,),
-                )
-            ).fetchone()
-            if row is None:
-                return False
-            cur = await conn.execute(
-                "SELECT pseudonym FROM queue_entry WHERE event_id = %s AND pre_queue AND left_at IS NULL",
-                (event_id,),
-            )
-            ranked = order(bytes(row[0]), [r[0] for r in await cur.fetchall()])
-            await conn.execute(
-                "UPDATE queue_entry q SET position = o.rank, shuffle_rank = o.rank"
-                " FROM unnest(%s::text[]) WITH ORDINALITY AS o(pseudonym, rank)"
-                " WHERE q.event_id = %s AND q.pseudonym = o.pseudonym",
-                (ranked, event_id),
-            )
-            await conn.execute(
-                "UPDATE waiting_room SET opened_at = %(now)s, pre_queue_size = %(n)s, next_position = %(n)s,"
-                " tokens = 0, refilled_at = %(now)s WHERE event_id = %(event)s",
-                {"now": now, "n": len(ranked), "event": event_id},
-            )
-        return True
-
-    async def admit(self, event_id: UUID, now: datetime, new_id: Callable[[], UUID]) -> Sequence[str]:
-        async with self._pool.connection() as conn, conn.transaction():
-            cur = conn.cursor(row_factory=dict_row)
-            room = await (
-                await cur.execute(
-                    # Waits rather than skips: a skipped round would be admissions lost to the rate.
-                    "SELECT * FROM waiting_room WHERE event_id = %s AND enabled AND opened_at IS NOT NULL"
-                    " FOR UPDATE",
-                    (event_id,),
-                )
-            ).fetchone()
-            if room is None:
-                return []
-            bucket = Bucket(room["tokens"], room["refilled_at"]).refill(room["admissions_per_minute"], now)
-            rows = await (
-                await cur.execute(ADMIT_NEXT, {"event": event_id, "limit": math.floor(bucket.tokens)})
-            ).fetchall()
-            count, bucket = bucket.admit(len(rows))
-            subjects = [row["subject"] for row in rows[:count]]
-            if subjects:
-                await self._issue(conn, event_id, subjects, now, room["pass_lifetime_seconds"], new_id)
-            await conn.execute(
-                "UPDATE waiting_room SET tokens = %s, refilled_at = %s, admitted = admitted + %s"
-                " WHERE event_id = %s",
-                (bucket.tokens, bucket.refilled_at, count, event_id),
-            )
-        return subjects
-
-    async def _issue(
-        self, conn: AsyncConnection[Any], event_id: UUID, subjects: list[str], now: datetime, lifetime: int,
-        new_id: Callable[[], UUID],
-    ) -> None:  # fmt: skip
-        await conn.execute(
-            "UPDATE queue_entry SET admitted_at = %s WHERE event_id = %s AND subject = ANY(%s)",
-            (now, event_id, subjects),
-        )
-        params = {
-            "ids": [new_id() for _ in subjects], "event": event_id, "subjects": subjects, "now": now,
-            "expires": now + timedelta(seconds=lifetime),
-        }  # fmt: skip
-        await conn.execute(ISSUE, params)
-
-    async def requeue_expired(self, now: datetime, limit: int) -> Sequence[tuple[UUID, str, int]]:
-        moved = []
-        async with self._pool.connection() as conn, conn.transaction():
-            expired = await (await conn.execute(EXPIRED, {"now": now, "limit": limit})).fetchall()
-            for event_id, subject in sorted(expired):  # rooms locked in one order: no deadlock
-                await conn.execute("SELECT 1 FROM waiting_room WHERE event_id = %s FOR UPDATE", (event_id,))
-                position = (await (await conn.execute(NEXT_POSITION, (event_id,))).fetchone() or [0])[0]
-                cur = await conn.execute(
-                    "UPDATE queue_entry SET admitted_at = NULL, position = %s"
-                    " WHERE event_id = %s AND subject = %s AND left_at IS NULL RETURNING 1",
-                    (position, event_id, subject),
-                )
-                if await cur.fetchone():
-                    moved.append((event_id, subject, int(position)))
-        return moved
-
-    async def line(self, event_id: UUID) -> Sequence[tuple[str, int]]:
-        async with self._pool.connection() as conn:
-            cur = await conn.execute(
-                "SELECT subject, position FROM queue_entry WHERE event_id = %s AND position IS NOT NULL"
-                " AND admitted_at IS NULL AND left_at IS NULL ORDER BY position",
-                (event_id,),
-            )
-            return [(str(subject), int(position)) for subject, position in await cur.fetchall()]
-
-    async def open_rooms(self) -> Sequence[UUID]:
-        async with self._pool.connection() as conn:
-            cur = await conn.execute(
-                "SELECT event_id FROM waiting_room WHERE enabled AND opened_at IS NOT NULL"
-            )
-            return [row[0] for row in await cur.fetchall()]
 
     async def pre_queue(self, event_id: UUID, after: str, limit: int) -> Sequence[tuple[str, int]]:
         async with self._pool.connection() as conn:

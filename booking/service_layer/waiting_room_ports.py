@@ -104,9 +104,9 @@ class WaitingRooms(Protocol):
         the subjects admitted, each with a new pass."""
         ...
 
-    async def requeue_expired(self, now: datetime, limit: int) -> Sequence[tuple[UUID, str, int]]:
-        """Unused passes past their time: their holders back at the end of the line; (event, subject,
-        new position) of each."""
+    async def requeue_expired(self, event_id: UUID, now: datetime, limit: int) -> Sequence[tuple[str, int]]:
+        """One room's unused passes past their time: their holders back at the end of its line, first
+        lapsed first; (subject, new position) of each."""
         ...
 
     async def line(self, event_id: UUID) -> Sequence[tuple[str, int]]:

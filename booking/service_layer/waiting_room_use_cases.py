@@ -140,12 +140,11 @@ class WaitingRoomUseCases:
         for event_id in await self._rooms.open_due(now, fair_order):
             await self._line.replace(event_id, await self._rooms.line(event_id))
         admitted = 0
-        for event_id in await self._rooms.open_rooms():
+        for event_id in await self._rooms.open_rooms():  # each room its own turn: none starves another
             subjects = await self._rooms.admit(event_id, now, self._new_id)
             await self._line.remove(event_id, subjects)
             admitted += len(subjects)
-        for event_id, subject, position in await self._rooms.requeue_expired(now, REQUEUE_BATCH):
-            await self._line.put(event_id, [(subject, position)])
+            await self._line.put(event_id, await self._rooms.requeue_expired(event_id, now, REQUEUE_BATCH))
         return admitted
 
     async def repair_line(self) -> int:

@@ -76,6 +76,7 @@ async def test_two_hundred_customers_each_asking_for_two_adjacent_seats(
     holds = [a.hold for _, a, _ in results if isinstance(a, inv.HoldBestAvailableResponse)]
     losses = [(a, at) for _, a, at in results if isinstance(a, RichError)]
     seats = [s.seat_id for hold in holds for s in hold.seats]
+    print(f"best available: {len(holds)} holds, {len(losses)} lost, {ROWS * PER_ROW - len(seats)} seats left")  # noqa: T201
     assert len(seats) == len(set(seats)), "a seat held twice"
     for hold in holds:
         (row_a, a), (row_b, b) = sorted(seat(s.seat_id) for s in hold.seats)

@@ -23,6 +23,7 @@ from apextick.waitingroom.v1 import waiting_room_service_pb2_grpc as wr_grpc
 from apextick_client.queue_proof import check, recomputed_order
 from google.protobuf import json_format
 
+from apextick_platform.identity import Principal
 from booking.bootstrap import Container
 from booking.domain.waiting_room import QueuePass, pseudonym, sign_pass
 from booking.entrypoints.grpc.server import BookingServer
@@ -73,17 +74,21 @@ async def test_twenty_thousand_arrivals_go_in_in_the_order_anyone_recomputes(
     rng = random.Random(20_000)  # the seeded load: who arrives in what order, who retries, who leaves
     fans = [f"fan-{n:05d}" for n in range(ARRIVALS)]
     rng.shuffle(fans)
-    requests = {fan: rid() for fan in fans}
+    plan = {fan: (rid(), rng.random() < 0.05) for fan in fans}  # each fan's request id, and a retry
     leaving = set(rng.sample(fans, 200))
     gate = asyncio.Semaphore(64)
 
     async def arrive(fan: str) -> None:
+        """One customer through the real API, with their own token, as an app would."""
+        request_id, retries = plan[fan]
+        me = identity.auth("customer", subject=fan)
+        join = wr.JoinQueueRequest(event=built.event.name, request_id=request_id)
         async with gate:
-            await door.join(customer(fan), event, requests[fan])
-            if rng.random() < 0.05:  # a retried join: the same place again
-                await door.join(customer(fan), event, requests[fan])
+            placed = await rooms.JoinQueue(join, metadata=me)
+            if retries:  # a retried join: the same place again
+                assert (await rooms.JoinQueue(join, metadata=me)).place == placed.place
             if fan in leaving:
-                await door.leave(customer(fan), event)
+                await rooms.LeaveQueue(wr.LeaveQueueRequest(event=built.event.name), metadata=me)
 
     await asyncio.gather(*(arrive(fan) for fan in fans))
     before = (await rooms.GetQueue(wr.GetQueueRequest(event=built.event.name))).queue
@@ -340,3 +345,34 @@ async def test_a_redis_restart_mid_queue_neither_speeds_the_door_nor_loses_a_pas
     assert await door.repair_line() >= 0
     queue = (await rooms.GetQueue(wr.GetQueueRequest(event=name))).queue
     assert await container.ports.queue_line.size(event) == queue.waiting  # type: ignore[union-attr]
+
+
+async def test_an_unused_pass_sends_its_holder_to_the_back(
+    booking_server: BookingServer[Container], catalog: Catalog, rooms: wr_grpc.WaitingRoomServiceAsyncStub,
+    identity: Identity,
+) -> None:  # fmt: skip
+    built = await queued_event(
+        catalog, rooms, identity.auth("organizer"), opens_in=timedelta(hours=1), rate=60, lifetime_s=30
+    )
+    event = event_id(built)
+    clock = MovableClock(sale_start(built) - timedelta(minutes=1))
+    door = rooms_on(booking_server.container, clock)
+    first, second, third = (customer(f"back-{n}-{uuid.uuid4().hex[:6]}") for n in range(3))
+    for who in (first, second, third):
+        await door.join(who, event, rid())
+    clock.now = sale_start(built)
+    await door.door()  # the open
+    admitted: list[Principal] = []
+    while len(admitted) < 1:
+        clock.advance(1)
+        await door.door()
+        admitted = [w for w in (first, second, third) if (await door.standing(w, event)).queue_pass]
+    (lucky,) = admitted
+    clock.advance(31)  # the pass lapses unused
+    await door.door()
+    after = await door.standing(lucky, event)
+    assert after.queue_pass == ""
+    others = [w for w in (first, second, third) if w is not lucky]
+    positions = {w.subject: (await door.standing(w, event)).position for w in (*others, lucky)}
+    assert positions[lucky.subject] == max(positions.values())  # at the back, behind everyone waiting
+    assert positions[lucky.subject] > 0
