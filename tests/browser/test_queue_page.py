@@ -1,6 +1,6 @@
-"""The waiting room in Chromium: a customer signed in through Keycloak joins a queued event's
-pre-queue, sees the commitment, cannot hold yet; the sale opens and the door turns (as the worker
-would); the page says it is their turn and the hold goes through with the queue's pass."""
+"""The waiting room in Chromium: the organizer turns it on from the dashboard; a customer signed in
+through Keycloak joins the pre-queue, sees the commitment, cannot hold yet; the sale opens and the door
+turns (as the worker would); the page says it is their turn and the hold goes through with the pass."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from tests.integration.test_keycloak_edge import Realm, realm
 
 pytestmark = pytest.mark.browser
 __all__ = ["realm"]
-OPENS_IN = timedelta(seconds=25)  # time to sign in and join before the open
+OPENS_IN = timedelta(seconds=45)  # time to set the queue up, sign in and join before the open
 
 
 async def turn_the_door(database_url: str, redis_url: str, until: float) -> int:
@@ -48,9 +48,6 @@ def test_a_customer_waits_in_the_queue_then_holds_with_the_pass(
     organizer = realm.token("organizer")["access_token"]
     event, seats = new_event(web_stack, organizer, 6, sale_opens_in=OPENS_IN)
     opens_at = time.monotonic() + OPENS_IN.total_seconds()
-    body = {"enabled": True, "admissionsPerMinute": 600, "passLifetime": "120s"}
-    configured = kc.http(f"{web_stack.origin}/v1/{event}/queue:configure", json_body=body, bearer=organizer)
-    assert configured.status == 200, configured.json()
     admitted: list[int] = []
 
     def open_the_sale() -> None:
@@ -59,7 +56,10 @@ def test_a_customer_waits_in_the_queue_then_holds_with_the_pass(
     result = run_scenario("queue", {
         "APEXTICK_WEB": web_stack.origin, "APEXTICK_EVENT": event, "APEXTICK_SEAT": seats[1],
         "APEXTICK_USER": f"demo-customer:{realm.password}",
+        "APEXTICK_ORGANIZER": f"demo-organizer:{realm.password}",
     }, on_ready=open_the_sale)  # fmt: skip
     assert admitted == [1]
+    queue = kc.http(f"{web_stack.origin}/v1/{event}/queue").json()["queue"]
+    assert (queue["admissionsPerMinute"], queue["passLifetime"]) == (600, "120s")  # as the form set it
     assert re.fullmatch(r"[0-9a-f]{64}", result.pop("commitment"))
     assert result == {"joined": True, "admitted": True, "held": True}

@@ -1,7 +1,9 @@
-// The waiting room in a browser: a customer signs in on a queued event's page before its sale opens,
-// joins the queue and sees the pre-queue and the commitment; on READY the test opens the sale and
-// turns the door; the page says it is the customer's turn, and a seat is held with the queue's pass.
-// Env: APEXTICK_WEB, APEXTICK_EVENT, APEXTICK_SEAT, APEXTICK_USER ("user:password"), APEXTICK_SCREENS.
+// The waiting room in a browser: the organizer turns it on from the event's dashboard; a customer
+// signs in on the event's page before its sale opens, joins the queue and sees the pre-queue and the
+// commitment; on READY the test opens the sale and turns the door; the page says it is the customer's
+// turn, and a seat is held with the queue's pass.
+// Env: APEXTICK_WEB, APEXTICK_EVENT, APEXTICK_SEAT, APEXTICK_ORGANIZER and APEXTICK_USER
+// ("user:password"), APEXTICK_SCREENS.
 import { check, context, launch, signIn } from "./browser.mjs";
 
 const web = process.env.APEXTICK_WEB;
@@ -9,9 +11,29 @@ const event = process.env.APEXTICK_EVENT;
 const seat = process.env.APEXTICK_SEAT;
 const screens = process.env.APEXTICK_SCREENS;
 const [username, password] = process.env.APEXTICK_USER.split(":");
+const [organizer, organizerPassword] = process.env.APEXTICK_ORGANIZER.split(":");
+
+async function turnTheQueueOn(browser) {
+  const ctx = await context(browser);
+  const page = await ctx.newPage();
+  await page.goto(`${web}/${event}/dashboard`);
+  await signIn(page, organizer, organizerPassword);
+  await page.waitForURL(new RegExp(`${event}/dashboard`));
+  const form = page.getByRole("form", { name: "Waiting room settings" });
+  await form.getByLabel("Waiting room", { exact: true }).check();
+  await form.getByLabel("Admissions a minute").fill("600");
+  await form.getByLabel("Pass lifetime (minutes)").fill("2");
+  await form.getByRole("button", { name: "Save" }).click();
+  await form.getByRole("status").filter({ hasText: "Saved." }).waitFor({ timeout: 15_000 });
+  await page.getByText(/Waiting room: 0 waiting/).waitFor({ timeout: 15_000 }); // the figures appear
+  await page.screenshot({ path: `${screens}/queue-settings.png`, fullPage: true });
+  check(ctx.problems.length === 0, `organizer console errors: ${ctx.problems.join("; ")}`);
+  await ctx.close();
+}
 
 const browser = await launch();
 try {
+  await turnTheQueueOn(browser);
   const ctx = await context(browser, { expected: [/queue:watch/] }); // streams cut when the page leaves
   const page = await ctx.newPage();
   await page.goto(`${web}/${event}`);

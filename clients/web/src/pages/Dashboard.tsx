@@ -9,6 +9,7 @@ import type { components } from "../api/schema";
 import { money } from "../money";
 import { Problem } from "./Problem";
 import { type Queue, useQueue } from "./QueuePanel";
+import { QueueSettings } from "./QueueSettings";
 
 type Board = components["schemas"]["apextick.sales.v1.GetEventDashboardResponse"];
 type Through = components["schemas"]["apextick.sales.v1.SellThrough"];
@@ -37,7 +38,7 @@ function Bars({ title, rows }: { title: string; rows: { label: string; value: nu
 function QueueFigures({ queue }: { queue: Queue }) {
   const admitted = queue.admitted ?? 0;
   return (
-    <section aria-label="Waiting room" className="figures">
+    <section aria-label="Waiting room figures" className="figures">
       <p>
         Waiting room: <strong data-figure="waiting">{queue.waiting ?? 0}</strong> waiting · admitting{" "}
         {queue.admissionsPerMinute ?? 0} a minute · {admitted} admitted ·{" "}
@@ -83,6 +84,7 @@ export function Dashboard({ event }: { event: string }) {
         </p>
       </section>
       {queue.data && <QueueFigures queue={queue.data} />}
+      {queue.isSuccess && <QueueSettings key={queue.data?.commitment ?? "off"} event={event} queue={queue.data} />}
       <Bars title="Funnel" rows={[
         { label: "Holds", value: funnel.holds ?? 0, of: top },
         { label: "Checkouts", value: funnel.checkouts ?? 0, of: top },
