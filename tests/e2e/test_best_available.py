@@ -147,3 +147,12 @@ async def test_a_lost_hold_names_the_nearest_free_seats_of_its_tier(
     )
     assert (lost.code, lost.reason) == (grpc.StatusCode.ABORTED, "SEAT_UNAVAILABLE")
     assert lost.metadata["alternatives"] == "main-A-2"  # row A is the VIP tier: its nearest free seat
+
+
+def test_the_stranded_seat_checker_catches_a_single_seat_left_between_taken_ones() -> None:
+    """The checker above, on a deliberately bad outcome: it must not pass everything."""
+    full = {f"main-{chr(ord('A') + r)}-{n}" for r in range(ROWS) for n in range(1, PER_ROW + 1)}
+    assert stranded(full) == []
+    assert stranded(full - {"main-C-5"}) == ["main-C-5"]  # one free seat, taken on both sides
+    assert stranded(full - {"main-C-1"}) == ["main-C-1"]  # the row's end and a taken seat
+    assert stranded(full - {"main-C-5", "main-C-6"}) == []  # a free pair strands nothing
