@@ -24,7 +24,9 @@ async function turnTheQueueOn(browser) {
   await form.getByLabel("Admissions a minute").fill("600");
   await form.getByLabel("Pass lifetime (minutes)").fill("2");
   await form.getByRole("button", { name: "Save" }).click();
-  await form.getByRole("status").filter({ hasText: "Saved." }).waitFor({ timeout: 15_000 });
+  const answer = form.getByRole("status").or(form.getByRole("alert"));
+  await answer.waitFor({ timeout: 15_000 });
+  check((await answer.textContent()) === "Saved.", `the settings were not saved: ${await answer.textContent()}`);
   await page.getByText(/Waiting room: 0 waiting/).waitFor({ timeout: 15_000 }); // the figures appear
   await page.screenshot({ path: `${screens}/queue-settings.png`, fullPage: true });
   check(ctx.problems.length === 0, `organizer console errors: ${ctx.problems.join("; ")}`);

@@ -84,7 +84,8 @@ export function Dashboard({ event }: { event: string }) {
         </p>
       </section>
       {queue.data && <QueueFigures queue={queue.data} />}
-      {queue.isSuccess && <QueueSettings key={queue.data?.commitment ?? "off"} event={event} queue={queue.data} />}
+      {/* Keyed by the event alone: a save makes the commitment, and remounting on it would drop "Saved." */}
+      {queue.isSuccess && <QueueSettings key={event} event={event} queue={queue.data} />}
       <Bars title="Funnel" rows={[
         { label: "Holds", value: funnel.holds ?? 0, of: top },
         { label: "Checkouts", value: funnel.checkouts ?? 0, of: top },
