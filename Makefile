@@ -1,6 +1,6 @@
 # ApexTick developer commands. Every target works on a fresh Debian machine: the scripts install
 # what is missing (apt packages, the Python environment, Go tools) before they use it.
-.PHONY: up down status test check floors faults-long bench bench-report capacity baseline gen lint typecheck protos-check
+.PHONY: up down status test check floors faults-long bench bench-report bench-queue capacity baseline gen lint typecheck protos-check
 
 PY := .venv/bin
 
@@ -28,6 +28,11 @@ bench:
 
 bench-report:
 	scripts/bench.sh report
+
+# The waiting room's benchmark (on demand): joins, the open, the outflow and holds with passes,
+# each beside its reference.
+bench-queue:
+	scripts/bench.sh queue
 
 # The capacity note (docs/capacity.md) from a short drop measuring booking's and PostgreSQL's CPU.
 capacity:

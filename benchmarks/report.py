@@ -24,6 +24,8 @@ mpl.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt
 
 from benchmarks.flash_sale import run as flash_sale
+from benchmarks.waiting_room import report as queue_report
+from benchmarks.waiting_room import run as waiting_room
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -209,7 +211,7 @@ def ratios(result: dict[str, Any]) -> list[str]:
     return rows
 
 
-def render(result: dict[str, Any]) -> None:
+def render(result: dict[str, Any], queue: dict[str, Any] | None) -> None:
     PLOTS.mkdir(parents=True, exist_ok=True)
     sweep_plots = plot_sweep(result["figures"])
     seats_plot = plot_seats(result["figures"])
@@ -277,6 +279,12 @@ def render(result: dict[str, Any]) -> None:
         "",
         *live_map(result),
         "",
+        *(
+            queue_report.section(queue)
+            if queue
+            else ["## The waiting room", "", "Not run (`make bench-queue`)."]
+        ),
+        "",
         "## Every run",
         "",
         *table(result["figures"]),
@@ -290,7 +298,8 @@ def render(result: dict[str, Any]) -> None:
         "```",
         "scripts/services.sh start                         # PostgreSQL and Redis",
         ".venv/bin/python -m benchmarks.flash_sale.run     # figures on stdout, progress on stderr, JSON",
-        ".venv/bin/python -m benchmarks.flash_sale.profile # py-spy of booking during a sale",
+        ".venv/bin/python -m benchmarks.flash_sale.profile # py-spy of booking during a sale (or --join)",
+        ".venv/bin/python -m benchmarks.waiting_room.run   # the waiting room's benchmark",
         "```",
         "",
         "Against `make up`, a benchmarker's ghz (one process carrying many customers: ghz takes an",
@@ -308,9 +317,13 @@ def main() -> int:
     code = 0
     if not args.render:
         code = flash_sale.main(["--quick"] if args.quick else [])
-    render(json.loads(flash_sale.REPORT.read_text()))
-    # The run's own JSON beside the page, so every figure in it can be checked against its source.
-    shutil.copyfile(flash_sale.REPORT, PLOTS / flash_sale.REPORT.name)
+        code = waiting_room.main(["--quick"] if args.quick else []) or code
+    queue = json.loads(waiting_room.REPORT.read_text()) if waiting_room.REPORT.exists() else None
+    render(json.loads(flash_sale.REPORT.read_text()), queue)
+    # The runs' own JSON beside the page, so every figure in it can be checked against its source.
+    for source in (flash_sale.REPORT, waiting_room.REPORT):
+        if source.exists():
+            shutil.copyfile(source, PLOTS / source.name)
     print(f"wrote {REPORT.relative_to(ROOT)} and {PLOTS.relative_to(ROOT)}/", file=sys.stderr)
     return code
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench` / `make bench-report`: the flash-sale benchmark on demand (not in CI). It needs only
 # PostgreSQL and Redis, started here if they are not running; it starts what it measures itself.
-#   scripts/bench.sh [run|report|capacity] [--quick]   (capacity: docs/capacity.md, ~1 min)
+#   scripts/bench.sh [run|report|capacity|queue] [--quick]   (capacity: docs/capacity.md, ~1 min;
+#   queue: the waiting room's benchmark, ~3 min)
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -15,5 +16,6 @@ case "${1:-run}" in
   run) shift || true; exec .venv/bin/python -m benchmarks.flash_sale.run "$@" ;;
   report) shift; exec .venv/bin/python -m benchmarks.report "$@" ;;
   capacity) shift; exec .venv/bin/python -m benchmarks.flash_sale.capacity "$@" ;;
-  *) echo "usage: $0 [run|report|capacity] [--quick]" >&2; exit 2 ;;
+  queue) shift; exec .venv/bin/python -m benchmarks.waiting_room.run "$@" ;;
+  *) echo "usage: $0 [run|report|capacity|queue] [--quick]" >&2; exit 2 ;;
 esac

@@ -4,6 +4,7 @@ once the run has checked them, so a browsed catalogue does not fill with benchma
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from types import TracebackType
 
 import grpc
@@ -24,10 +25,12 @@ class Events:
     def __enter__(self) -> Events:
         return self
 
-    def create(self, seats: int) -> tuple[str, list[str]]:
+    def create(self, seats: int, sale_opens_in: timedelta = timedelta(minutes=-1)) -> tuple[str, list[str]]:
+        """A fresh event of `seats` seats, on sale now (or from `sale_opens_in` on)."""
+
         async def create() -> tuple[str, list[str]]:
             async with grpc.aio.insecure_channel(self._target, options=CHANNEL_OPTIONS) as channel:
-                return await bench.create_event(channel, self._organizer, seats)
+                return await bench.create_event(channel, self._organizer, seats, sale_opens_in)
 
         event, seat_ids = asyncio.run(create())
         self._created.append(event)

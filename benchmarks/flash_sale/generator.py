@@ -43,6 +43,8 @@ class Load:
     watchers: int = 0
     watch_target: str = ""  # default: target
     watch_rest: bool = False  # through the edge's REST stream (NDJSON), as the browser watches
+    call: str = "hold"  # or "join": JoinQueue on `event` (each token one place; seats unused)
+    passes: list[str] = field(default_factory=list)  # queue passes, the i-th carried with the i-th token
 
 
 @dataclass
@@ -87,6 +89,10 @@ def run_loadgen(name: str, load: Load) -> Figures:
         ]
         if load.tokens:
             command.append(f"-tokens={_lines(directory, 'tokens', load.tokens)}")
+        if load.passes:
+            command.append(f"-passes={_lines(directory, 'passes', load.passes)}")
+        if load.call != "hold":
+            command.append(f"-call={load.call}")
         if load.warmup_seat_ids:
             command.append(f"-warmup-seats={_lines(directory, 'warmup-seats', load.warmup_seat_ids)}")
         if load.rest:

@@ -1,19 +1,24 @@
 """Where the booking server's time goes during a flash sale: py-spy samples one booking process while
 the load generator fires a sale, and the hottest frames are printed (inclusive share of samples).
 
-    .venv/bin/python -m benchmarks.flash_sale.profile [--attempts 20000 --seats 200]
+    .venv/bin/python -m benchmarks.flash_sale.profile [--attempts 20000 --seats 200] [--join]
+
+With --join the sale is a waiting room's pre-queue instead: every attempt a JoinQueue by its own
+identity.
 
 Writes the collapsed stacks to var/reports/profile-booking.txt (flame-graph input)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import signal
 import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 from benchmarks.flash_sale import stack
@@ -46,13 +51,21 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=200)
     parser.add_argument("--top", type=int, default=45)
     parser.add_argument("--native", action="store_true", help="sample C frames too (gRPC core, uvloop)")
+    parser.add_argument("--join", action="store_true", help="profile JoinQueue on a pre-queue instead")
     args = parser.parse_args()
     database_url = os.environ["APEXTICK_DATABASE_URL"]
     with stack.identity() as who, stack.booking(1, who) as (target, pids):
-        tokens = who.customers(max(1, args.attempts // 10))
-        with Events(target, who.token("customer", "organizer"), database_url) as events:
-            event, seat_ids = events.create(args.seats)
-            warm, _ = events.create(args.seats)
+        tokens = who.customers(args.attempts if args.join else max(1, args.attempts // 10))
+        organizer = who.token("customer", "organizer")
+        with Events(target, organizer, database_url) as events:
+            opens_in = timedelta(hours=1) if args.join else timedelta(minutes=-1)
+            event, seat_ids = events.create(args.seats, sale_opens_in=opens_in)
+            warm, _ = events.create(args.seats, sale_opens_in=opens_in)
+            if args.join:
+                from benchmarks.waiting_room.run import Plan, configure  # noqa: PLC0415 - only here
+
+                for queued in (event, warm):
+                    asyncio.run(configure(target, organizer, queued, Plan()))
             OUT.parent.mkdir(parents=True, exist_ok=True)
             spy = subprocess.Popen(
                 [
@@ -84,6 +97,7 @@ def main() -> int:
                     args.concurrency,
                     warmup=1000,
                     warmup_event=warm,
+                    call="join" if args.join else "hold",
                 ),
             )
             spy.send_signal(signal.SIGINT)  # py-spy writes its output on an interrupt

@@ -28,10 +28,14 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-const holdSeats = "/apextick.inventory.v1.InventoryService/HoldSeats"
+const (
+	holdSeats = "/apextick.inventory.v1.InventoryService/HoldSeats"
+	joinQueue = "/apextick.waitingroom.v1.WaitingRoomService/JoinQueue"
+)
 
 type config struct {
 	target, event, warmupEvent, seatsFile, tokensFile string
+	call, passesFile                                  string
 	warmupSeatsFile                                   string
 	attempts, concurrency, connections, warmup        int
 	seatsPerHold                                      int
@@ -96,8 +100,8 @@ func restRequest(seats []string) []byte {
 	return body
 }
 
-// request encodes HoldSeatsRequest{event=1, seat_ids=2, request_id=3} by hand.
-func request(event string, seats []string) []byte {
+// request encodes HoldSeatsRequest{event=1, seat_ids=2, request_id=3, queue_pass=4} by hand.
+func request(event string, seats []string, queuePass string) []byte {
 	b := protowire.AppendTag(nil, 1, protowire.BytesType)
 	b = protowire.AppendString(b, event)
 	for _, seat := range seats {
@@ -105,7 +109,31 @@ func request(event string, seats []string) []byte {
 		b = protowire.AppendString(b, seat)
 	}
 	b = protowire.AppendTag(b, 3, protowire.BytesType)
+	b = protowire.AppendString(b, uuid4())
+	if queuePass != "" {
+		b = protowire.AppendTag(b, 4, protowire.BytesType)
+		b = protowire.AppendString(b, queuePass)
+	}
+	return b
+}
+
+// joinRequest encodes JoinQueueRequest{event=1, request_id=2}: a place in the event's waiting room.
+func joinRequest(event string) []byte {
+	b := protowire.AppendTag(nil, 1, protowire.BytesType)
+	b = protowire.AppendString(b, event)
+	b = protowire.AppendTag(b, 2, protowire.BytesType)
 	return protowire.AppendString(b, uuid4())
+}
+
+// callPath is the method (or REST route) every attempt calls.
+func callPath(cfg config, event string) string {
+	switch {
+	case cfg.call == "join":
+		return joinQueue
+	case cfg.rest:
+		return "/v1/" + event + "/holds"
+	}
+	return holdSeats
 }
 
 type tally struct {
@@ -113,12 +141,10 @@ type tally struct {
 	outcomes  map[string]int
 }
 
-func fire(cfg config, conns []*h2conn, event string, n int, seats, tokens []string, won *wins) ([]tally, time.Duration) {
+// fire makes n attempts; attempt i carries the i-th token and the i-th pass (in turn when fewer).
+func fire(cfg config, conns []*h2conn, event string, n int, seats, tokens, passes []string, won *wins) ([]tally, time.Duration) {
 	var next atomic.Int64
-	path := holdSeats
-	if cfg.rest {
-		path = "/v1/" + event + "/holds"
-	}
+	path := callPath(cfg, event)
 	tallies := make([]tally, cfg.concurrency)
 	var wg sync.WaitGroup
 	started := time.Now()
@@ -136,17 +162,26 @@ func fire(cfg config, conns []*h2conn, event string, n int, seats, tokens []stri
 					break
 				}
 				for k := range pick {
-					pick[k] = seats[rng.IntN(len(seats))]
+					if len(seats) > 0 { // a join names no seat
+						pick[k] = seats[rng.IntN(len(seats))]
+					}
 				}
 				token := ""
 				if len(tokens) > 0 {
 					token = tokens[i%len(tokens)]
 				}
+				queuePass := ""
+				if len(passes) > 0 {
+					queuePass = passes[i%len(passes)]
+				}
 				var body []byte
-				if cfg.rest {
+				switch {
+				case cfg.call == "join":
+					body = joinRequest(event)
+				case cfg.rest:
 					body = restRequest(pick)
-				} else {
-					body = request(event, pick)
+				default:
+					body = request(event, pick, queuePass)
 				}
 				began := time.Now()
 				outcome := conn.invoke(path, token, body)
@@ -233,6 +268,8 @@ func main() {
 	flag.StringVar(&cfg.seatsFile, "seats", "", "file with one seat id per line")
 	flag.StringVar(&cfg.warmupSeatsFile, "warmup-seats", "", "the warm-up event's seats (default: -seats)")
 	flag.StringVar(&cfg.tokensFile, "tokens", "", "file with one bearer token per line, used in turn")
+	flag.StringVar(&cfg.passesFile, "passes", "", "file with one queue pass per line, the i-th for the i-th token's holds")
+	flag.StringVar(&cfg.call, "call", "hold", "hold (HoldSeats, or the REST hold with -rest) or join (JoinQueue, gRPC)")
 	flag.IntVar(&cfg.attempts, "n", 5000, "measured attempts")
 	flag.IntVar(&cfg.concurrency, "c", 200, "concurrent callers")
 	flag.IntVar(&cfg.connections, "connections", 20, "HTTP/2 connections the callers share")
@@ -250,9 +287,12 @@ func main() {
 	if cfg.event == "" {
 		fail(fmt.Errorf("-event is required"))
 	}
-	seats, tokens := lines(cfg.seatsFile), lines(cfg.tokensFile)
-	if len(seats) == 0 {
+	seats, tokens, passes := lines(cfg.seatsFile), lines(cfg.tokensFile), lines(cfg.passesFile)
+	if len(seats) == 0 && cfg.call == "hold" {
 		fail(fmt.Errorf("-seats names no seat"))
+	}
+	if cfg.call != "hold" && cfg.call != "join" || cfg.call == "join" && cfg.rest {
+		fail(fmt.Errorf("-call is hold or join (join over gRPC only)"))
 	}
 	cfg.connections = max(1, min(cfg.connections, cfg.concurrency))
 	conns := make([]*h2conn, cfg.connections)
@@ -275,7 +315,7 @@ func main() {
 		if cfg.warmupSeatsFile != "" {
 			warmSeats = lines(cfg.warmupSeatsFile)
 		}
-		fire(cfg, conns, warm, cfg.warmup, warmSeats, tokens, nil)
+		fire(cfg, conns, warm, cfg.warmup, warmSeats, tokens, passes, nil)
 	}
 	var won *wins
 	var watched *watching
@@ -289,7 +329,7 @@ func main() {
 		time.Sleep(cfg.watchIdle)
 	}
 	before := cpuSeconds()
-	tallies, took := fire(cfg, conns, cfg.event, cfg.attempts, seats, tokens, won)
+	tallies, took := fire(cfg, conns, cfg.event, cfg.attempts, seats, tokens, passes, won)
 	out := summarize(cfg, tallies, took, cpuSeconds()-before)
 	if watched != nil {
 		settled := watched.settle(won, cfg.settle)

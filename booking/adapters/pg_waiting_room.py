@@ -34,10 +34,11 @@ WHERE w.opened_at IS NULL
 RETURNING event_id
 """
 ROOM = """
-SELECT w.*, e.organizer, e.sale_ends_at,
-       (SELECT count(*) FROM queue_entry q
-        WHERE q.event_id = w.event_id AND q.admitted_at IS NULL AND q.left_at IS NULL) AS waiting
+SELECT w.*, e.organizer, e.sale_ends_at
 FROM waiting_room w JOIN event e ON e.id = w.event_id WHERE w.event_id = %s
+"""
+WAITING = """
+SELECT count(*) FROM queue_entry WHERE event_id = %s AND admitted_at IS NULL AND left_at IS NULL
 """
 ROOM_SHARED = "SELECT opened_at FROM waiting_room WHERE event_id = %s FOR SHARE"
 ROOM_EXCLUSIVE = "SELECT opened_at FROM waiting_room WHERE event_id = %s FOR UPDATE"
@@ -50,6 +51,17 @@ SELECT * FROM queue_pass WHERE event_id = %s AND subject = %s ORDER BY issued_at
 FIRST_PLACE = """
 INSERT INTO queue_entry (event_id, subject, pseudonym, request_id, pre_queue, joined_at, position)
 VALUES (%(event)s, %(subject)s, %(pseudonym)s, %(request_id)s, %(pre)s, %(now)s, %(position)s)
+ON CONFLICT (event_id, subject) DO NOTHING
+RETURNING *
+"""
+# The common join, a first one before the open, in one statement: the room's shared lock (held to the
+# statement's end; the open takes it exclusively, so it waits for this insert or this insert waits and
+# then sees the room opened and inserts nothing) and the entry. Anything else (a retry, a rejoin, a
+# second tab, a join after the open) inserts nothing here and takes the general path.
+FIRST_PRE_QUEUE_PLACE = """
+WITH room AS (SELECT 1 FROM waiting_room WHERE event_id = %(event)s AND opened_at IS NULL FOR SHARE)
+INSERT INTO queue_entry (event_id, subject, pseudonym, request_id, pre_queue, joined_at)
+SELECT %(event)s, %(subject)s, %(pseudonym)s, %(request_id)s, true, %(now)s FROM room
 ON CONFLICT (event_id, subject) DO NOTHING
 RETURNING *
 """
@@ -79,7 +91,6 @@ def _room(row: dict[str, Any]) -> Room:
     return Room(
         row["event_id"], row["organizer"], settings, row["commitment"], row["opens_at"], row["sale_ends_at"],
         row["opened_at"], bytes(row["seed"]), row["pre_queue_size"], row["admitted"], row["passes_used"],
-        row["waiting"],
     )  # fmt: skip
 
 
@@ -112,14 +123,28 @@ class PgWaitingRooms(PgQueueDoor):
             row = await (await cur.execute(ROOM, (event_id,))).fetchone()
         return _room(row) if row else None
 
+    async def waiting(self, event_id: UUID) -> int:
+        async with self._pool.connection() as conn:
+            row = await (await conn.execute(WAITING, (event_id,))).fetchone()
+        return int(row[0]) if row else 0
+
     async def join(
         self, event_id: UUID, subject: str, pseudonym: str, request_id: str, now: datetime
     ) -> Joined:
         async with self._pool.connection() as conn:
-            cur = await conn.execute(
-                "SELECT opened_at IS NOT NULL FROM waiting_room WHERE event_id = %s", (event_id,)
-            )
-            row = await cur.fetchone()
+            cur = conn.cursor(row_factory=dict_row)
+            params = {
+                "event": event_id, "subject": subject, "pseudonym": pseudonym, "request_id": request_id,
+                "now": now,
+            }  # fmt: skip
+            first = await (await cur.execute(FIRST_PRE_QUEUE_PLACE, params)).fetchone()
+            if first is not None:
+                return Joined(_entry(first), "created")
+            row = await (
+                await conn.execute(
+                    "SELECT opened_at IS NOT NULL FROM waiting_room WHERE event_id = %s", (event_id,)
+                )
+            ).fetchone()
             if row is None:
                 raise LookupError(event_id)
             # Before the open a join takes no position: joins share the room's lock. After it each

@@ -25,7 +25,9 @@ class Room:
     pre_queue_size: int
     admitted: int
     passes_used: int
-    waiting: int
+    # Counted only for the figures (GetQueue, the line's repair): the count grows with the line, so
+    # joins and position readings, which need the settings alone, leave it None.
+    waiting: int | None = None
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,13 @@ class WaitingRooms(Protocol):
         """Store the settings (and, the first time, the seed and commitment); False once opened."""
         ...
 
-    async def room(self, event_id: UUID) -> Room | None: ...
+    async def room(self, event_id: UUID) -> Room | None:
+        """The room's settings, commitment and counters, without the waiting count."""
+        ...
+
+    async def waiting(self, event_id: UUID) -> int:
+        """How many are in line now (not admitted, not left): a count over the line."""
+        ...
 
     async def join(
         self, event_id: UUID, subject: str, pseudonym: str, request_id: str, now: datetime

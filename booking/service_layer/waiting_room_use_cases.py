@@ -8,7 +8,7 @@ import logging
 import re
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -30,6 +30,9 @@ from booking.service_layer.waiting_room_ports import Entry, QueueLine, Room, Wai
 log = logging.getLogger(__name__)
 PSEUDONYM = re.compile(r"^[0-9a-f]{32}$")
 REQUEUE_BATCH = 500
+# How old the published waiting figure may be: every queue page polls it, and it is a count over the
+# line, so each process counts each room at most once in this span.
+WAITING_FRESH = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class WaitingRoomUseCases:
         self._new_id = new_id
         self._secret = pass_secret
         self._new_seed = new_seed
+        self._counted: dict[UUID, tuple[datetime, int]] = {}  # event -> (when counted, waiting)
 
     async def configure(self, principal: Principal, event_id: UUID, settings: QueueSettings) -> Room:
         terms = await self._rooms.event_terms(event_id)
@@ -89,6 +93,16 @@ class WaitingRoomUseCases:
         return await self.room(event_id)
 
     async def room(self, event_id: UUID) -> Room:
+        """The room with its figures; the waiting count at most WAITING_FRESH old."""
+        room = await self._settings(event_id)
+        now = self._clock()
+        counted = self._counted.get(event_id)
+        if counted is None or now - counted[0] >= WAITING_FRESH:
+            counted = (now, await self._rooms.waiting(event_id))
+            self._counted[event_id] = counted
+        return replace(room, waiting=counted[1])
+
+    async def _settings(self, event_id: UUID) -> Room:
         room = await self._rooms.room(event_id)
         if room is None:
             raise queue_closed(event_id)
@@ -117,7 +131,7 @@ class WaitingRoomUseCases:
             await self._line.remove(event_id, [principal.subject])
 
     async def standing(self, principal: Principal, event_id: UUID) -> Reading:
-        room = await self.room(event_id)
+        room = await self._settings(event_id)
         standing = await self._rooms.standing(event_id, principal.subject)
         entry, queue_pass = standing.entry, standing.queue_pass
         live = entry is not None and entry.left_at is None
@@ -151,15 +165,14 @@ class WaitingRoomUseCases:
         """Rebuild every open room's mirror whose size disagrees with PostgreSQL; how many were."""
         repaired = 0
         for event_id in await self._rooms.open_rooms():
-            room = await self.room(event_id)
-            if await self._line.size(event_id) != room.waiting:
+            if await self._line.size(event_id) != await self._rooms.waiting(event_id):
                 await self._line.replace(event_id, await self._rooms.line(event_id))
                 repaired += 1
         return repaired
 
     async def entries(self, event_id: UUID, size: int, token: str) -> tuple[Sequence[tuple[str, int]], str]:
         """The pre-queue as shuffled, once the seed is out; (entries, next page token)."""
-        room = await self.room(event_id)
+        room = await self._settings(event_id)
         if room.opened_at is None:
             raise DomainError(
                 ErrorCode.QUEUE_CLOSED,
