@@ -156,3 +156,22 @@ def test_the_stranded_seat_checker_catches_a_single_seat_left_between_taken_ones
     assert stranded(full - {"main-C-5"}) == ["main-C-5"]  # one free seat, taken on both sides
     assert stranded(full - {"main-C-1"}) == ["main-C-1"]  # the row's end and a taken seat
     assert stranded(full - {"main-C-5", "main-C-6"}) == []  # a free pair strands nothing
+
+
+async def test_the_offered_seats_checker_catches_an_offer_of_a_seat_already_held(
+    catalog: Catalog, inventory: Inventory, identity: Identity, database_url: str
+) -> None:
+    """The SQL checker of the contention test, on a deliberately bad offer: a seat some hold had
+    taken before the answer is caught; one taken after it, or never, is not."""
+    built = await build_event(catalog, identity.auth("organizer"), "Checked offers", rows=1, per_row=6)
+    before = datetime.now(UTC)
+    await inventory.HoldSeats(
+        inv.HoldSeatsRequest(event=built.event.name, seat_ids=["main-A-3"], request_id=rid()),
+        metadata=identity.auth("customer", subject=f"holder-{uuid.uuid4().hex[:6]}"),
+    )
+    after = datetime.now(UTC)
+    offered = ["main-A-3", "main-A-5"]  # the first is held, the second free
+    with psycopg.connect(database_url) as conn:
+        assert taken_before(conn, built.event.name, offered, after) == ["main-A-3"]
+        assert taken_before(conn, built.event.name, offered, before) == []  # held only after that answer
+        assert taken_before(conn, built.event.name, ["main-A-5"], after) == []
