@@ -76,7 +76,7 @@ async def work(settings: BookingSettings) -> None:
         asyncio.create_task(expiry_sweeper(container.holds, settings.sweep_interval_seconds, metrics)),
         asyncio.create_task(
             payment_reconciler(
-                container.payments, container.refunds, settings.orders.reconcile_interval_seconds
+                container.payments, container.refunds, settings.orders.reconcile_interval_seconds, metrics
             )
         ),
     ]

@@ -64,26 +64,28 @@ def raw_join(pool: AsyncConnectionPool[Any]) -> Any:
     return join_queue
 
 
-def only_hold_seats(behavior: Any) -> grpc.GenericRpcHandler[Any, Any]:
+def only(
+    service: str, method: str, request: Any, response: Any, behavior: Any
+) -> grpc.GenericRpcHandler[Any, Any]:
+    """A handler for one unary method of `service` and nothing else."""
     handler = grpc.unary_unary_rpc_method_handler(
+        behavior, request_deserializer=request.FromString, response_serializer=response.SerializeToString
+    )
+    return grpc.method_handlers_generic_handler(service, {method: handler})
+
+
+def only_hold_seats(behavior: Any) -> grpc.GenericRpcHandler[Any, Any]:
+    return only(
+        "apextick.inventory.v1.InventoryService", "HoldSeats", svc.HoldSeatsRequest, svc.HoldSeatsResponse,
         behavior,
-        request_deserializer=svc.HoldSeatsRequest.FromString,
-        response_serializer=svc.HoldSeatsResponse.SerializeToString,
-    )
-    return grpc.method_handlers_generic_handler(
-        "apextick.inventory.v1.InventoryService", {"HoldSeats": handler}
-    )
+    )  # fmt: skip
 
 
 def only_join_queue(behavior: Any) -> grpc.GenericRpcHandler[Any, Any]:
-    handler = grpc.unary_unary_rpc_method_handler(
+    return only(
+        "apextick.waitingroom.v1.WaitingRoomService", "JoinQueue", wr.JoinQueueRequest, wr.JoinQueueResponse,
         behavior,
-        request_deserializer=wr.JoinQueueRequest.FromString,
-        response_serializer=wr.JoinQueueResponse.SerializeToString,
-    )
-    return grpc.method_handlers_generic_handler(
-        "apextick.waitingroom.v1.WaitingRoomService", {"JoinQueue": handler}
-    )
+    )  # fmt: skip
 
 
 async def serve(kind: str, port: int) -> None:

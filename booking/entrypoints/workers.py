@@ -60,22 +60,34 @@ async def expiry_listener(
             await asyncio.sleep(1.0)
 
 
-async def expiry_sweeper(holds: HoldUseCases, interval: float, metrics: WorkerMetrics | None = None) -> None:
-    """Layer 2: release every hold past its time in PostgreSQL, whatever happened to Redis."""
+async def every(
+    interval: float, task: str, turn: Callable[[], Awaitable[None]], metrics: WorkerMetrics | None = None
+) -> None:
+    """`turn` once every `interval` seconds, forever: a failed turn is logged and counted, and the next
+    one still comes (a task that stopped on one error would stop expiring holds for good)."""
     while True:
         try:
-            swept = await holds.sweep()
-            if swept:
-                log.info("swept expired holds", extra={"count": swept})
-                if metrics is not None:
-                    metrics.released.labels("sweeper").inc(swept)
+            await turn()
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.warning("expiry sweep failed", exc_info=True)
+            log.warning("worker turn failed", extra={"task": task}, exc_info=True)
             if metrics is not None:
-                metrics.failures.labels("expiry_sweeper").inc()
+                metrics.failures.labels(task).inc()
         await asyncio.sleep(interval)
+
+
+async def expiry_sweeper(holds: HoldUseCases, interval: float, metrics: WorkerMetrics | None = None) -> None:
+    """Layer 2: release every hold past its time in PostgreSQL, whatever happened to Redis."""
+
+    async def sweep() -> None:
+        swept = await holds.sweep()
+        if swept:
+            log.info("swept expired holds", extra={"count": swept})
+            if metrics is not None:
+                metrics.released.labels("sweeper").inc(swept)
+
+    await every(interval, "expiry_sweeper", sweep, metrics)
 
 
 async def dependency_watch(
@@ -96,21 +108,20 @@ async def dependency_watch(
         await asyncio.sleep(interval)
 
 
-async def payment_reconciler(payments: PaymentUseCases, refunds: RefundUseCases, interval: float) -> None:
+async def payment_reconciler(
+    payments: PaymentUseCases, refunds: RefundUseCases, interval: float, metrics: WorkerMetrics | None = None
+) -> None:
     """Asks providers about pending orders past their window, closes sessions of ended orders, retries
     refunds and finishes cancellations' refunds: a lost webhook never leaves a paid order unconfirmed
     (invariant I4), and a cancelled event keeps no paid order."""
-    while True:
-        try:
-            await refunds.reconcile()
-            report = await payments.reconcile()
-            if report != ReconcileReport():
-                log.info("reconciled payments", extra=asdict(report))
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.warning("payment reconciliation failed", exc_info=True)
-        await asyncio.sleep(interval)
+
+    async def reconcile() -> None:
+        await refunds.reconcile()
+        report = await payments.reconcile()
+        if report != ReconcileReport():
+            log.info("reconciled payments", extra=asdict(report))
+
+    await every(interval, "payment_reconciler", reconcile, metrics)
 
 
 async def waiting_room_door(
@@ -124,16 +135,12 @@ async def waiting_room_door(
     turns, rebuilds Redis's mirror of a line wherever it disagrees with PostgreSQL (after a Redis
     restart, within seconds). Several workers may run: each room's turn runs under its row lock."""
     turns = 0
-    while True:
-        try:
-            await rooms.door()
-            turns += 1
-            if turns % repair_every == 0 and await rooms.repair_line():
-                log.info("queue line rebuilt from PostgreSQL")
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.warning("waiting room turn failed", exc_info=True)
-            if metrics is not None:
-                metrics.failures.labels("waiting_room").inc()
-        await asyncio.sleep(interval)
+
+    async def turn() -> None:
+        nonlocal turns
+        await rooms.door()
+        turns += 1
+        if turns % repair_every == 0 and await rooms.repair_line():
+            log.info("queue line rebuilt from PostgreSQL")
+
+    await every(interval, "waiting_room", turn, metrics)

@@ -35,6 +35,22 @@ function keepInUrl(seats: Set<string>): void {
   window.history.replaceState(null, "", url);
 }
 
+/** A hold request of either kind: the hold it made goes to `made`; a refusal (a lost race above all)
+ * to `refused`. */
+function useHold(
+  send: () => Promise<{ hold?: Hold }>, made: (hold: Hold) => void, refused: (error: ApiError) => void,
+) {
+  return useMutation<Hold, ApiError>({
+    mutationFn: async () => {
+      const answer = await send();
+      if (!answer.hold) throw new ApiError(500, "INTERNAL", {}, "no hold in the answer");
+      return answer.hold;
+    },
+    onSuccess: made,
+    onError: refused,
+  });
+}
+
 export function EventPage({ event }: { event: string }) {
   const user = useUser();
   const details = useQuery({
@@ -60,22 +76,6 @@ export function EventPage({ event }: { event: string }) {
   const left = useCountdown(hold?.expireTime);
   const limit = details.data?.maxSeatsPerCustomer ?? 4;
 
-  const holdSeats = useMutation<Hold, ApiError>({
-    mutationFn: async () => {
-      const body = { event, seatIds: [...selected], requestId: crypto.randomUUID(), queuePass: admission?.pass ?? "" };
-      const answer = await must(
-        api.POST("/v1/events/{event}/holds", { params: { path: { event: idOf(event) } }, body }),
-      );
-      if (!answer.hold) throw new ApiError(500, "INTERNAL", {}, "no hold in the answer");
-      return answer.hold;
-    },
-    onSuccess: (made) => {
-      setHold(made);
-      setNotice("");
-    },
-    onError: (error) => { offerInstead(error); },
-  });
-
   // A lost race: the seats lost turn taken on the map (the live stream says so); the server names the
   // nearest free seats of the same tier, which become the selection, ready to hold.
   const offerInstead = (error: ApiError) => {
@@ -92,22 +92,25 @@ export function EventPage({ event }: { event: string }) {
     setNotice(offered.length ? `${error.human} The nearest free seats are selected instead: ${offered.join(", ")}.` : error.human);
   };
 
-  const holdBest = useMutation<Hold, ApiError>({
-    mutationFn: async () => {
-      const body = { event, quantity: best.quantity, together: best.together, requestId: crypto.randomUUID(),
-        queuePass: admission?.pass ?? "" };
-      const answer = await must(
-        api.POST("/v1/events/{event}/holds:bestAvailable", { params: { path: { event: idOf(event) } }, body }),
-      );
-      if (!answer.hold) throw new ApiError(500, "INTERNAL", {}, "no hold in the answer");
-      return answer.hold;
-    },
-    onSuccess: (made) => {
-      setHold(made);
-      setNotice("");
-    },
-    onError: (error) => { offerInstead(error); },
-  });
+  const made = (hold: Hold) => {
+    setHold(hold);
+    setNotice("");
+  };
+  const path = { params: { path: { event: idOf(event) } } };
+  const queuePass = admission?.pass ?? "";
+  const holdSeats = useHold(
+    () => must(api.POST("/v1/events/{event}/holds", {
+      ...path, body: { event, seatIds: [...selected], requestId: crypto.randomUUID(), queuePass },
+    })),
+    made, offerInstead,
+  );
+
+  const holdBest = useHold(
+    () => must(api.POST("/v1/events/{event}/holds:bestAvailable", {
+      ...path, body: { event, quantity: best.quantity, together: best.together, requestId: crypto.randomUUID(), queuePass },
+    })),
+    made, offerInstead,
+  );
 
   const checkout = useMutation<string, ApiError>({
     mutationFn: async () => {

@@ -6,6 +6,7 @@ import { useEffect, useState } from "react";
 
 import { api, must } from "../api/client";
 import { ApiError } from "../api/errors";
+import { followNdjson } from "../api/ndjson";
 import type { components } from "../api/schema";
 import { currentToken } from "../auth/auth";
 
@@ -49,21 +50,8 @@ function usePosition(event: string, watching: boolean): Reading | null {
       while (!stop.signal.aborted) {
         try {
           const token = await currentToken();
-          const response = await fetch(`/v1/events/${idOf(event)}/queue:watch`, {
-            signal: stop.signal,
-            headers: { Accept: "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-          });
-          if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
-          const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-          let buffered = "";
-          for (;;) {
-            const { value, done } = await reader.read();
-            if (done) break;
-            buffered += value;
-            const lines = buffered.split("\n");
-            buffered = lines.pop() ?? "";
-            for (const line of lines) if (line.trim()) setReading(JSON.parse(line) as Reading);
-          }
+          await followNdjson(`/v1/events/${idOf(event)}/queue:watch`, stop.signal,
+            (value) => { setReading(value as Reading); }, token ? { Authorization: `Bearer ${token}` } : {});
         } catch {
           // reconnect below: the place belongs to the identity, not to the stream
         }

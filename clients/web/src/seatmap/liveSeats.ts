@@ -4,6 +4,7 @@
 // was missed meanwhile.
 import { useEffect, useState } from "react";
 
+import { followNdjson } from "../api/ndjson";
 import type { SeatStatus } from "../api/types";
 
 interface Change {
@@ -38,24 +39,6 @@ export function applyUpdate(current: Map<string, SeatStatus>, update: Update): M
   return next;
 }
 
-async function follow(url: string, signal: AbortSignal, onUpdate: (u: Update) => void): Promise<void> {
-  const response = await fetch(url, { signal, headers: { Accept: "application/json" } });
-  if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffered = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    buffered += value;
-    const lines = buffered.split("\n");
-    buffered = lines.pop() ?? "";
-    for (const line of lines) {
-      const text = line.trim(); // the edge streams one JSON object a line (stream_newline_delimited)
-      if (text) onUpdate(JSON.parse(text) as Update);
-    }
-  }
-}
-
 export function useLiveSeats(event: string): LiveSeats {
   const [statuses, setStatuses] = useState<Map<string, SeatStatus>>(new Map());
   const [connected, setConnected] = useState(true);
@@ -66,10 +49,10 @@ export function useLiveSeats(event: string): LiveSeats {
     const run = async () => {
       while (!stopped()) {
         try {
-          await follow(`/v1/${event}/seats:watch`, stop.signal, (update) => {
+          await followNdjson(`/v1/${event}/seats:watch`, stop.signal, (update) => {
             setConnected(true);
             backoff = 500;
-            setStatuses((current) => applyUpdate(current, update));
+            setStatuses((current) => applyUpdate(current, update as Update));
           });
         } catch {
           // A dropped stream: reopened below. An abort (the page left) ends the loop there.
