@@ -38,16 +38,27 @@ ORDER BY expires_at, subject LIMIT %(limit)s FOR UPDATE SKIP LOCKED
 """
 
 
+# Rooms the door still turns: open, and their event still selling (a room whose sale ended, or whose
+# event was cancelled, is done; turning it every second forever would make each turn slower than the
+# last as rooms pile up).
+DUE_ROOMS = """
+SELECT w.event_id FROM waiting_room w JOIN event e ON e.id = w.event_id
+WHERE w.enabled AND e.cancelled_at IS NULL AND e.sale_ends_at > %(now)s
+  AND w.opened_at IS NULL AND w.opens_at <= %(now)s
+"""
+OPEN_ROOMS = """
+SELECT w.event_id FROM waiting_room w JOIN event e ON e.id = w.event_id
+WHERE w.enabled AND e.cancelled_at IS NULL AND e.sale_ends_at > %(now)s AND w.opened_at IS NOT NULL
+"""
+
+
 class PgQueueDoor:
     def __init__(self, pool: AsyncConnectionPool[AsyncConnection[Any]]) -> None:
         self._pool = pool
 
     async def open_due(self, now: datetime, order: Order) -> Sequence[UUID]:
         async with self._pool.connection() as conn:
-            cur = await conn.execute(
-                "SELECT event_id FROM waiting_room WHERE enabled AND opened_at IS NULL AND opens_at <= %s",
-                (now,),
-            )
+            cur = await conn.execute(DUE_ROOMS, {"now": now})
             due = [row[0] for row in await cur.fetchall()]
         return [event_id for event_id in due if await self._open(event_id, now, order)]
 
@@ -156,9 +167,7 @@ class PgQueueDoor:
             )
             return [(str(subject), int(position)) for subject, position in await cur.fetchall()]
 
-    async def open_rooms(self) -> Sequence[UUID]:
+    async def open_rooms(self, now: datetime) -> Sequence[UUID]:
         async with self._pool.connection() as conn:
-            cur = await conn.execute(
-                "SELECT event_id FROM waiting_room WHERE enabled AND opened_at IS NOT NULL"
-            )
+            cur = await conn.execute(OPEN_ROOMS, {"now": now})
             return [row[0] for row in await cur.fetchall()]

@@ -21,6 +21,9 @@ ATTEMPTS = 20  # rounds against a crowd: each round some win the width's best, t
 SPREAD = 16  # how many equally good choices concurrent requests are spread over
 OFFER_CANDIDATES = 4  # nearest seats looked up per seat lost (most near a contested seat go too)
 LAYOUT_TTL_SECONDS = 60.0  # a published event's map does not change; tiers are set before the sale
+# Remembered nearest-seat lists per event's layout (a crowd loses the same few seats over and over, and
+# the list depends on the map alone); emptied when full, and with the layout when it is read again.
+NEAREST_MEMO_SIZE = 10_000
 
 
 class SeatLayouts(Protocol):
@@ -47,6 +50,7 @@ class BestAvailableUseCases:
         self._layouts = layouts
         self._taken = taken
         self._cache: dict[UUID, tuple[float, Layout]] = {}
+        self._nearest: dict[UUID, tuple[Layout, dict[tuple[str, ...], list[str]]]] = {}
 
     async def _layout(self, event_id: UUID) -> Layout:
         entry = self._cache.get(event_id)
@@ -55,6 +59,19 @@ class BestAvailableUseCases:
         layout = Layout.of(await self._layouts.places(event_id))
         self._cache[event_id] = (time.monotonic() + LAYOUT_TTL_SECONDS, layout)
         return layout
+
+    async def _candidates(self, event_id: UUID, wanted: Sequence[str]) -> list[str]:
+        """`nearest` for these seats on the event's current layout, remembered."""
+        layout = await self._layout(event_id)
+        kept = self._nearest.get(event_id)
+        if kept is None or kept[0] is not layout or len(kept[1]) >= NEAREST_MEMO_SIZE:
+            kept = (layout, {})
+            self._nearest[event_id] = kept
+        key = tuple(wanted)
+        found = kept[1].get(key)
+        if found is None:
+            found = kept[1][key] = nearest(layout, wanted, OFFER_CANDIDATES * len(wanted))
+        return found
 
     async def hold_best(
         self, principal: Principal, event_id: UUID, wish: Wish, request_id: str, queue_pass: str, pick: int
@@ -102,7 +119,7 @@ class BestAvailableUseCases:
         database work than before (measured: the PostgreSQL check added about 500 us of booking CPU per
         lost claim, a third of the hold path). Without the view, PostgreSQL answers. The view trails
         commits by milliseconds: a seat offered that went meanwhile loses again, with new offers."""
-        candidates = nearest(await self._layout(event_id), wanted, OFFER_CANDIDATES * len(wanted))
+        candidates = await self._candidates(event_id, wanted)
         if not candidates:
             return []
         if self._taken is not None:

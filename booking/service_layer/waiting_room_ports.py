@@ -121,7 +121,9 @@ class WaitingRooms(Protocol):
         """Everyone waiting (subject, position): what Redis mirrors."""
         ...
 
-    async def open_rooms(self) -> Sequence[UUID]: ...
+    async def open_rooms(self, now: datetime) -> Sequence[UUID]:
+        """The rooms the door turns: opened, their event not cancelled and its sale not ended."""
+        ...
 
     async def pre_queue(self, event_id: UUID, after: str, limit: int) -> Sequence[tuple[str, int]]:
         """The pre-queue as shuffled at the open, (pseudonym, rank) in pseudonym order after `after`."""

@@ -71,7 +71,9 @@ class WaitingRoomUseCases:
         self._new_id = new_id
         self._secret = pass_secret
         self._new_seed = new_seed
-        self._counted: dict[UUID, tuple[datetime, int]] = {}  # event -> (when counted, waiting)
+        # event -> (when counted, waiting): one entry per queued room this process was asked about
+        # (an unknown event is refused before it is counted), so it stays as small as the rooms.
+        self._counted: dict[UUID, tuple[datetime, int]] = {}
 
     async def configure(self, principal: Principal, event_id: UUID, settings: QueueSettings) -> Room:
         terms = await self._rooms.event_terms(event_id)
@@ -154,7 +156,7 @@ class WaitingRoomUseCases:
         for event_id in await self._rooms.open_due(now, fair_order):
             await self._line.replace(event_id, await self._rooms.line(event_id))
         admitted = 0
-        for event_id in await self._rooms.open_rooms():  # each room its own turn: none starves another
+        for event_id in await self._rooms.open_rooms(now):  # each room its own turn: none starves another
             subjects = await self._rooms.admit(event_id, now, self._new_id)
             await self._line.remove(event_id, subjects)
             admitted += len(subjects)
@@ -164,7 +166,7 @@ class WaitingRoomUseCases:
     async def repair_line(self) -> int:
         """Rebuild every open room's mirror whose size disagrees with PostgreSQL; how many were."""
         repaired = 0
-        for event_id in await self._rooms.open_rooms():
+        for event_id in await self._rooms.open_rooms(self._clock()):
             if await self._line.size(event_id) != await self._rooms.waiting(event_id):
                 await self._line.replace(event_id, await self._rooms.line(event_id))
                 repaired += 1

@@ -10,7 +10,7 @@ import random
 import subprocess
 import sys
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -376,3 +376,39 @@ async def test_an_unused_pass_sends_its_holder_to_the_back(
     positions = {w.subject: (await door.standing(w, event)).position for w in (*others, lucky)}
     assert positions[lucky.subject] == max(positions.values())  # at the back, behind everyone waiting
     assert positions[lucky.subject] > 0
+
+
+async def test_the_door_leaves_a_cancelled_event_or_an_ended_sale_alone(
+    booking_server: BookingServer[Container], catalog: Catalog, rooms: wr_grpc.WaitingRoomServiceAsyncStub,
+    identity: Identity,
+) -> None:  # fmt: skip
+    """A room is turned while its event sells: once the event is cancelled or its sale ends, the door
+    neither opens nor admits from it (rooms would otherwise pile up, each turn slower than the last)."""
+    from apextick.catalog.v1 import catalog_service_pb2 as cat  # noqa: PLC0415 - only this test
+
+    organizer = identity.auth("organizer")
+    cancelled, ended, selling = [
+        await queued_event(catalog, rooms, organizer, opens_in=timedelta(hours=1), rate=60_000)
+        for _ in range(3)
+    ]
+    clock = MovableClock(sale_start(selling) - timedelta(minutes=1))
+    door = rooms_on(booking_server.container, clock)
+    for built in (cancelled, ended, selling):
+        await door.join(customer(f"door-{uuid.uuid4().hex[:6]}"), event_id(built), rid())
+    await catalog.CancelEvent(
+        cat.CancelEventRequest(name=cancelled.event.name, reason="storm", request_id=rid()),
+        metadata=organizer,
+    )
+    clock.now = sale_start(selling) + timedelta(seconds=1)
+    await door.door()  # the two selling rooms open (their buckets start empty); not the cancelled one
+    clock.advance(1)
+    await door.door()  # and admit their one each
+    late = customer(f"late-{uuid.uuid4().hex[:6]}")
+    await door.join(late, event_id(ended), rid())  # at the back of a room whose sale is about to end
+    clock.now = ended.event.sale_end_time.ToDatetime(tzinfo=UTC) + timedelta(seconds=1)
+    await door.door()  # the sale is over: the late arrival waits in a room nobody turns
+    admitted = {
+        name: (await rooms.GetQueue(wr.GetQueueRequest(event=built.event.name))).queue.admitted
+        for name, built in (("cancelled", cancelled), ("ended", ended), ("selling", selling))
+    }
+    assert admitted == {"cancelled": 0, "ended": 1, "selling": 1}
