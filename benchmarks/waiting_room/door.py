@@ -21,6 +21,7 @@ from apextick.waitingroom.v1 import waiting_room_service_pb2 as wr
 from apextick.waitingroom.v1 import waiting_room_service_pb2_grpc as wr_grpc
 
 from booking import bootstrap
+from booking.service_layer.waiting_room_use_cases import WAITING_FRESH
 from booking.settings import BookingSettings
 
 PASS_FETCHERS = 64  # streams open at once while the admitted fetch their passes
@@ -109,7 +110,7 @@ async def fetch_passes(target: str, event: str, tokens: Sequence[str]) -> list[s
 
 def room_record(database_url: str, event: str) -> dict[str, Any]:
     """What PostgreSQL holds for the queued event after the run: entries per identity, admissions,
-    passes issued and used, and the holds they became."""
+    passes issued and those that took a hold, and the event's holds."""
     event_id = _id(event)
     with psycopg.connect(database_url) as conn:
         row = conn.execute(
@@ -119,7 +120,6 @@ def room_record(database_url: str, event: str) -> dict[str, Any]:
                    (SELECT count(*) FROM queue_entry WHERE event_id = %(e)s AND admitted_at IS NOT NULL),
                    (SELECT count(*) FROM queue_pass WHERE event_id = %(e)s),
                    (SELECT count(*) FROM queue_pass WHERE event_id = %(e)s AND hold_id IS NOT NULL),
-                   (SELECT passes_used FROM waiting_room WHERE event_id = %(e)s),
                    (SELECT count(*) FROM hold WHERE event_id = %(e)s),
                    (SELECT count(*) FROM hold h WHERE h.event_id = %(e)s AND NOT EXISTS
                        (SELECT 1 FROM queue_pass q WHERE q.hold_id = h.id))
@@ -127,9 +127,17 @@ def room_record(database_url: str, event: str) -> dict[str, Any]:
             {"e": event_id},
         ).fetchone()
     assert row is not None  # scalar subqueries: always one row
-    keys = ("entries", "identities", "admitted", "passes", "passes_with_hold", "passes_used",
-            "holds", "holds_without_pass")  # fmt: skip
+    keys = ("entries", "identities", "admitted", "passes", "passes_with_hold", "holds",
+            "holds_without_pass")  # fmt: skip
     return dict(zip(keys, (int(value or 0) for value in row), strict=True))
+
+
+async def published_passes_used(target: str, event: str) -> int:
+    """The organizer's figure, as GetQueue publishes it once its count is fresh."""
+    await asyncio.sleep(WAITING_FRESH.total_seconds())
+    async with grpc.aio.insecure_channel(target) as channel:
+        answer = await wr_grpc.WaitingRoomServiceStub(channel).GetQueue(wr.GetQueueRequest(event=event))
+    return int(answer.queue.passes_used)
 
 
 def _id(event: str) -> UUID:

@@ -204,6 +204,7 @@ def holds(
         run.expect(database["seats_held"] == figures.ok, f"{name}: {figures.ok} won, {database}")
         run.expect(not database["seats_held_twice"], f"{name}: a seat held twice {database}")
     record = door.room_record(run.database_url, event)
+    record["passes_used"] = asyncio.run(door.published_passes_used(targets["booking"], event))
     run.facts["record"] = record
     run.expect(record["entries"] == record["identities"] == plan.arrivals, f"entries {record}")
     run.expect(record["holds_without_pass"] == 0, f"holds without a pass {record}")

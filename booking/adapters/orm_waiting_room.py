@@ -43,7 +43,6 @@ class WaitingRoomRow(Base):
     tokens: Mapped[float] = mapped_column(Double, server_default=text("0"))
     refilled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     admitted: Mapped[int] = mapped_column(Integer, server_default=text("0"))
-    passes_used: Mapped[int] = mapped_column(Integer, server_default=text("0"))
 
 
 class QueueEntryRow(Base):
@@ -94,4 +93,5 @@ class QueuePassRow(Base):
             "expires_at",
             postgresql_where=text("hold_id IS NULL AND requeued_at IS NULL"),
         ),
+        Index("queue_pass_used", "event_id", postgresql_where=text("hold_id IS NOT NULL")),
     )

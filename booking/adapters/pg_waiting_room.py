@@ -15,7 +15,7 @@ from psycopg.rows import dict_row
 
 from booking.adapters.pg_queue_door import NEXT_POSITION, PgQueueDoor
 from booking.domain.waiting_room import QueuePass, QueueSettings
-from booking.service_layer.waiting_room_ports import Entry, Joined, Room, Standing
+from booking.service_layer.waiting_room_ports import Entry, Figures, Joined, Room, Standing
 
 CONFIGURE = """
 INSERT INTO waiting_room AS w (event_id, enabled, admissions_per_minute, pass_lifetime_seconds, seed,
@@ -37,8 +37,10 @@ ROOM = """
 SELECT w.*, e.organizer, e.sale_ends_at
 FROM waiting_room w JOIN event e ON e.id = w.event_id WHERE w.event_id = %s
 """
-WAITING = """
-SELECT count(*) FROM queue_entry WHERE event_id = %s AND admitted_at IS NULL AND left_at IS NULL
+FIGURES = """
+SELECT (SELECT count(*) FROM queue_entry
+        WHERE event_id = %(event)s AND admitted_at IS NULL AND left_at IS NULL),
+       (SELECT count(*) FROM queue_pass WHERE event_id = %(event)s AND hold_id IS NOT NULL)
 """
 ROOM_SHARED = "SELECT opened_at FROM waiting_room WHERE event_id = %s FOR SHARE"
 ROOM_EXCLUSIVE = "SELECT opened_at FROM waiting_room WHERE event_id = %s FOR UPDATE"
@@ -90,7 +92,7 @@ def _room(row: dict[str, Any]) -> Room:
     )
     return Room(
         row["event_id"], row["organizer"], settings, row["commitment"], row["opens_at"], row["sale_ends_at"],
-        row["opened_at"], bytes(row["seed"]), row["pre_queue_size"], row["admitted"], row["passes_used"],
+        row["opened_at"], bytes(row["seed"]), row["pre_queue_size"], row["admitted"],
     )  # fmt: skip
 
 
@@ -123,10 +125,11 @@ class PgWaitingRooms(PgQueueDoor):
             row = await (await cur.execute(ROOM, (event_id,))).fetchone()
         return _room(row) if row else None
 
-    async def waiting(self, event_id: UUID) -> int:
+    async def figures(self, event_id: UUID) -> Figures:
         async with self._pool.connection() as conn:
-            row = await (await conn.execute(WAITING, (event_id,))).fetchone()
-        return int(row[0]) if row else 0
+            row = await (await conn.execute(FIGURES, {"event": event_id})).fetchone()
+        waiting, used = row if row is not None else (0, 0)  # scalar subqueries: always one row
+        return Figures(int(waiting), int(used))
 
     async def join(
         self, event_id: UUID, subject: str, pseudonym: str, request_id: str, now: datetime

@@ -24,10 +24,18 @@ class Room:
     seed: bytes  # secret until opened_at: the use cases reveal it only after
     pre_queue_size: int
     admitted: int
-    passes_used: int
-    # Counted only for the figures (GetQueue, the line's repair): the count grows with the line, so
-    # joins and position readings, which need the settings alone, leave it None.
+    # Counted only for the figures (GetQueue): counts that grow with the crowd, so joins and position
+    # readings, which need the settings alone, leave them None.
+    passes_used: int | None = None
     waiting: int | None = None
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A room's counted figures: who is in line now, and how many passes took a hold."""
+
+    waiting: int
+    passes_used: int
 
 
 @dataclass(frozen=True)
@@ -84,8 +92,8 @@ class WaitingRooms(Protocol):
         """The room's settings, commitment and counters, without the waiting count."""
         ...
 
-    async def waiting(self, event_id: UUID) -> int:
-        """How many are in line now (not admitted, not left): a count over the line."""
+    async def figures(self, event_id: UUID) -> Figures:
+        """Counts over the line and the passes: in line now (not admitted, not left), passes used."""
         ...
 
     async def join(

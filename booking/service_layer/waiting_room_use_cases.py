@@ -25,13 +25,13 @@ from booking.domain.waiting_room import (
 )
 from booking.service_layer.event_use_cases import event_not_found
 from booking.service_layer.ports import Clock, IdFactory
-from booking.service_layer.waiting_room_ports import Entry, QueueLine, Room, WaitingRooms
+from booking.service_layer.waiting_room_ports import Entry, Figures, QueueLine, Room, WaitingRooms
 
 log = logging.getLogger(__name__)
 PSEUDONYM = re.compile(r"^[0-9a-f]{32}$")
 REQUEUE_BATCH = 500
-# How old the published waiting figure may be: every queue page polls it, and it is a count over the
-# line, so each process counts each room at most once in this span.
+# How old the published figures (waiting, passes used) may be: every queue page polls them, and they
+# are counts over the line and the passes, so each process counts each room at most once in this span.
 WAITING_FRESH = timedelta(seconds=1)
 
 
@@ -71,9 +71,9 @@ class WaitingRoomUseCases:
         self._new_id = new_id
         self._secret = pass_secret
         self._new_seed = new_seed
-        # event -> (when counted, waiting): one entry per queued room this process was asked about
+        # event -> (when counted, figures): one entry per queued room this process was asked about
         # (an unknown event is refused before it is counted), so it stays as small as the rooms.
-        self._counted: dict[UUID, tuple[datetime, int]] = {}
+        self._counted: dict[UUID, tuple[datetime, Figures]] = {}
 
     async def configure(self, principal: Principal, event_id: UUID, settings: QueueSettings) -> Room:
         terms = await self._rooms.event_terms(event_id)
@@ -95,14 +95,14 @@ class WaitingRoomUseCases:
         return await self.room(event_id)
 
     async def room(self, event_id: UUID) -> Room:
-        """The room with its figures; the waiting count at most WAITING_FRESH old."""
+        """The room with its figures, counted at most WAITING_FRESH ago."""
         room = await self._settings(event_id)
         now = self._clock()
         counted = self._counted.get(event_id)
         if counted is None or now - counted[0] >= WAITING_FRESH:
-            counted = (now, await self._rooms.waiting(event_id))
+            counted = (now, await self._rooms.figures(event_id))
             self._counted[event_id] = counted
-        return replace(room, waiting=counted[1])
+        return replace(room, waiting=counted[1].waiting, passes_used=counted[1].passes_used)
 
     async def _settings(self, event_id: UUID) -> Room:
         room = await self._rooms.room(event_id)
@@ -167,7 +167,7 @@ class WaitingRoomUseCases:
         """Rebuild every open room's mirror whose size disagrees with PostgreSQL; how many were."""
         repaired = 0
         for event_id in await self._rooms.open_rooms(self._clock()):
-            if await self._line.size(event_id) != await self._rooms.waiting(event_id):
+            if await self._line.size(event_id) != (await self._rooms.figures(event_id)).waiting:
                 await self._line.replace(event_id, await self._rooms.line(event_id))
                 repaired += 1
         return repaired

@@ -27,6 +27,7 @@ from apextick_platform.identity import Principal
 from booking.bootstrap import Container
 from booking.domain.waiting_room import QueuePass, pseudonym, sign_pass
 from booking.entrypoints.grpc.server import BookingServer
+from booking.service_layer.waiting_room_use_cases import WAITING_FRESH
 from tests.e2e.conftest import Identity
 from tests.e2e.payment_support import QUEUE_PASS_SECRET
 from tests.e2e.queue_support import MovableClock, customer, event_id, queued_event, rooms_on, sale_start
@@ -252,6 +253,7 @@ async def test_no_hold_without_a_valid_pass_and_one_hold_per_pass(
     assert again.hold.name == held.hold.name  # a retry answers the same hold
     replayed = await rich_error(hold(as_alice, "main-B-2", alices))  # type: ignore[arg-type]
     assert (replayed.code, replayed.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "QUEUE_PASS_USED")
+    await asyncio.sleep(WAITING_FRESH.total_seconds())  # the published figures are at most this old
     queue = (await rooms.GetQueue(wr.GetQueueRequest(event=name))).queue
     assert queue.passes_used == 1
 

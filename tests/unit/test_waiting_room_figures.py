@@ -1,5 +1,6 @@
-"""The published waiting figure is a count over the line, so the use cases count each room at most
-once a second, and the paths every waiting customer hits (join, position) never count at all."""
+"""The published figures (waiting, passes used) are counts over the line and the passes, so the use
+cases count each room at most once a second, and the paths every waiting customer hits (join,
+position) never count at all."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from apextick_platform.identity import Principal, Role
 from booking.domain.waiting_room import QueueSettings
-from booking.service_layer.waiting_room_ports import Room, Standing
+from booking.service_layer.waiting_room_ports import Figures, Room, Standing
 from booking.service_layer.waiting_room_use_cases import WaitingRoomUseCases
 
 EVENT = uuid.UUID("00000000-0000-4000-8000-000000000002")
@@ -33,11 +34,11 @@ class CountingRooms:
 
     async def room(self, event_id: uuid.UUID) -> Room:
         settings = QueueSettings(enabled=True, admissions_per_minute=600, pass_lifetime=timedelta(minutes=5))
-        return Room(event_id, "org", settings, "c" * 64, NOW, NOW + timedelta(days=1), None, b"s", 0, 0, 0)
+        return Room(event_id, "org", settings, "c" * 64, NOW, NOW + timedelta(days=1), None, b"s", 0, 0)
 
-    async def waiting(self, event_id: uuid.UUID) -> int:
+    async def figures(self, event_id: uuid.UUID) -> Figures:
         self.counts.append(self.line)
-        return self.line
+        return Figures(self.line, passes_used=self.line // 2)
 
     async def standing(self, event_id: uuid.UUID, subject: str) -> Standing:
         return Standing(None, None, pass_used=False)  # not in line
@@ -50,12 +51,14 @@ def use_cases(rooms: CountingRooms, clock: Clock) -> WaitingRoomUseCases:
 async def test_the_waiting_figure_is_counted_at_most_once_a_second() -> None:
     rooms, clock = CountingRooms(), Clock()
     cases = use_cases(rooms, clock)
-    assert (await cases.room(EVENT)).waiting == 7
+    first = await cases.room(EVENT)
+    assert (first.waiting, first.passes_used) == (7, 3)
     rooms.line = 9
     clock.now += timedelta(milliseconds=999)
     assert (await cases.room(EVENT)).waiting == 7  # the same second: the count before
     clock.now += timedelta(milliseconds=1)
-    assert (await cases.room(EVENT)).waiting == 9  # a second on: counted again
+    again = await cases.room(EVENT)
+    assert (again.waiting, again.passes_used) == (9, 4)  # a second on: counted again
     assert rooms.counts == [7, 9]
 
 

@@ -44,7 +44,7 @@ def queue_message(room: Room, now: datetime) -> wr.Queue:
         pass_lifetime=_duration(room.settings.pass_lifetime), opens_at=stamp(room.opens_at),
         commitment=room.commitment, revealed_seed=room.seed.hex() if opened else "",
         pre_queue_size=room.pre_queue_size, waiting=room.waiting or 0, admitted=room.admitted,
-        passes_used=room.passes_used,
+        passes_used=room.passes_used or 0,
     )  # fmt: skip
 
 
