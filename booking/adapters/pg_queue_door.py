@@ -20,6 +20,11 @@ from booking.service_layer.waiting_room_ports import Order
 NEXT_POSITION = """
 UPDATE waiting_room SET next_position = next_position + 1 WHERE event_id = %s RETURNING next_position
 """
+# `n` places at the back of the line at once; the last of them (they end at next_position).
+RESERVE_POSITIONS = """
+UPDATE waiting_room SET next_position = next_position + %(n)s WHERE event_id = %(event)s
+RETURNING next_position
+"""
 ADMIT_NEXT = """
 SELECT subject FROM queue_entry
 WHERE event_id = %(event)s AND admitted_at IS NULL AND left_at IS NULL AND position IS NOT NULL
@@ -135,7 +140,6 @@ class PgQueueDoor:
         await conn.execute(ISSUE, params)
 
     async def requeue_expired(self, event_id: UUID, now: datetime, limit: int) -> Sequence[tuple[str, int]]:
-        moved = []
         async with self._pool.connection() as conn, conn.transaction():
             expired = await (
                 await conn.execute(EXPIRED, {"event": event_id, "now": now, "limit": limit})
@@ -146,17 +150,21 @@ class PgQueueDoor:
                 "UPDATE queue_pass SET requeued_at = %s WHERE pass_id = ANY(%s)",
                 (now, [row[0] for row in expired]),
             )
-            await conn.execute("SELECT 1 FROM waiting_room WHERE event_id = %s FOR UPDATE", (event_id,))
-            for _, subject in expired:
-                position = (await (await conn.execute(NEXT_POSITION, (event_id,))).fetchone() or [0])[0]
-                cur = await conn.execute(
-                    "UPDATE queue_entry SET admitted_at = NULL, position = %s"
-                    " WHERE event_id = %s AND subject = %s AND left_at IS NULL RETURNING 1",
-                    (position, event_id, subject),
-                )
-                if await cur.fetchone():
-                    moved.append((str(subject), int(position)))
-        return moved
+            # The room's lock, and the back of the line reserved for all of them in one statement.
+            last = await (
+                await conn.execute(RESERVE_POSITIONS, {"event": event_id, "n": len(expired)})
+            ).fetchone()
+            first = (last[0] if last else 0) - len(expired) + 1
+            subjects = [str(row[1]) for row in expired]
+            cur = await conn.execute(
+                "UPDATE queue_entry q SET admitted_at = NULL, position = b.position"
+                " FROM unnest(%(subjects)s::text[], %(positions)s::bigint[]) AS b(subject, position)"
+                " WHERE q.event_id = %(event)s AND q.subject = b.subject AND q.left_at IS NULL"
+                " RETURNING q.subject, q.position",
+                {"subjects": subjects, "positions": list(range(first, first + len(subjects))),
+                 "event": event_id},
+            )  # fmt: skip
+            return sorted(((str(s), int(p)) for s, p in await cur.fetchall()), key=lambda m: m[1])
 
     async def line(self, event_id: UUID) -> Sequence[tuple[str, int]]:
         async with self._pool.connection() as conn:
